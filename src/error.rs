@@ -1,0 +1,130 @@
+//! tend's own failures, and the only place where exit codes are numbers.
+//!
+//! Every variant says what tend was doing; `source()` says why. Before the
+//! child is spawned, any of them ends tend with `exit::FAILURE` (125), or 126 /
+//! 127 for a program that cannot be executed, as tini and the shells do.
+
+use std::fmt;
+use std::io;
+
+/// The exit codes tend gives itself. Anything else is the child's.
+pub mod exit {
+    /// tend itself failed: a bad flag, a bad value, a setup step.
+    pub const FAILURE: u8 = 125;
+    /// PROGRAM was found but could not be executed.
+    pub const NOT_EXECUTABLE: u8 = 126;
+    /// PROGRAM was not found.
+    pub const NOT_FOUND: u8 = 127;
+    /// `--grace` ran out after a terminating signal: tend killed the child.
+    pub const KILLED: u8 = 128 + 9;
+    /// `--probe`: healthy, or anything else. Docker reserves 2, so never more.
+    pub const HEALTHY: u8 = 0;
+    pub const UNHEALTHY: u8 = 1;
+
+    /// The shell convention for a process that died of signal `signo`.
+    pub fn for_signal(signo: i32) -> u8 {
+        u8::try_from(128 + signo.clamp(0, 127)).unwrap_or(u8::MAX)
+    }
+}
+
+#[derive(Debug)]
+pub enum Error {
+    /// A bad command line or environment variable; the text names it.
+    Usage(String),
+    /// A system call needed to set tend up failed.
+    Setup {
+        doing: &'static str,
+        source: nix::Error,
+    },
+    /// The program could not be started.
+    Spawn { program: String, source: io::Error },
+    /// `--user` could not be resolved or applied.
+    Privilege(String, Option<io::Error>),
+}
+
+impl Error {
+    pub fn setup(doing: &'static str) -> impl FnOnce(nix::Error) -> Error {
+        move |source| Error::Setup { doing, source }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Spawn { source, .. } => match source.raw_os_error() {
+                Some(libc::ENOENT | libc::ENOTDIR | libc::ELOOP | libc::ENAMETOOLONG) => {
+                    exit::NOT_FOUND
+                }
+                Some(libc::EACCES | libc::ENOEXEC | libc::EISDIR | libc::ETXTBSY | libc::EPERM) => {
+                    exit::NOT_EXECUTABLE
+                }
+                _ => exit::FAILURE,
+            },
+            _ => exit::FAILURE,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(text) => write!(f, "{text} (see tend --help)"),
+            Error::Setup { doing, source } => write!(f, "{doing}: {}", source.desc()),
+            Error::Spawn { program, source } => write!(f, "cannot run '{program}': {source}"),
+            Error::Privilege(text, Some(source)) => write!(f, "{text}: {source}"),
+            Error::Privilege(text, None) => f.write_str(text),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Setup { source, .. } => Some(source),
+            Error::Spawn { source, .. } | Error::Privilege(_, Some(source)) => Some(source),
+            Error::Usage(_) | Error::Privilege(_, None) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spawn_errors_map_like_a_shell() {
+        let cases = [
+            (libc::ENOENT, 127),
+            (libc::ENOTDIR, 127),
+            (libc::EACCES, 126),
+            (libc::ENOEXEC, 126),
+            (libc::EISDIR, 126),
+            (libc::E2BIG, 125),
+            (libc::ENOMEM, 125),
+        ];
+        for (errno, code) in cases {
+            let err = Error::Spawn {
+                program: "x".into(),
+                source: io::Error::from_raw_os_error(errno),
+            };
+            assert_eq!(err.exit_code(), code, "errno {errno}");
+        }
+    }
+
+    #[test]
+    fn own_failures_are_125() {
+        assert_eq!(Error::Usage("bad".into()).exit_code(), 125);
+        let setup = Error::setup("making a signalfd")(nix::Error::EMFILE);
+        assert_eq!(setup.exit_code(), 125);
+        assert_eq!(setup.to_string(), "making a signalfd: Too many open files");
+        assert_eq!(
+            Error::Privilege("no such user".into(), None).exit_code(),
+            125
+        );
+    }
+
+    #[test]
+    fn signal_deaths_are_128_plus_n() {
+        assert_eq!(exit::for_signal(15), 143);
+        assert_eq!(exit::for_signal(9), exit::KILLED);
+        assert_eq!(exit::for_signal(64), 192);
+    }
+}

@@ -1,0 +1,138 @@
+//! tend: a tiny init and entrypoint for containers.
+//!
+//! argv → `cli` → block signals (done first of all, in `main`) → `logger` →
+//! `privilege` → subreaper → `spawn` → point of no return → `supervisor` →
+//! the child's exit status. `--probe` is a mode of its own.
+//!
+//! `main` is ours (`no_main`) rather than std's, because std's runtime sets
+//! SIGPIPE to ignored before any of our code runs, and the child must get
+//! the disposition tend was started with, whatever it was.
+#![no_main]
+#![deny(unsafe_code)]
+
+mod cli;
+mod error;
+mod logger;
+mod probe;
+mod signals;
+mod spawn;
+mod supervisor;
+mod sys;
+
+use std::ffi::{OsString, c_char, c_int};
+use std::io::Write;
+
+use log::{error, info, warn};
+use nix::sys::prctl;
+use nix::sys::signal::Signal;
+use nix::unistd::getpid;
+
+use crate::cli::{Config, Mode};
+use crate::error::{Error, exit};
+use crate::spawn::Inherited;
+use crate::supervisor::Supervisor;
+
+const LICENSE: &str = "\
+tend is released under the MIT licence.
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this
+software and associated documentation files, to deal in the software without restriction,
+subject to the condition that the copyright notice and this permission notice are included
+in all copies. THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND.
+";
+
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+    // The very first system call: from here on every signal waits for the signalfd.
+    let mask = sys::set_mask(sys::ALL_SIGNALS).map_err(Error::setup("blocking signals"));
+    // SAFETY: the C runtime passes main argc valid NUL-terminated strings.
+    let args = unsafe { sys::args(argc, argv) };
+    c_int::from(run(&args, mask))
+}
+
+fn run(args: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
+    let env = |name: &str| std::env::var_os(name);
+    let mode = cli::parse(args, &env).and_then(|mode| Ok((mode, mask?)));
+    let (mode, mask) = match mode {
+        Ok(ok) => ok,
+        Err(e) => {
+            let (format, level) = cli::log_settings_from_env(&env);
+            logger::init(format, level);
+            error!("{e}");
+            return e.exit_code();
+        }
+    };
+    match mode {
+        Mode::Help => print(cli::USAGE),
+        Mode::Version => print(&format!(
+            "tend version {} - git.{}\n",
+            env!("CARGO_PKG_VERSION"),
+            env!("TEND_GIT_HASH")
+        )),
+        Mode::License => print(LICENSE),
+        Mode::Probe(probe_args) => {
+            // A probe is an ordinary short-lived program: let Ctrl-C and timeouts reach it.
+            let _ = sys::set_mask(mask);
+            let (format, level) = cli::log_settings_from_env(&env);
+            logger::init(format, level);
+            probe::run(&probe_args, &env)
+        }
+        Mode::Supervise(config) => {
+            logger::init(config.log_format, config.log_level);
+            match supervise(&config, mask) {
+                Ok(code) => code,
+                Err(e) => {
+                    error!("{e}");
+                    e.exit_code()
+                }
+            }
+        }
+    }
+}
+
+fn print(text: &str) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(_) => exit::FAILURE,
+    }
+}
+
+/// Set up, start the child, and supervise it. Errors before the spawn end
+/// tend with 125 (or 126/127); after it, only the child's status is returned.
+fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
+    let inherited = Inherited::capture(mask);
+    let is_pid1 = getpid().as_raw() == 1;
+    if !is_pid1 || config.subreaper {
+        // PID 1 inherits orphans anyway; anywhere else, tend must ask for them.
+        if let Err(e) = prctl::set_child_subreaper(true) {
+            if config.subreaper {
+                return Err(Error::setup("registering as child subreaper (-s)")(e));
+            }
+            warn!(error = e.desc(); "tend is not PID 1 and could not register as child subreaper: zombie reaping won't work");
+        }
+    }
+    if let Some(signo) = config.pdeathsig {
+        let signal =
+            Signal::try_from(signo).map_err(Error::setup("setting the parent-death signal"))?;
+        prctl::set_pdeathsig(signal)
+            .map_err(Error::setup("setting the parent-death signal (-p)"))?;
+    }
+    let sigfd = sys::signalfd(sys::ALL_SIGNALS).map_err(Error::setup("creating a signalfd"))?;
+    let child = spawn::spawn(&config.command, &[], inherited)?;
+    info!(pid = child.as_raw(), program = config.command[0].to_string_lossy(); "child started");
+
+    // The point of no return: from here on, tend only ever exits with the child's status.
+    let supervisor = Supervisor {
+        sigfd,
+        child,
+        is_pid1,
+        signal_group: config.signal_group,
+        warn_on_reap: config.warn_on_reap,
+        grace: config.grace,
+    };
+    let code = config.remap(supervisor.run());
+    info!(exit_code = code; "tend exiting");
+    Ok(code)
+}

@@ -1,0 +1,194 @@
+//! Signal names, and what tend does with each signal it reads.
+//!
+//! Pure: no system calls. Numbers are the kernel's, 1..=64. Real-time signals
+//! are named from SIGRTMIN = 34, the convention of glibc, Docker and
+//! `kill -l`; 32 and 33 are reserved by the C libraries and have no name.
+
+/// What the supervisor does with a signal read from the signalfd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Pass it on to the child (or its group, or everyone).
+    Forward,
+    /// A child changed state: drain `waitpid`.
+    Reap,
+    /// Drop it: job-control noise, or a signal tend raised on itself.
+    Ignore,
+}
+
+/// `si_code` of a signal the kernel raised itself, as opposed to kill(2).
+pub const SI_KERNEL: i32 = 0x80;
+
+pub const SIGHUP: i32 = 1;
+pub const SIGINT: i32 = 2;
+pub const SIGQUIT: i32 = 3;
+pub const SIGKILL: i32 = 9;
+pub const SIGPIPE: i32 = 13;
+pub const SIGTERM: i32 = 15;
+pub const SIGCHLD: i32 = 17;
+pub const SIGTTIN: i32 = 21;
+pub const SIGTTOU: i32 = 22;
+pub const SIGXFSZ: i32 = 25;
+pub const RTMIN: i32 = 34;
+pub const MAX: i32 = 64;
+
+const NAMES: [&str; 32] = [
+    "",
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
+];
+
+/// Decide what to do with signal `signo`, raised with `si_code` `code`.
+pub fn classify(signo: i32, code: i32) -> Action {
+    match signo {
+        SIGCHLD => Action::Reap,
+        // tend keeps them blocked, so a terminal never stops it; tini ignores them too.
+        SIGTTIN | SIGTTOU => Action::Ignore,
+        // A write to a closed stderr raises SIGPIPE on tend itself: it is not the child's.
+        SIGPIPE | SIGXFSZ if code == SI_KERNEL => Action::Ignore,
+        _ => Action::Forward,
+    }
+}
+
+/// Signals after which `--grace` starts counting towards a SIGKILL.
+pub fn is_terminating(signo: i32) -> bool {
+    matches!(signo, SIGTERM | SIGINT | SIGQUIT | SIGHUP)
+}
+
+/// "SIGTERM", "SIGRTMIN+3", "SIG33".
+pub fn name(signo: i32) -> String {
+    match signo {
+        1..=31 => NAMES[signo as usize].to_string(),
+        RTMIN => "SIGRTMIN".to_string(),
+        MAX => "SIGRTMAX".to_string(),
+        35..=63 => format!("SIGRTMIN+{}", signo - RTMIN),
+        _ => format!("SIG{signo}"),
+    }
+}
+
+/// Parse "SIGKILL", "kill", "9", "RTMIN+3", "SIGRTMAX-1". None if it is no signal.
+pub fn parse(text: &str) -> Option<i32> {
+    if let Ok(n) = text.parse::<i32>() {
+        return (1..=MAX).contains(&n).then_some(n);
+    }
+    let upper = text.to_ascii_uppercase();
+    let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
+    if let Some(i) = NAMES.iter().position(|n| n.len() > 3 && &n[3..] == bare) {
+        return i32::try_from(i).ok();
+    }
+    let offset = |rest: &str, sign: char| -> Option<i32> {
+        match rest {
+            "" => Some(0),
+            _ => rest.strip_prefix(sign)?.parse::<i32>().ok(),
+        }
+    };
+    let n = if let Some(rest) = bare.strip_prefix("RTMIN") {
+        RTMIN + offset(rest, '+')?
+    } else if let Some(rest) = bare.strip_prefix("RTMAX") {
+        MAX - offset(rest, '-')?
+    } else {
+        return None;
+    };
+    (RTMIN..=MAX).contains(&n).then_some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for signo in 1..=MAX {
+            let n = name(signo);
+            if signo == 32 || signo == 33 {
+                assert_eq!(n, format!("SIG{signo}"));
+                continue;
+            }
+            assert_eq!(parse(&n), Some(signo), "{n}");
+        }
+    }
+
+    #[test]
+    fn parse_table() {
+        let cases = [
+            ("SIGKILL", Some(9)),
+            ("KILL", Some(9)),
+            ("kill", Some(9)),
+            ("9", Some(9)),
+            ("SIGTERM", Some(15)),
+            ("usr1", Some(10)),
+            ("RTMIN", Some(34)),
+            ("SIGRTMIN+3", Some(37)),
+            ("RTMAX-1", Some(63)),
+            ("RTMAX", Some(64)),
+            ("64", Some(64)),
+            ("0", None),
+            ("65", None),
+            ("-9", None),
+            ("RTMIN+31", None),
+            ("RTMIN-1", None),
+            ("RTMIN3", None),
+            ("FOO", None),
+            ("SIG", None),
+            ("", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn classify_table() {
+        let user = 0;
+        let cases = [
+            (SIGCHLD, user, Action::Reap),
+            (SIGTTIN, user, Action::Ignore),
+            (SIGTTOU, user, Action::Ignore),
+            (SIGPIPE, SI_KERNEL, Action::Ignore),
+            (SIGPIPE, user, Action::Forward),
+            (SIGXFSZ, SI_KERNEL, Action::Ignore),
+            (SIGTERM, user, Action::Forward),
+            (SIGINT, SI_KERNEL, Action::Forward),
+            (6, user, Action::Forward),
+            (11, user, Action::Forward),
+            (RTMIN + 1, -1, Action::Forward),
+        ];
+        for (signo, code, want) in cases {
+            assert_eq!(classify(signo, code), want, "{}", name(signo));
+        }
+    }
+
+    #[test]
+    fn terminating_signals() {
+        let yes: Vec<i32> = (1..=MAX).filter(|&s| is_terminating(s)).collect();
+        assert_eq!(yes, [SIGHUP, SIGINT, SIGQUIT, SIGTERM]);
+    }
+}

@@ -1,0 +1,118 @@
+//! The system calls that nix does not offer safely for every signal number.
+//!
+//! nix's `Signal` knows only signals 1..=31, and the C libraries hide 32..=34
+//! from `sigfillset`. tend must block, read and forward all 64, so masks here
+//! are the kernel's own 64-bit sets, passed straight to the system calls.
+//! Every `unsafe` block in tend outside the pre-exec step lives here.
+#![allow(unsafe_code)]
+
+use std::ffi::{CStr, OsString, c_char, c_int};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
+
+use nix::errno::Errno;
+
+/// A kernel signal set: bit `n - 1` stands for signal `n`.
+pub type SigSet = u64;
+
+/// Every signal. The kernel silently leaves SIGKILL and SIGSTOP out.
+pub const ALL_SIGNALS: SigSet = !0;
+
+/// The size of the kernel's sigset_t, which is not libc's (128 bytes).
+const KERNEL_SIGSET_BYTES: libc::size_t = 8;
+
+pub fn contains(set: SigSet, signo: i32) -> bool {
+    (1..=64).contains(&signo) && set & (1 << (signo - 1)) != 0
+}
+
+/// Replace the thread's signal mask with `set`; returns the mask it had.
+pub fn set_mask(set: SigSet) -> Result<SigSet, Errno> {
+    let mut old: SigSet = 0;
+    // SAFETY: both pointers are to live u64s, the size the kernel expects
+    // for a sigset (KERNEL_SIGSET_BYTES). No memory is retained by the kernel.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            &set as *const SigSet,
+            &mut old as *mut SigSet,
+            KERNEL_SIGSET_BYTES,
+        )
+    };
+    Errno::result(rc).map(|_| old)
+}
+
+/// A signalfd for `set`, close-on-exec (the child must not inherit it) and
+/// non-blocking (the loop drains it until EAGAIN).
+pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
+    // SAFETY: `set` is a live u64 of KERNEL_SIGSET_BYTES; fd -1 asks for a new fd.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_signalfd4,
+            -1,
+            &set as *const SigSet,
+            KERNEL_SIGSET_BYTES,
+            libc::SFD_CLOEXEC | libc::SFD_NONBLOCK,
+        )
+    };
+    let fd = Errno::result(fd)?;
+    let fd = c_int::try_from(fd).map_err(|_| Errno::EBADF)?;
+    // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// kill(2) with a raw signal number, real-time ones included. `pid` follows
+/// kill(2): > 0 a process, < -1 a process group, -1 every process we may signal.
+pub fn kill(pid: libc::pid_t, signo: i32) -> Result<(), Errno> {
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+    Errno::result(unsafe { libc::kill(pid, signo) }).map(drop)
+}
+
+/// Whether `signo` is ignored (SIG_IGN) in this process.
+pub fn is_ignored(signo: i32) -> bool {
+    // SAFETY: a zeroed sigaction is a valid out-parameter; a null `act` only queries.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signo, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+/// Set `signo` to SIG_IGN. Async-signal-safe: used between fork and exec.
+pub fn ignore(signo: i32) -> Result<(), Errno> {
+    // SAFETY: SIG_IGN installs no handler, so no Rust code can run in signal context.
+    let previous = unsafe { libc::signal(signo, libc::SIG_IGN) };
+    if previous == libc::SIG_ERR {
+        Err(Errno::last())
+    } else {
+        Ok(())
+    }
+}
+
+/// The C runtime's argv, without argv[0].
+///
+/// # Safety
+/// `argv` must point to `argc` valid NUL-terminated strings, as the C runtime
+/// passes them to `main`.
+pub unsafe fn args(argc: c_int, argv: *const *const c_char) -> Vec<OsString> {
+    let count = usize::try_from(argc).unwrap_or(0);
+    (1..count)
+        .map(|i| {
+            // SAFETY: i < argc, and the caller promises argv[i] is a valid C string.
+            let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
+            OsString::from_vec(arg.to_bytes().to_vec())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_name_signals_by_bit() {
+        let set: SigSet = (1 << 14) | (1 << 63);
+        assert!(contains(set, 15) && contains(set, 64));
+        assert!(!contains(set, 14) && !contains(set, 0) && !contains(set, 65));
+        assert!((1..=64).all(|s| contains(ALL_SIGNALS, s)));
+    }
+}
