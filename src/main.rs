@@ -7,12 +7,15 @@
 //! `main` is ours (`no_main`) rather than std's, because std's runtime sets
 //! SIGPIPE to ignored before any of our code runs, and the child must get
 //! the disposition tend was started with, whatever it was.
-#![no_main]
+// Unit tests keep libtest's main; everything reachable only from ours is then unused.
+#![cfg_attr(not(test), no_main)]
+#![cfg_attr(test, allow(dead_code))]
 #![deny(unsafe_code)]
 
 mod cli;
 mod error;
 mod logger;
+mod privilege;
 mod probe;
 mod signals;
 mod spawn;
@@ -41,6 +44,7 @@ subject to the condition that the copyright notice and this permission notice ar
 in all copies. THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND.
 ";
 
+#[cfg(not(test))]
 #[allow(unsafe_code)]
 #[unsafe(no_mangle)]
 extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
@@ -103,6 +107,14 @@ fn print(text: &str) -> u8 {
 /// tend with 125 (or 126/127); after it, only the child's status is returned.
 fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let inherited = Inherited::capture(mask);
+    // Resolve before anything starts: a bad --user must leave nothing behind.
+    let credentials = config.user.as_deref().map(privilege::resolve).transpose()?;
+    if let Some(credentials) = &credentials {
+        privilege::apply(credentials)?;
+    }
+    if config.no_new_privs {
+        prctl::set_no_new_privs().map_err(Error::setup("setting no_new_privs"))?;
+    }
     let is_pid1 = getpid().as_raw() == 1;
     if !is_pid1 || config.subreaper {
         // PID 1 inherits orphans anyway; anywhere else, tend must ask for them.
@@ -113,6 +125,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
             warn!(error = e.desc(); "tend is not PID 1 and could not register as child subreaper: zombie reaping won't work");
         }
     }
+    // After the drop: the kernel clears the parent-death signal when credentials change.
     if let Some(signo) = config.pdeathsig {
         let signal =
             Signal::try_from(signo).map_err(Error::setup("setting the parent-death signal"))?;
@@ -120,7 +133,8 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
             .map_err(Error::setup("setting the parent-death signal (-p)"))?;
     }
     let sigfd = sys::signalfd(sys::ALL_SIGNALS).map_err(Error::setup("creating a signalfd"))?;
-    let child = spawn::spawn(&config.command, &[], inherited)?;
+    let env = credentials.map(|c| c.env()).unwrap_or_default();
+    let child = spawn::spawn(&config.command, &env, inherited)?;
     info!(pid = child.as_raw(), program = config.command[0].to_string_lossy(); "child started");
 
     // The point of no return: from here on, tend only ever exits with the child's status.
