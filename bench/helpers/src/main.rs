@@ -1,0 +1,1083 @@
+//! tend-bench: measures tend and its peers, interleaved, each as PID 1 of a
+//! fresh PID namespace, and writes the results as Markdown (and raw samples).
+//!
+//! Each init is started with clone(CLONE_NEWPID) straight from this process,
+//! so it is PID 1 of its own namespace with no `unshare` in between: signals
+//! go to the init's host pid directly and its exit is ours to wait for.
+//! Every figure is taken round-robin over the contenders (the order rotates
+//! each round), so drift in the machine's load spreads over all of them.
+//! Run it inside a cpu cgroup (bench/run does): outside one, autogroup
+//! scheduling favours the inits that call setsid.
+//!
+//! This process must stay single-threaded: `spawn_pid1` forks with a raw clone.
+
+use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::fmt::Write as _;
+use std::fs;
+use std::os::fd::RawFd;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+// ---------------------------------------------------------------- options
+
+struct Opts {
+    quick: bool,
+    tend: PathBuf,
+    tend_smallest: Option<PathBuf>,
+    child: PathBuf,
+    httpd: PathBuf,
+    out: PathBuf,
+    command: String,
+    cgroup: String,
+    orphans: usize,
+}
+
+fn parse_opts() -> Opts {
+    let mut o = Opts {
+        quick: false,
+        tend: PathBuf::new(),
+        tend_smallest: None,
+        child: PathBuf::new(),
+        httpd: PathBuf::new(),
+        out: PathBuf::from("bench/out"),
+        command: "bench/run".into(),
+        cgroup: "(none)".into(),
+        orphans: 20_000,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().unwrap_or_else(|| die(&format!("{a} needs a value")));
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--tend" => o.tend = val().into(),
+            "--tend-smallest" => o.tend_smallest = Some(val().into()),
+            "--child" => o.child = val().into(),
+            "--httpd" => o.httpd = val().into(),
+            "--out" => o.out = val().into(),
+            "--command" => o.command = val(),
+            "--cgroup" => o.cgroup = val(),
+            "--orphans" => o.orphans = val().parse().unwrap_or_else(|_| die("--orphans N")),
+            _ => die(&format!("unknown option {a}")),
+        }
+    }
+    for (what, p) in [("--tend", &o.tend), ("--child", &o.child), ("--httpd", &o.httpd)] {
+        if !p.is_file() {
+            die(&format!("{what} {}: no such file", p.display()));
+        }
+    }
+    o
+}
+
+fn die(msg: &str) -> ! {
+    eprintln!("tend-bench: {msg}");
+    std::process::exit(2);
+}
+
+fn note(msg: &str) {
+    eprintln!("[bench] {msg}");
+}
+
+// ---------------------------------------------------------------- clocks and processes
+
+fn now_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: ts is a valid timespec to write into.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+fn sleep_ms(ms: u64) {
+    std::thread::sleep(Duration::from_millis(ms));
+}
+
+#[derive(Clone)]
+struct Contender {
+    name: String,
+    path: PathBuf,
+    /// argv before the program: e.g. [tini, "--"]. Empty for the bare baseline.
+    prefix: Vec<String>,
+}
+
+impl Contender {
+    fn argv(&self, program: &[&str]) -> Vec<String> {
+        let mut v = self.prefix.clone();
+        v.extend(program.iter().map(|s| s.to_string()));
+        v
+    }
+}
+
+/// A process started as PID 1 of a new PID namespace, with its stdout on a pipe.
+struct Pid1 {
+    pid: libc::pid_t,
+    out: RawFd,
+    buf: Vec<u8>,
+    reaped: bool,
+}
+
+fn pipe_cloexec() -> (RawFd, RawFd) {
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for two descriptors.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        die("pipe2 failed");
+    }
+    (fds[0], fds[1])
+}
+
+/// clone(CLONE_NEWPID) + execv. The child gets PR_SET_PDEATHSIG=SIGKILL, so
+/// nothing outlives the harness; SIGKILL from the parent namespace does reach
+/// a PID 1 (pid_namespaces(7)).
+fn spawn_pid1(argv: &[String], stderr_fd: RawFd, want_stdout: bool) -> Pid1 {
+    let cargs: Vec<CString> = argv.iter().map(|a| CString::new(a.as_str()).unwrap()).collect();
+    let mut ptrs: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    let (rd, wr) = if want_stdout { pipe_cloexec() } else { (-1, -1) };
+    let devnull = c"/dev/null";
+    // SAFETY: a fork-like clone (no CLONE_VM, no new stack): the child has its
+    // own copy of memory. This process is single-threaded, and the child only
+    // makes raw system calls on data prepared above before it execs or _exits.
+    let pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            (libc::CLONE_NEWPID | libc::SIGCHLD) as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    } as libc::pid_t;
+    if pid == 0 {
+        // SAFETY: see above; only async-signal-safe calls follow.
+        unsafe {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+            let null = libc::open(devnull.as_ptr(), libc::O_RDWR);
+            libc::dup2(null, 0);
+            libc::dup2(if wr >= 0 { wr } else { null }, 1);
+            libc::dup2(stderr_fd, 2);
+            libc::execv(ptrs[0], ptrs.as_ptr());
+            libc::_exit(127);
+        }
+    }
+    if pid < 0 {
+        die(&format!("clone(CLONE_NEWPID) failed: {}", std::io::Error::last_os_error()));
+    }
+    if wr >= 0 {
+        // SAFETY: our copy of the write end; the child holds its own.
+        unsafe { libc::close(wr) };
+    }
+    Pid1 { pid, out: rd, buf: Vec::new(), reaped: false }
+}
+
+impl Pid1 {
+    /// One line of the child's stdout, or None after `timeout_ms`.
+    fn line(&mut self, timeout_ms: i32) -> Option<String> {
+        let deadline = now_ns() + timeout_ms as u64 * 1_000_000;
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.buf.drain(..=i).collect();
+                return Some(String::from_utf8_lossy(&line[..i]).into_owned());
+            }
+            let now = now_ns();
+            if now >= deadline {
+                return None;
+            }
+            let left = ((deadline - now) / 1_000_000).max(1) as i32;
+            let mut pfd = libc::pollfd { fd: self.out, events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd.
+            let r = unsafe { libc::poll(&mut pfd, 1, left) };
+            if r <= 0 {
+                continue;
+            }
+            let mut chunk = [0u8; 4096];
+            // SAFETY: chunk is a valid buffer of its length.
+            let n = unsafe { libc::read(self.out, chunk.as_mut_ptr().cast(), chunk.len()) };
+            if n <= 0 {
+                return None; // EOF: the child is gone
+            }
+            self.buf.extend_from_slice(&chunk[..n as usize]);
+        }
+    }
+
+    fn signal(&self, sig: i32) {
+        // SAFETY: pid is our own child, not yet reaped.
+        unsafe { libc::kill(self.pid, sig) };
+    }
+
+    /// Wait for the init to exit, up to `timeout_ms`: Some(wait status).
+    fn wait(&mut self, timeout_ms: i32) -> Option<i32> {
+        // SAFETY: pidfd_open on our own unreaped child.
+        let pfd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.pid, 0) } as RawFd;
+        if pfd >= 0 {
+            let mut p = libc::pollfd { fd: pfd, events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd.
+            let r = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+            // SAFETY: our own descriptor.
+            unsafe { libc::close(pfd) };
+            if r == 0 {
+                return None;
+            }
+        }
+        let mut status = 0;
+        // SAFETY: our own child.
+        unsafe { libc::waitpid(self.pid, &mut status, 0) };
+        self.reaped = true;
+        Some(status)
+    }
+
+    fn kill_and_reap(&mut self) {
+        if !self.reaped {
+            self.signal(libc::SIGKILL);
+            let _ = self.wait(5000);
+        }
+    }
+
+    fn status_field(&self, key: &str) -> Option<u64> {
+        let text = fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+        text.lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l[key.len()..].split_whitespace().next()?.parse().ok())
+    }
+}
+
+impl Drop for Pid1 {
+    fn drop(&mut self) {
+        self.kill_and_reap();
+        if self.out >= 0 {
+            // SAFETY: our own descriptor.
+            unsafe { libc::close(self.out) };
+        }
+    }
+}
+
+fn exit_text(status: i32) -> String {
+    if libc::WIFEXITED(status) {
+        format!("exit {}", libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        format!("signal {}", libc::WTERMSIG(status))
+    } else {
+        format!("status {status}")
+    }
+}
+
+// ---------------------------------------------------------------- statistics
+
+/// The q-quantile (0..=1) with linear interpolation.
+fn quantile(xs: &[f64], q: f64) -> f64 {
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = xs.to_vec();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pos = q * (v.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+}
+
+fn median(xs: &[f64]) -> f64 {
+    quantile(xs, 0.5)
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// A 90 % bootstrap interval of `stat` over rounds resampled with replacement.
+/// `stat` gets the indices of the rounds to use, so paired samples stay paired.
+fn bootstrap(rounds: usize, stat: impl Fn(&[usize]) -> f64) -> (f64, f64) {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut vals = Vec::with_capacity(1000);
+    let mut idx = vec![0; rounds];
+    for _ in 0..1000 {
+        for i in idx.iter_mut() {
+            *i = rng.below(rounds);
+        }
+        let v = stat(&idx);
+        if v.is_finite() {
+            vals.push(v);
+        }
+    }
+    (quantile(&vals, 0.05), quantile(&vals, 0.95))
+}
+
+fn pick(xs: &[f64], idx: &[usize]) -> Vec<f64> {
+    idx.iter().map(|&i| xs[i]).collect()
+}
+
+/// Samples per contender, in round order (index = round).
+type Samples = BTreeMap<String, Vec<f64>>;
+
+// ---------------------------------------------------------------- the figures
+
+struct Ctx {
+    o: Opts,
+    inits: Vec<Contender>,
+    stderr_fd: RawFd,
+    md: String,
+    raw: String,
+    /// (target, measured, verdict)
+    targets: Vec<(String, String, String)>,
+}
+
+impl Ctx {
+    fn child(&self) -> String {
+        self.o.child.display().to_string()
+    }
+
+    fn rotated(&self, round: usize) -> Vec<Contender> {
+        let mut v = self.inits.clone();
+        let k = round % v.len();
+        v.rotate_left(k);
+        v
+    }
+
+    fn record_raw(&mut self, figure: &str, s: &Samples) {
+        for (name, xs) in s {
+            let vals: Vec<String> = xs.iter().map(|x| format!("{x:.3}")).collect();
+            let _ = writeln!(self.raw, "{figure}\t{name}\t{}", vals.join(","));
+        }
+    }
+
+    fn target(&mut self, what: &str, measured: String, met: Verdict) {
+        self.targets.push((what.into(), measured, met.text()));
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Verdict {
+    Met,
+    WithinNoise,
+    Missed,
+    Unknown,
+}
+impl Verdict {
+    fn of(ok: bool) -> Verdict {
+        if ok { Verdict::Met } else { Verdict::Missed }
+    }
+    fn text(self) -> String {
+        match self {
+            Verdict::Met => "**met**".into(),
+            Verdict::WithinNoise => "**met** (within noise)".into(),
+            Verdict::Missed => "**missed**".into(),
+            Verdict::Unknown => "not measured".into(),
+        }
+    }
+}
+
+/// Ratio verdict for "≤ 1.0× tini-static within noise": met when the ratio of
+/// medians is ≤ 1.0, within noise when the 90 % bootstrap interval reaches 1.0.
+fn ratio_verdict(ratio: f64, ci: (f64, f64)) -> Verdict {
+    if ratio <= 1.0 {
+        Verdict::Met
+    } else if ci.0 <= 1.0 {
+        Verdict::WithinNoise
+    } else {
+        Verdict::Missed
+    }
+}
+
+const BASE: &str = "tini-static";
+
+fn fmt_int(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn spread(xs: &[f64], digits: usize) -> String {
+    format!(
+        "{:.d$} ({:.d$}–{:.d$})",
+        median(xs),
+        quantile(xs, 0.1),
+        quantile(xs, 0.9),
+        d = digits
+    )
+}
+
+// ---- 1. size
+
+struct Elf {
+    linkage: &'static str,
+    libs: Vec<PathBuf>,
+}
+
+fn elf_info(path: &Path) -> Elf {
+    let data = fs::read(path).unwrap_or_default();
+    let u16_at = |o: usize| u16::from_le_bytes([data[o], data[o + 1]]) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(data[o..o + 4].try_into().unwrap());
+    let u64_at = |o: usize| u64::from_le_bytes(data[o..o + 8].try_into().unwrap()) as usize;
+    if data.len() < 64 || &data[..4] != b"\x7fELF" || data[4] != 2 {
+        return Elf { linkage: "?", libs: vec![] };
+    }
+    let e_type = u16_at(16);
+    let (phoff, phentsize, phnum) = (u64_at(0x20), u16_at(0x36), u16_at(0x38));
+    let mut interp = false;
+    for i in 0..phnum {
+        let off = phoff + i * phentsize;
+        if off + 4 <= data.len() && u32_at(off) == 3 {
+            interp = true; // PT_INTERP
+        }
+    }
+    if !interp {
+        let linkage = if e_type == 3 { "static-pie" } else { "static" };
+        return Elf { linkage, libs: vec![] };
+    }
+    Elf { linkage: "dynamic", libs: ldd(path) }
+}
+
+/// The shared objects a dynamic binary loads, resolved to real files.
+fn ldd(path: &Path) -> Vec<PathBuf> {
+    let out = Command::new("ldd").arg(path).output();
+    let Ok(out) = out else { return vec![] };
+    let mut libs = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)"
+        let file = match line.split_once("=>") {
+            Some((_, rhs)) => rhs.split_whitespace().next(),
+            None => line.split_whitespace().next().filter(|s| s.starts_with('/')),
+        };
+        if let Some(f) = file.filter(|f| f.starts_with('/')) {
+            if let Ok(real) = fs::canonicalize(f) {
+                if !libs.contains(&real) {
+                    libs.push(real);
+                }
+            }
+        }
+    }
+    libs
+}
+
+fn file_size(p: &Path) -> u64 {
+    fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
+fn sizes(c: &mut Ctx) {
+    note("1. binary size");
+    let mut t = String::from(
+        "| init | binary (B) | linkage | shared libraries loaded (B) | total on disk (B) |\n|---|--:|---|--:|--:|\n",
+    );
+    let mut tend_size = 0;
+    let mut smallest_size = None;
+    for k in c.inits.clone() {
+        let size = file_size(&k.path);
+        let elf = elf_info(&k.path);
+        let libs: u64 = elf.libs.iter().map(|l| file_size(l)).sum();
+        let names: Vec<String> = elf
+            .libs
+            .iter()
+            .filter_map(|l| l.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        let lib_text =
+            if elf.libs.is_empty() { "—".into() } else { format!("{} ({})", fmt_int(libs), names.join(", ")) };
+        let _ = writeln!(
+            t,
+            "| {} | {} | {} | {} | {} |",
+            k.name,
+            fmt_int(size),
+            elf.linkage,
+            lib_text,
+            fmt_int(size + libs)
+        );
+        let _ = writeln!(c.raw, "size\t{}\t{size}\t{}\t{libs}", k.name, elf.linkage);
+        if k.name == "tend" {
+            tend_size = size;
+        }
+        if k.name == "tend-smallest" {
+            smallest_size = Some(size);
+        }
+    }
+    c.md += "## 1. Binary size\n\n";
+    c.md += &t;
+    c.md += "\n";
+    c.target("size, stable build ≤ 450,000 B", format!("{} B", fmt_int(tend_size)), Verdict::of(tend_size <= 450_000));
+    match smallest_size {
+        Some(s) => c.target("size, smallest build ≤ 150,000 B (goal)", format!("{} B", fmt_int(s)), Verdict::of(s <= 150_000)),
+        None => c.target("size, smallest build ≤ 150,000 B (goal)", "not built".into(), Verdict::Unknown),
+    }
+}
+
+// ---- 2 and 3. idle RSS and context switches
+
+fn idle(c: &mut Ctx) {
+    let reps = if c.o.quick { 1 } else { 3 };
+    let secs = 5;
+    note(&format!("2-3. idle RSS and context switches: {reps} × {secs} s, all inits side by side"));
+    let mut rss: Samples = BTreeMap::new();
+    let mut ctx: Samples = BTreeMap::new();
+    let child = c.child();
+    for _ in 0..reps {
+        let mut running: Vec<(String, Pid1)> = Vec::new();
+        for k in c.inits.clone() {
+            let mut p = spawn_pid1(&k.argv(&[&child, "pause"]), c.stderr_fd, true);
+            match p.line(5000) {
+                Some(l) if l == "ready" => running.push((k.name.clone(), p)),
+                other => note(&format!("{}: no ready line ({other:?})", k.name)),
+            }
+        }
+        sleep_ms(300);
+        let before: Vec<(u64, u64)> = running
+            .iter()
+            .map(|(_, p)| {
+                (
+                    p.status_field("voluntary_ctxt_switches:").unwrap_or(0),
+                    p.status_field("nonvoluntary_ctxt_switches:").unwrap_or(0),
+                )
+            })
+            .collect();
+        sleep_ms(secs * 1000);
+        for ((name, p), (v0, n0)) in running.iter().zip(before) {
+            let v1 = p.status_field("voluntary_ctxt_switches:").unwrap_or(0);
+            let n1 = p.status_field("nonvoluntary_ctxt_switches:").unwrap_or(0);
+            ctx.entry(name.clone()).or_default().push(((v1 - v0) + (n1 - n0)) as f64);
+            rss.entry(name.clone()).or_default().push(p.status_field("VmRSS:").unwrap_or(0) as f64);
+        }
+    }
+    c.record_raw("rss_kib", &rss);
+    c.record_raw("idle_ctxsw_5s", &ctx);
+    let base_rss = rss.get(BASE).map(|v| median(v)).unwrap_or(f64::NAN);
+    let mut t = format!(
+        "| init | VmRSS (KiB), median (min–max) | × {BASE} | context switches in {secs} s idle, median (min–max) |\n|---|--:|--:|--:|\n"
+    );
+    for k in &c.inits {
+        let (Some(r), Some(x)) = (rss.get(&k.name), ctx.get(&k.name)) else { continue };
+        let mm = |v: &[f64]| {
+            format!("{:.0} ({:.0}–{:.0})", median(v), quantile(v, 0.0), quantile(v, 1.0))
+        };
+        let _ = writeln!(t, "| {} | {} | {:.2} | {} |", k.name, mm(r), median(r) / base_rss, mm(x));
+    }
+    c.md += &format!(
+        "## 2–3. Idle: memory and wake-ups\n\nEach init runs `bench-child pause` (a child asleep in pause(2)); all inits side by side, {reps} time(s). VmRSS is read from /proc/PID/status after 0.3 s; context switches are voluntary + nonvoluntary over {secs} s.\n\n"
+    );
+    c.md += &t;
+    c.md += "\n";
+    let m = |name: &str, v: &Samples| v.get(name).map(|x| median(x));
+    match m("tend", &rss) {
+        Some(r) => c.target("idle RSS, stable build ≤ 450 KiB", format!("{r:.0} KiB"), Verdict::of(r <= 450.0)),
+        None => c.target("idle RSS, stable build ≤ 450 KiB", "?".into(), Verdict::Unknown),
+    }
+    if let Some(r) = m("tend-smallest", &rss) {
+        c.target("idle RSS, smallest build ≤ 160 KiB", format!("{r:.0} KiB"), Verdict::of(r <= 160.0));
+    }
+    let tend_ctx = ["tend", "tend-smallest"]
+        .iter()
+        .filter_map(|n| ctx.get(*n).map(|v| quantile(v, 1.0)))
+        .fold(0.0f64, f64::max);
+    c.target("0 context switches in 5 s idle", format!("max {tend_ctx:.0}"), Verdict::of(tend_ctx == 0.0));
+}
+
+// ---- 4. startup
+
+fn startup(c: &mut Ctx) {
+    let rounds = if c.o.quick { 20 } else { 300 };
+    note(&format!("4. startup: {rounds} rounds"));
+    let bare = Contender { name: "(none: /bin/true as PID 1)".into(), path: "/bin/true".into(), prefix: vec![] };
+    let mut all = c.inits.clone();
+    all.push(bare.clone());
+    let mut s: Samples = BTreeMap::new();
+    let mut failures: BTreeMap<String, usize> = BTreeMap::new();
+    for r in 0..rounds {
+        let mut order = all.clone();
+        let k = r % order.len();
+        order.rotate_left(k);
+        for k in order {
+            let argv = k.argv(&["/bin/true"]);
+            let t0 = now_ns();
+            let mut p = spawn_pid1(&argv, c.stderr_fd, false);
+            let st = p.wait(5000);
+            let t1 = now_ns();
+            if st != Some(0) {
+                *failures.entry(k.name.clone()).or_default() += 1;
+            }
+            s.entry(k.name.clone()).or_default().push((t1 - t0) as f64 / 1000.0);
+        }
+    }
+    c.record_raw("startup_us", &s);
+    let bare_v = s[&bare.name].clone();
+    let base_v = s[BASE].clone();
+    let overhead = |v: &[f64], idx: &[usize]| median(&pick(v, idx)) - median(&pick(&bare_v, idx));
+    let mut t = format!(
+        "| init | `INIT -- /bin/true` (µs), median (p10–p90) | overhead over bare /bin/true (µs) | overhead × {BASE} (90 % CI) | failures |\n|---|--:|--:|--:|--:|\n"
+    );
+    let all_idx: Vec<usize> = (0..rounds).collect();
+    let mut tend_verdicts = vec![];
+    for k in &all {
+        let v = &s[&k.name];
+        let fails = failures.get(&k.name).copied().unwrap_or(0);
+        if k.prefix.is_empty() {
+            let _ = writeln!(t, "| {} | {} | — | — | {fails} |", k.name, spread(v, 0));
+            continue;
+        }
+        let ov = overhead(v, &all_idx);
+        let ratio = ov / overhead(&base_v, &all_idx);
+        let ci = bootstrap(rounds, |idx| overhead(v, idx) / overhead(&base_v, idx));
+        let _ = writeln!(
+            t,
+            "| {} | {} | {:.0} | {:.2} ({:.2}–{:.2}) | {fails} |",
+            k.name,
+            spread(v, 0),
+            ov,
+            ratio,
+            ci.0,
+            ci.1
+        );
+        if k.name.starts_with("tend") {
+            tend_verdicts.push((k.name.clone(), ratio, ci));
+        }
+    }
+    c.md += &format!(
+        "## 4. Startup\n\nWall time from clone(CLONE_NEWPID) to the init's exit, for `INIT -- /bin/true`, against `/bin/true` alone as PID 1; {rounds} rounds, round-robin.\n\n"
+    );
+    c.md += &t;
+    c.md += "\n";
+    for (name, ratio, ci) in tend_verdicts {
+        c.target(
+            &format!("startup overhead ≤ 1.0× {BASE} ({name})"),
+            format!("{ratio:.2}× (90 % CI {:.2}–{:.2})", ci.0, ci.1),
+            ratio_verdict(ratio, ci),
+        );
+    }
+}
+
+// ---- 5. signal forwarding
+
+fn signals(c: &mut Ctx) {
+    let n = if c.o.quick { 50 } else { 400 };
+    note(&format!("5. signal forwarding: {n} SIGUSR1 per init, one at a time"));
+    let child = c.child();
+    let mut running: Vec<(Contender, Pid1)> = Vec::new();
+    for k in c.inits.clone() {
+        let mut p = spawn_pid1(&k.argv(&[&child, "sigrecv"]), c.stderr_fd, true);
+        match p.line(5000) {
+            Some(l) if l == "ready" => running.push((k, p)),
+            other => note(&format!("{}: no ready line ({other:?})", k.name)),
+        }
+    }
+    sleep_ms(200);
+    let mut s: Samples = BTreeMap::new();
+    let mut lost: BTreeMap<String, usize> = BTreeMap::new();
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for i in 0..n {
+        let len = running.len();
+        for j in 0..len {
+            let (k, p) = &mut running[(i + j) % len];
+            let want = seen.get(&k.name).copied().unwrap_or(0) + 1;
+            let t_send = now_ns();
+            p.signal(libc::SIGUSR1);
+            let mut got = None;
+            while let Some(line) = p.line(1000) {
+                let mut f = line.split_whitespace();
+                let (Some(cnt), Some(t)) = (f.next(), f.next()) else { continue };
+                let (cnt, t): (u64, u64) = (cnt.parse().unwrap_or(0), t.parse().unwrap_or(0));
+                seen.insert(k.name.clone(), cnt);
+                if cnt >= want {
+                    got = Some(t);
+                    break;
+                }
+            }
+            match got {
+                Some(t) => s.entry(k.name.clone()).or_default().push(t.saturating_sub(t_send) as f64 / 1000.0),
+                None => {
+                    *lost.entry(k.name.clone()).or_default() += 1;
+                    s.entry(k.name.clone()).or_default().push(f64::NAN);
+                }
+            }
+            // A short random pause, so no init is always hit at the same phase.
+            std::thread::sleep(Duration::from_micros(200 + rng.below(800) as u64));
+        }
+    }
+    drop(running);
+    c.record_raw("signal_latency_us", &s);
+    let base: Vec<f64> = s.get(BASE).cloned().unwrap_or_default();
+    let finite = |v: &[f64]| v.iter().copied().filter(|x| x.is_finite()).collect::<Vec<f64>>();
+    let mut t = format!(
+        "| init | latency (µs), median (p10–p90) | p99 (µs) | median × {BASE} (90 % CI) | lost / sent |\n|---|--:|--:|--:|--:|\n"
+    );
+    let mut verdicts = vec![];
+    for k in &c.inits {
+        let Some(v) = s.get(&k.name) else { continue };
+        let fv = finite(v);
+        let lost_n = lost.get(&k.name).copied().unwrap_or(0);
+        let ratio = median(&fv) / median(&finite(&base));
+        let ci = bootstrap(v.len().min(base.len()), |idx| {
+            median(&finite(&pick(v, idx))) / median(&finite(&pick(&base, idx)))
+        });
+        let _ = writeln!(
+            t,
+            "| {} | {} | {:.1} | {:.2} ({:.2}–{:.2}) | {lost_n} / {} |",
+            k.name,
+            spread(&fv, 1),
+            quantile(&fv, 0.99),
+            ratio,
+            ci.0,
+            ci.1,
+            v.len()
+        );
+        if k.name.starts_with("tend") {
+            verdicts.push((k.name.clone(), ratio, ci, lost_n, v.len()));
+        }
+    }
+    c.md += &format!(
+        "## 5. Signal forwarding\n\nThe child blocks SIGUSR1 and waits in sigwaitinfo(2); the harness sends SIGUSR1 to the init's host pid and waits for the child's timestamp (CLOCK_MONOTONIC) before the next one: {n} per init, round-robin, 0.2–1 ms apart. A signal with no answer within 1 s counts as lost.\n\n"
+    );
+    c.md += &t;
+    c.md += "\n";
+    for (name, ratio, ci, lost_n, sent) in verdicts {
+        c.target(
+            &format!("signal latency ≤ 1.0× {BASE} ({name})"),
+            format!("{ratio:.2}× (90 % CI {:.2}–{:.2})", ci.0, ci.1),
+            ratio_verdict(ratio, ci),
+        );
+        c.target(&format!("0 signals lost ({name})"), format!("{lost_n} / {sent}"), Verdict::of(lost_n == 0));
+    }
+}
+
+// ---- 6. reaping
+
+fn reaping(c: &mut Ctx) {
+    let rounds = if c.o.quick { 1 } else { 5 };
+    let n = c.o.orphans;
+    note(&format!("6. reaping: {rounds} rounds of {n} orphans"));
+    let child = c.child();
+    let mut s: Samples = BTreeMap::new();
+    let mut left: BTreeMap<String, u64> = BTreeMap::new();
+    let mut made_min = u64::MAX;
+    for r in 0..rounds {
+        for k in c.rotated(r) {
+            let mut p = spawn_pid1(&k.argv(&[&child, "orphans", &n.to_string()]), c.stderr_fd, true);
+            let line = p.line(60_000).unwrap_or_default();
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() == 4 && f[0] == "reaped" {
+                let made: u64 = f[1].parse().unwrap_or(0);
+                made_min = made_min.min(made);
+                s.entry(k.name.clone()).or_default().push(f[2].parse::<f64>().unwrap_or(f64::NAN) / 1e6);
+                *left.entry(k.name.clone()).or_default() += f[3].parse::<u64>().unwrap_or(0);
+            } else {
+                note(&format!("{}: orphan run failed: {line:?}", k.name));
+                s.entry(k.name.clone()).or_default().push(f64::NAN);
+                *left.entry(k.name.clone()).or_default() += n as u64;
+            }
+            let _ = p.wait(10_000);
+        }
+    }
+    c.record_raw("reap_ms", &s);
+    let base = s.get(BASE).map(|v| median(v)).unwrap_or(f64::NAN);
+    let mut t = format!(
+        "| init | time to reap {} orphans (ms), median (p10–p90) | µs per zombie | × {BASE} | zombies left (sum over rounds) |\n|---|--:|--:|--:|--:|\n",
+        fmt_int(n as u64)
+    );
+    for k in &c.inits {
+        let Some(v) = s.get(&k.name) else { continue };
+        let _ = writeln!(
+            t,
+            "| {} | {} | {:.2} | {:.2} | {} |",
+            k.name,
+            spread(v, 1),
+            median(v) * 1000.0 / n as f64,
+            median(v) / base,
+            left.get(&k.name).copied().unwrap_or(0)
+        );
+    }
+    c.md += &format!(
+        "## 6. Reaping\n\n`bench-child orphans {n}`: an intermediate process makes {n} children that exit at once, then exits itself, so the kernel hands all {n} zombies to PID 1 together. Timed from just before that exit until every one of the pids is gone (kill(pid, 0) = ESRCH); {rounds} round(s), round-robin. Zombies still there after 20 s count as left.\n\n"
+    );
+    if made_min < n as u64 {
+        let _ = writeln!(c.md, "**Note:** only {made_min} children could be made in some round.\n");
+    }
+    c.md += &t;
+    c.md += "\n";
+    for name in ["tend", "tend-smallest"] {
+        if let Some(l) = left.get(name) {
+            c.target(&format!("0 zombies left ({name})"), format!("{l}"), Verdict::of(*l == 0));
+        }
+    }
+}
+
+// ---- 7. shutdown
+
+fn shutdown(c: &mut Ctx) {
+    let rounds = if c.o.quick { 10 } else { 150 };
+    note(&format!("7. shutdown: {rounds} rounds"));
+    let child = c.child();
+    let mut s: Samples = BTreeMap::new();
+    let mut statuses: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for r in 0..rounds {
+        for k in c.rotated(r) {
+            let mut p = spawn_pid1(&k.argv(&[&child, "pause"]), c.stderr_fd, true);
+            if p.line(5000).as_deref() != Some("ready") {
+                note(&format!("{}: no ready line", k.name));
+                s.entry(k.name.clone()).or_default().push(f64::NAN);
+                continue;
+            }
+            let t0 = now_ns();
+            p.signal(libc::SIGTERM);
+            let st = p.wait(5000);
+            let t1 = now_ns();
+            let text = st.map(exit_text).unwrap_or_else(|| "no exit in 5 s".into());
+            *statuses.entry(k.name.clone()).or_default().entry(text).or_default() += 1;
+            s.entry(k.name.clone()).or_default().push(if st.is_some() { (t1 - t0) as f64 / 1000.0 } else { f64::NAN });
+        }
+    }
+    c.record_raw("shutdown_us", &s);
+    let base = s[BASE].clone();
+    let mut t = format!(
+        "| init | SIGTERM → init exit (µs), median (p10–p90) | × {BASE} (90 % CI) | init's exit |\n|---|--:|--:|---|\n"
+    );
+    let mut verdicts = vec![];
+    for k in &c.inits {
+        let Some(v) = s.get(&k.name) else { continue };
+        let ratio = median(v) / median(&base);
+        let ci = bootstrap(rounds, |idx| median(&pick(v, idx)) / median(&pick(&base, idx)));
+        let st: Vec<String> =
+            statuses.get(&k.name).map(|m| m.iter().map(|(k, n)| format!("{k} ×{n}")).collect()).unwrap_or_default();
+        let _ = writeln!(t, "| {} | {} | {:.2} ({:.2}–{:.2}) | {} |", k.name, spread(v, 0), ratio, ci.0, ci.1, st.join(", "));
+        if k.name.starts_with("tend") {
+            verdicts.push((k.name.clone(), ratio, ci));
+        }
+    }
+    c.md += &format!(
+        "## 7. Shutdown\n\nThe child (`bench-child pause`) leaves SIGTERM at its default action, so it dies as soon as the init forwards the signal. Timed from kill(init, SIGTERM) to the init's exit (pidfd readable); {rounds} rounds, round-robin.\n\n"
+    );
+    c.md += &t;
+    c.md += "\n";
+    for (name, ratio, ci) in verdicts {
+        c.target(
+            &format!("shutdown ≤ 1.0× {BASE} ({name})"),
+            format!("{ratio:.2}× (90 % CI {:.2}–{:.2})", ci.0, ci.1),
+            ratio_verdict(ratio, ci),
+        );
+    }
+}
+
+// ---- 8. probe
+
+struct Probe {
+    name: String,
+    argv: Vec<String>,
+    /// What it adds to a distroless image that already has tend as its init.
+    extra: Vec<PathBuf>,
+    note: String,
+}
+
+fn probes(c: &mut Ctx) {
+    let rounds = if c.o.quick { 15 } else { 200 };
+    note(&format!("8. probe: {rounds} rounds"));
+    let mut httpd = Command::new(&c.o.httpd)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| die(&format!("starting bench-httpd: {e}")));
+    let mut port = String::new();
+    {
+        use std::io::BufRead;
+        let out = httpd.stdout.take().unwrap();
+        let _ = std::io::BufReader::new(out).read_line(&mut port);
+    }
+    let url = format!("http://127.0.0.1:{}/", port.trim());
+    let mut list = vec![Probe {
+        name: "tend --probe".into(),
+        argv: vec![c.o.tend.display().to_string(), "--probe".into(), url.clone()],
+        extra: vec![],
+        note: "already the init".into(),
+    }];
+    if let Some(sm) = &c.o.tend_smallest {
+        list.push(Probe {
+            name: "tend-smallest --probe".into(),
+            argv: vec![sm.display().to_string(), "--probe".into(), url.clone()],
+            extra: vec![],
+            note: "already the init".into(),
+        });
+    }
+    let with_libs = |bin: &str| {
+        let p = PathBuf::from(bin);
+        let mut v = vec![p.clone()];
+        v.extend(elf_info(&p).libs);
+        v
+    };
+    for (name, argv, bin) in [
+        ("curl -fsS", vec!["/usr/bin/curl", "-fsS", "-o", "/dev/null", &url], "/usr/bin/curl"),
+        ("wget -q", vec!["/usr/bin/wget", "-q", "-O", "/dev/null", &url], "/usr/bin/wget"),
+        ("busybox wget -q", vec!["/bin/busybox", "wget", "-q", "-O", "/dev/null", &url], "/bin/busybox"),
+    ] {
+        if !Path::new(bin).exists() {
+            note(&format!("{bin} missing: skipped"));
+            continue;
+        }
+        let extra = with_libs(bin);
+        let note = if extra.len() > 1 { "binary + shared libraries (ldd)".into() } else { "static binary".into() };
+        list.push(Probe { name: name.into(), argv: argv.iter().map(|s| s.to_string()).collect(), extra, note });
+    }
+    let mut s: Samples = BTreeMap::new();
+    let mut fails: BTreeMap<String, usize> = BTreeMap::new();
+    for r in 0..rounds {
+        let len = list.len();
+        for j in 0..len {
+            let p = &list[(r + j) % len];
+            let t0 = now_ns();
+            let st = Command::new(&p.argv[0])
+                .args(&p.argv[1..])
+                .env_remove("http_proxy")
+                .env_remove("HTTP_PROXY")
+                .env_remove("all_proxy")
+                .env_remove("ALL_PROXY")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            let t1 = now_ns();
+            if !matches!(st, Ok(s) if s.success()) {
+                *fails.entry(p.name.clone()).or_default() += 1;
+            }
+            s.entry(p.name.clone()).or_default().push((t1 - t0) as f64 / 1e6);
+        }
+    }
+    let _ = httpd.kill();
+    let _ = httpd.wait();
+    c.record_raw("probe_ms", &s);
+    let med = |n: &str| s.get(n).map(|v| median(v)).unwrap_or(f64::NAN);
+    let (curl, bb) = (med("curl -fsS"), med("busybox wget -q"));
+    let mut t = String::from(
+        "| probe | time per probe (ms), median (p10–p90) | curl ÷ this | this ÷ busybox wget | failed | extra bytes in a distroless image |\n|---|--:|--:|--:|--:|---|\n",
+    );
+    for p in &list {
+        let v = &s[&p.name];
+        let extra: u64 = p.extra.iter().map(|f| file_size(f)).sum();
+        let f = fails.get(&p.name).copied().unwrap_or(0);
+        let _ = writeln!(
+            t,
+            "| {} | {} | {:.1} | {:.2} | {f} / {rounds} | {} ({}) |",
+            p.name,
+            spread(v, 2),
+            curl / median(v),
+            median(v) / bb,
+            fmt_int(extra),
+            p.note
+        );
+    }
+    c.md += &format!(
+        "## 8. Probe\n\nEach probe fetches `http://127.0.0.1:PORT/` from `bench-httpd` (200, 3-byte body) and is timed from spawn to exit; {rounds} rounds, round-robin. Bytes: what each adds to a distroless image whose init is already tend (for dynamic tools, the binary plus every shared library it loads, glibc included, as in a `static` distroless base).\n\n"
+    );
+    c.md += &t;
+    c.md += "\n";
+    for name in ["tend --probe", "tend-smallest --probe"] {
+        let Some(v) = s.get(name) else { continue };
+        let f = fails.get(name).copied().unwrap_or(0);
+        let m = median(v);
+        let working = f == 0;
+        let tag = if working { String::new() } else { format!(", but {f}/{rounds} probes FAILED") };
+        c.target(
+            &format!("probe ≥ busybox wget speed ({name})"),
+            format!("{m:.2} ms vs {bb:.2} ms{tag}"),
+            Verdict::of(working && m <= bb),
+        );
+        c.target(
+            &format!("probe ≥ 8× faster than curl ({name})"),
+            format!("{:.1}×{tag}", curl / m),
+            Verdict::of(working && curl / m >= 8.0),
+        );
+    }
+}
+
+// ---------------------------------------------------------------- the report
+
+fn sh(cmd: &str) -> String {
+    Command::new("sh")
+        .args(["-c", cmd])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn header(c: &Ctx, started: &str, took: f64) -> String {
+    let cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'");
+    let mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo");
+    let versions = sh(
+        "dpkg-query -W -f='${Package} ${Version}, ' tini dumb-init catatonit curl wget busybox-static 2>/dev/null | sed 's/, $//'",
+    );
+    let commit = sh("git rev-parse --short HEAD 2>/dev/null");
+    let dirty = if sh("git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null").is_empty() { "" } else { " (+ uncommitted changes)" };
+    format!(
+        "# tend benchmark results\n\n\
+         - **Date:** {started} (took {took:.0} s){quick}\n\
+         - **Command:** `{cmd}`\n\
+         - **Machine:** {nproc} CPUs ({cpu}), {mem} RAM, Linux {kernel}, {os}\n\
+         - **tend:** commit {commit}{dirty}; peers: {versions}\n\
+         - **Method:** each init is PID 1 of a fresh PID namespace (clone(CLONE_NEWPID) from the driver), inside the cpu cgroup `{cg}`. Figures are taken round-robin over the contenders; medians with the p10–p90 spread; ratios against {BASE}. \"× {BASE} (90 % CI)\" is a bootstrap interval over rounds; a target of ≤ 1.0× counts as met within noise when that interval reaches 1.0.\n\n",
+        quick = if c.o.quick { " — **--quick run: few iterations, for smoke tests only**" } else { "" },
+        cmd = c.o.command,
+        nproc = sh("nproc"),
+        kernel = sh("uname -r"),
+        os = sh(". /etc/os-release && echo $PRETTY_NAME"),
+        cg = c.o.cgroup,
+    )
+}
+
+fn main() {
+    let o = parse_opts();
+    fs::create_dir_all(&o.out).unwrap_or_else(|e| die(&format!("{}: {e}", o.out.display())));
+    let started = sh("date -u '+%Y-%m-%d %H:%M UTC'");
+    let t_start = now_ns();
+    let errlog = o.out.join("inits.stderr");
+    let f = fs::File::create(&errlog).unwrap_or_else(|e| die(&format!("{}: {e}", errlog.display())));
+    let stderr_fd = std::os::fd::IntoRawFd::into_raw_fd(f);
+
+    let mut inits = vec![Contender { name: "tend".into(), path: o.tend.clone(), prefix: vec![] }];
+    if let Some(sm) = &o.tend_smallest {
+        inits.push(Contender { name: "tend-smallest".into(), path: sm.clone(), prefix: vec![] });
+    }
+    for (name, path) in [
+        ("tini-static", "/usr/bin/tini-static"),
+        ("tini", "/usr/bin/tini"),
+        ("dumb-init", "/usr/bin/dumb-init"),
+        ("catatonit", "/usr/bin/catatonit"),
+    ] {
+        if Path::new(path).is_file() {
+            inits.push(Contender { name: name.into(), path: path.into(), prefix: vec![] });
+        } else if name == BASE {
+            die("/usr/bin/tini-static is missing: it is the baseline");
+        } else {
+            note(&format!("{path} missing: skipped"));
+        }
+    }
+    for k in inits.iter_mut() {
+        k.prefix = vec![k.path.display().to_string(), "--".into()];
+    }
+
+    let mut c = Ctx { o, inits, stderr_fd, md: String::new(), raw: String::new(), targets: vec![] };
+    sizes(&mut c);
+    idle(&mut c);
+    startup(&mut c);
+    signals(&mut c);
+    reaping(&mut c);
+    shutdown(&mut c);
+    probes(&mut c);
+
+    let took = (now_ns() - t_start) as f64 / 1e9;
+    let mut doc = header(&c, &started, took);
+    doc += "## Targets (issue 6)\n\n| target | measured | verdict |\n|---|---|---|\n";
+    for (what, measured, verdict) in &c.targets {
+        let _ = writeln!(doc, "| {what} | {measured} | {verdict} |");
+    }
+    doc += "\n";
+    doc += &c.md;
+    doc += "Raw samples of this run: `bench/out/samples.tsv` (not committed); the inits' stderr: `bench/out/inits.stderr`.\n";
+    let md_path = c.o.out.join("RESULTS.md");
+    fs::write(&md_path, &doc).unwrap_or_else(|e| die(&format!("{}: {e}", md_path.display())));
+    let _ = fs::write(c.o.out.join("samples.tsv"), &c.raw);
+    note(&format!("done in {took:.0} s: {}", md_path.display()));
+}
