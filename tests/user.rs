@@ -1,0 +1,572 @@
+//! `--user` and `--no-new-privs`, seen from outside, as issue 3 asks.
+//!
+//! tend runs as PID 1 of a fresh PID namespace, inside a private mount
+//! namespace whose /etc/passwd and /etc/group are bind-mounted test files:
+//! the machine's own files are never touched. Identities are read from
+//! /proc/<pid>/status of tend itself and of its child.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{FIXTURE, Outcome, TEND, Tend, children_of, field, have_root};
+
+const PASSWD: &str = "\
+# written by tests/user.rs
+root:x:0:0:root:/root:/bin/sh
+
+app:x:1000:1000:App:/home/app:/bin/sh
+this line is not an entry
+short:x:1600:1600
+nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin
+";
+
+const GROUP: &str = "\
+root:x:0:
+app:x:1000:
+extra:x:2000:other,app
+more:x:2001:app
+not-app:x:2002:apple,xapp
+shared:x:3000:
+nonroot:x:65532:
+";
+
+/// The identity lines of /proc/<pid>/status, as numbers.
+#[derive(Debug, PartialEq)]
+struct Identity {
+    uid: Vec<u32>,
+    gid: Vec<u32>,
+    groups: Vec<u32>,
+}
+
+impl Identity {
+    /// All four uids (real, effective, saved, fs) and gids the same.
+    fn of(uid: u32, gid: u32, groups: &[u32]) -> Identity {
+        Identity {
+            uid: vec![uid; 4],
+            gid: vec![gid; 4],
+            groups: groups.to_vec(),
+        }
+    }
+
+    fn parse(status: &str) -> Identity {
+        let numbers = |key| -> Vec<u32> {
+            field(status, key)
+                .unwrap_or_else(|| panic!("no {key} in {status}"))
+                .split_whitespace()
+                .map(|n| n.parse().expect("a number"))
+                .collect()
+        };
+        Identity {
+            uid: numbers("Uid"),
+            gid: numbers("Gid"),
+            groups: numbers("Groups"),
+        }
+    }
+}
+
+/// Check `status` against `want`, with every capability set that could
+/// act (permitted, effective, ambient) empty.
+fn assert_dropped(who: &str, status: &str, want: &Identity) {
+    assert_eq!(&Identity::parse(status), want, "{who}: {status}");
+    for key in ["CapPrm", "CapEff", "CapAmb"] {
+        let caps = field(status, key).unwrap_or_else(|| panic!("{who}: no {key}"));
+        assert_eq!(
+            u64::from_str_radix(caps, 16),
+            Ok(0),
+            "{who}: {key} {caps} should be empty"
+        );
+    }
+}
+
+fn status_of(pid: i32) -> String {
+    fs::read_to_string(format!("/proc/{pid}/status")).expect("a /proc status")
+}
+
+/// A fresh directory under the temp dir with the test's passwd and group
+/// files and copies of the binaries, all readable by any uid: the build's
+/// own target dir need not be. Removed on drop.
+struct Sandbox {
+    dir: PathBuf,
+    tend: String,
+    fixture: String,
+}
+
+impl Sandbox {
+    fn new(test: &str) -> Sandbox {
+        let dir = std::env::temp_dir().join(format!("tend-user-{test}-{}", std::process::id()));
+        // A leftover from a killed run of the same pid would only be stale.
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir(&dir).expect("create the sandbox dir");
+        let sandbox = Sandbox {
+            tend: dir.join("tend").display().to_string(),
+            fixture: dir.join("tend-fixture").display().to_string(),
+            dir,
+        };
+        set_mode(&sandbox.dir, 0o755);
+        sandbox.write("passwd", PASSWD, 0o644);
+        sandbox.write("group", GROUP, 0o644);
+        for (from, to) in [(TEND, &sandbox.tend), (FIXTURE, &sandbox.fixture)] {
+            fs::copy(from, to).expect("copy a binary into the sandbox");
+            set_mode(Path::new(to), 0o755);
+        }
+        sandbox
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+
+    fn write(&self, name: &str, text: &str, mode: u32) {
+        let path = self.dir.join(name);
+        fs::write(&path, text).expect("write a sandbox file");
+        set_mode(&path, mode);
+    }
+
+    /// `unshare … sh -c 'mount …; exec WRAPPER… TEND ARGS…'`: the shell is
+    /// PID 1 and execs, so tend is PID 1 too. The shell's own arguments
+    /// carry every path, so nothing needs quoting.
+    fn command_with(&self, etc: Etc, wrapper: &[&str], args: &[&str]) -> Command {
+        let (setup, passwd, group) = match etc {
+            Etc::Files(passwd, group) => (
+                r#"mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/group"#,
+                passwd,
+                group,
+            ),
+            // The dynamic loader falls back to its built-in paths without ld.so.cache.
+            Etc::Empty => ("mount -t tmpfs tend-test /etc", "passwd", "group"),
+        };
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--mount", "--propagation", "private"])
+            .args(["--pid", "--fork", "--mount-proc", "--kill-child"])
+            .args(["sh", "-c"])
+            .arg(format!(r#"{setup} && shift 2 && exec "$@""#))
+            .arg("sh")
+            .arg(self.path(passwd))
+            .arg(self.path(group))
+            .args(wrapper)
+            .arg(&self.tend)
+            .args(args);
+        cmd
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        self.command_with(FILES, &[], args)
+    }
+
+    /// Start tend and find its pid: for a tend that stays up.
+    fn start(&self, args: &[&str]) -> Tend {
+        Tend::spawn(self.command(args), true)
+    }
+
+    /// Run to the end. The pid is not looked for, since a tend that exits
+    /// at once could be gone before it is seen.
+    fn run(&self, cmd: Command) -> Outcome {
+        Tend::spawn(cmd, false).wait()
+    }
+}
+
+/// What the private mount namespace shows at /etc.
+#[derive(Clone, Copy)]
+enum Etc<'a> {
+    /// The sandbox's files of these names, at /etc/passwd and /etc/group.
+    Files(&'a str, &'a str),
+    /// An empty /etc, as in a `FROM scratch` image.
+    Empty,
+}
+
+const FILES: Etc = Etc::Files("passwd", "group");
+/// setpriv prefixes: tend as uid 65532; as root that cannot bypass file
+/// modes; as root without CAP_SETGID; as root without CAP_SETUID.
+const AS_NONROOT: &[&str] = &[
+    "setpriv",
+    "--reuid",
+    "65532",
+    "--regid",
+    "65532",
+    "--clear-groups",
+];
+const NO_DAC: &[&str] = &[
+    "setpriv",
+    "--bounding-set",
+    "-dac_override,-dac_read_search",
+];
+const NO_SETGID: &[&str] = &["setpriv", "--bounding-set", "-setgid"];
+const NO_SETUID: &[&str] = &["setpriv", "--bounding-set", "-setuid"];
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // Nothing to do about a directory that will not go: it is only a temp dir.
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// With `--user ARGS -- fixture wait`: the identity of tend and of its
+/// child, both read while they run.
+fn identities(sandbox: &Sandbox, user: &str) -> (String, String) {
+    let mut tend = sandbox.start(&["--user", user, "--", &sandbox.fixture, "wait"]);
+    tend.expect_line("ready");
+    let tend_status = status_of(tend.pid);
+    let child = *children_of(tend.pid).first().expect("tend has its child");
+    let child_status = status_of(child);
+    tend.signal(libc::SIGTERM);
+    let outcome = tend.wait();
+    assert_eq!(outcome.code, Some(128 + libc::SIGTERM), "{outcome:?}");
+    (tend_status, child_status)
+}
+
+#[test]
+fn a_user_name_drops_tend_and_the_child_with_its_groups() {
+    if !have_root("a_user_name_drops_tend_and_the_child_with_its_groups") {
+        return;
+    }
+    let sandbox = Sandbox::new("name");
+    let (tend, child) = identities(&sandbox, "app");
+    // extra and more list app; not-app lists only look-alikes.
+    let want = Identity::of(1000, 1000, &[1000, 2000, 2001]);
+    assert_dropped("tend", &tend, &want);
+    assert_dropped("child", &child, &want);
+}
+
+#[test]
+fn a_numeric_uid_with_an_entry_is_that_user() {
+    if !have_root("a_numeric_uid_with_an_entry_is_that_user") {
+        return;
+    }
+    let sandbox = Sandbox::new("numeric");
+    let (tend, child) = identities(&sandbox, "65532");
+    let want = Identity::of(65532, 65532, &[65532]);
+    assert_dropped("tend", &tend, &want);
+    assert_dropped("child", &child, &want);
+}
+
+#[test]
+fn user_colon_group_sets_the_primary_gid() {
+    if !have_root("user_colon_group_sets_the_primary_gid") {
+        return;
+    }
+    let sandbox = Sandbox::new("group");
+    for (spec, gid) in [
+        ("app:shared", 3000),
+        ("app:4242", 4242),
+        ("1000:shared", 3000),
+    ] {
+        let (tend, child) = identities(&sandbox, spec);
+        // The supplementary list stays app's own, as newgrp leaves it.
+        let want = Identity::of(1000, gid, &[1000, 2000, 2001]);
+        assert_dropped(&format!("tend, {spec}"), &tend, &want);
+        assert_dropped(&format!("child, {spec}"), &child, &want);
+    }
+}
+
+#[test]
+fn a_uid_without_an_entry_gets_its_own_gid_never_0() {
+    if !have_root("a_uid_without_an_entry_gets_its_own_gid_never_0") {
+        return;
+    }
+    let sandbox = Sandbox::new("bare-uid");
+    // 1600's only line is malformed, so it has no entry either.
+    for (spec, uid) in [("4321", 4321), ("1600", 1600)] {
+        let (tend, child) = identities(&sandbox, spec);
+        let want = Identity::of(uid, uid, &[]);
+        assert_dropped(&format!("tend, {spec}"), &tend, &want);
+        assert_dropped(&format!("child, {spec}"), &child, &want);
+    }
+    let (_, child) = identities(&sandbox, "4321:77");
+    assert_dropped("child, 4321:77", &child, &Identity::of(4321, 77, &[]));
+}
+
+/// The child's environment, from the fixture's `env` mode, started with
+/// USER and LOGNAME removed and HOME=/root, as a root shell would have it.
+fn child_env(sandbox: &Sandbox, user: &str) -> Vec<String> {
+    let mut cmd = sandbox.command(&["--user", user, "--", &sandbox.fixture, "env"]);
+    cmd.env_remove("USER")
+        .env_remove("LOGNAME")
+        .env("HOME", "/root")
+        .env("TEND_TEST_PASSES", "through");
+    let outcome = sandbox.run(cmd);
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    outcome.stdout
+}
+
+#[test]
+fn home_user_and_logname_come_from_passwd() {
+    if !have_root("home_user_and_logname_come_from_passwd") {
+        return;
+    }
+    let sandbox = Sandbox::new("env");
+    let cases: [(&str, &[&str], &[&str]); 3] = [
+        ("app", &["HOME=/home/app", "USER=app", "LOGNAME=app"], &[]),
+        (
+            "65532:shared",
+            &["HOME=/home/nonroot", "USER=nonroot", "LOGNAME=nonroot"],
+            &[],
+        ),
+        // No entry, no name: HOME is /, never the /root tend was given.
+        ("4321", &["HOME=/"], &["USER=", "LOGNAME="]),
+    ];
+    for (user, present, absent) in cases {
+        let env = child_env(&sandbox, user);
+        for want in present.iter().chain(&["TEND_TEST_PASSES=through"]) {
+            assert!(
+                env.iter().any(|line| line == want),
+                "{user}: no {want} in {env:?}"
+            );
+        }
+        for prefix in absent.iter().chain(&["HOME=/root"]) {
+            assert!(
+                !env.iter().any(|line| line.starts_with(prefix)),
+                "{user}: {prefix} in {env:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_new_privs_reaches_the_child() {
+    if !have_root("no_new_privs_reaches_the_child") {
+        return;
+    }
+    let sandbox = Sandbox::new("nnp");
+    for (flags, want) in [(&["--no-new-privs"][..], "1"), (&[][..], "0")] {
+        let mut args = vec!["--user", "app"];
+        args.extend(flags);
+        args.extend(["--", &sandbox.fixture, "status"]);
+        let outcome = sandbox.run(sandbox.command(&args));
+        assert_eq!(outcome.code, Some(0), "{outcome:?}");
+        let status = outcome.stdout.join("\n");
+        assert_eq!(
+            field(&status, "NoNewPrivs"),
+            Some(want),
+            "{flags:?}: {status}"
+        );
+    }
+}
+
+/// What the fixture's `try-root`, run by a shell that is the child, reports.
+fn try_root(sandbox: &Sandbox, flags: &[&str], program: &str) -> String {
+    let mut args = vec!["--user", "app"];
+    args.extend(flags);
+    // `; true` keeps the shell from exec'ing: the program is the child's child.
+    args.extend(["--", "sh", "-c", r#""$0" try-root; true"#, program]);
+    let outcome = sandbox.run(sandbox.command(&args));
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    outcome.stdout.join("\n")
+}
+
+#[test]
+fn a_process_started_by_the_child_cannot_regain_root() {
+    if !have_root("a_process_started_by_the_child_cannot_regain_root") {
+        return;
+    }
+    let sandbox = Sandbox::new("try-root");
+    assert_eq!(
+        try_root(&sandbox, &[], &sandbox.fixture),
+        "setuid(0) failed"
+    );
+}
+
+#[test]
+fn no_new_privs_defuses_a_setuid_root_program() {
+    if !have_root("no_new_privs_defuses_a_setuid_root_program") {
+        return;
+    }
+    let sandbox = Sandbox::new("setuid");
+    let suid = sandbox.path("tend-fixture-suid");
+    fs::copy(FIXTURE, &suid).expect("copy the fixture");
+    set_mode(Path::new(&suid), 0o4755);
+    // Without the flag, the setuid bit gives root back: the hole it closes.
+    assert_eq!(try_root(&sandbox, &[], &suid), "setuid(0) succeeded");
+    assert_eq!(
+        try_root(&sandbox, &["--no-new-privs"], &suid),
+        "setuid(0) failed"
+    );
+}
+
+#[test]
+fn the_supervisor_keeps_working_as_the_user() {
+    if !have_root("the_supervisor_keeps_working_as_the_user") {
+        return;
+    }
+    let sandbox = Sandbox::new("supervise");
+    let mut tend = sandbox.start(&["--user", "app", "--", &sandbox.fixture, "signals", "1"]);
+    tend.expect_line("ready");
+    tend.signal(libc::SIGUSR1);
+    tend.expect_line(&format!("got {}", libc::SIGUSR1));
+    let outcome = tend.wait();
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+
+    // Orphans of a dropped child are still reaped by the dropped tend.
+    let args = ["--user", "app", "--", &sandbox.fixture, "orphans", "5", "0"];
+    let outcome = sandbox.run(sandbox.command(&args));
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    assert!(
+        outcome.stdout.iter().any(|l| l == "orphaned 5"),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn as_the_same_user_without_root_it_is_a_no_op() {
+    if !have_root("as_the_same_user_without_root_it_is_a_no_op") {
+        return;
+    }
+    let sandbox = Sandbox::new("same-user");
+    for user in ["nonroot", "65532", "65532:65532", "nonroot:nonroot"] {
+        let args = ["--user", user, "--", &sandbox.fixture, "status"];
+        let outcome = sandbox.run(sandbox.command_with(FILES, AS_NONROOT, &args));
+        assert_eq!(outcome.code, Some(0), "{user}: {outcome:?}");
+        let status = outcome.stdout.join("\n");
+        assert_dropped(user, &status, &Identity::of(65532, 65532, &[]));
+    }
+}
+
+#[test]
+fn without_etc_files_numbers_still_work() {
+    if !have_root("without_etc_files_numbers_still_work") {
+        return;
+    }
+    // A FROM scratch image has no /etc at all; --user 1000:1000 must still drop.
+    let sandbox = Sandbox::new("scratch");
+    for (user, want) in [
+        ("1000:1000", Identity::of(1000, 1000, &[])),
+        ("4321", Identity::of(4321, 4321, &[])),
+    ] {
+        let args = ["--user", user, "--", &sandbox.fixture, "status"];
+        let outcome = sandbox.run(sandbox.command_with(Etc::Empty, &[], &args));
+        assert_eq!(outcome.code, Some(0), "{user}: {outcome:?}");
+        assert_dropped(user, &outcome.stdout.join("\n"), &want);
+    }
+}
+
+#[test]
+fn errors_exit_125_and_never_start_the_program() {
+    if !have_root("errors_exit_125_and_never_start_the_program") {
+        return;
+    }
+    let sandbox = Sandbox::new("errors");
+    sandbox.write("passwd-locked", PASSWD, 0o000);
+    sandbox.write("group-locked", GROUP, 0o000);
+    let locked_passwd = Etc::Files("passwd-locked", "group");
+    let locked_group = Etc::Files("passwd", "group-locked");
+    let cases: [(&str, Etc, &[&str], &[&str]); 15] = [
+        ("ghost", FILES, &[], &["no user 'ghost' in /etc/passwd"]),
+        ("short", FILES, &[], &["no user 'short' in /etc/passwd"]),
+        (
+            "app:ghosts",
+            FILES,
+            &[],
+            &["no group 'ghosts' in /etc/group"],
+        ),
+        (
+            "app",
+            Etc::Empty,
+            &[],
+            &["no user 'app': /etc/passwd does not exist"],
+        ),
+        (
+            "0:app",
+            Etc::Empty,
+            &[],
+            &["no group 'app': /etc/group does not exist"],
+        ),
+        (
+            "app",
+            locked_passwd,
+            NO_DAC,
+            &["cannot read /etc/passwd", "Permission denied"],
+        ),
+        (
+            "app",
+            locked_group,
+            NO_DAC,
+            &["cannot read /etc/group", "Permission denied"],
+        ),
+        (
+            "app",
+            FILES,
+            AS_NONROOT,
+            &["uid 65532", "not as root", "uid 1000 gid 1000"],
+        ),
+        (
+            "nonroot:app",
+            FILES,
+            AS_NONROOT,
+            &["not as root", "gid 1000"],
+        ),
+        (
+            "app",
+            FILES,
+            NO_SETGID,
+            &["setgroups([1000, 2000, 2001]) failed", "not permitted"],
+        ),
+        (
+            "app",
+            FILES,
+            NO_SETUID,
+            &["setuid(1000) failed", "not permitted"],
+        ),
+        ("app:", FILES, &[], &["'app:'", "group is empty"]),
+        (":app", FILES, &[], &["user is empty"]),
+        ("a:b:c", FILES, &[], &["more than one ':'"]),
+        ("4294967295", FILES, &[], &["uid is out of range"]),
+    ];
+    let marker = sandbox.path("ran");
+    for (user, etc, wrapper, needles) in cases {
+        let args = [
+            "--user",
+            user,
+            "--",
+            "sh",
+            "-c",
+            r#"echo ran; : > "$0""#,
+            &marker,
+        ];
+        let outcome = sandbox.run(sandbox.command_with(etc, wrapper, &args));
+        let what = format!("--user {user} {wrapper:?}");
+        assert_eq!(outcome.code, Some(125), "{what}: {outcome:?}");
+        assert!(
+            outcome.stdout.is_empty(),
+            "{what}: the program ran: {outcome:?}"
+        );
+        assert!(!Path::new(&marker).exists(), "{what}: the program ran");
+        let lines: Vec<&str> = outcome
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert_eq!(lines.len(), 1, "{what}: one line, not {lines:?}");
+        for needle in needles {
+            assert!(
+                lines[0].contains(needle),
+                "{what}: {:?} lacks {needle:?}",
+                lines[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn the_machine_keeps_its_own_files() {
+    if !have_root("the_machine_keeps_its_own_files") {
+        return;
+    }
+    let before = fs::read("/etc/passwd").expect("the machine's /etc/passwd");
+    let sandbox = Sandbox::new("host");
+    let mut tend = sandbox.start(&["--user", "app", "--", &sandbox.fixture, "wait"]);
+    tend.expect_line("ready");
+    // While the bind mounts exist inside, none of them shows outside.
+    let mounts = fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
+    let ours = sandbox.dir.display().to_string();
+    assert!(!mounts.contains(&ours), "a sandbox mount leaked: {mounts}");
+    assert_eq!(fs::read("/etc/passwd").expect("/etc/passwd"), before);
+    tend.signal(libc::SIGTERM);
+    tend.wait();
+}
