@@ -127,10 +127,11 @@ pub fn apply(credentials: &Credentials) -> Result<(), Error> {
     setgid(Gid::from_raw(*gid)).map_err(fail(format!("setgid({gid}) failed")))?;
     setuid(Uid::from_raw(*uid)).map_err(fail(format!("setuid({uid}) failed")))?;
 
-    // setuid(2) from root clears the capability sets, unless SECBIT_KEEP_CAPS
-    // or SECBIT_NO_SETUID_FIXUP was set by whoever started tend: check the
-    // outcome rather than trust the order. A successful probe leaves tend as
-    // root again, which is fine only because tend then refuses to go on.
+    // setuid(2) from root clears the capability sets, unless whoever started
+    // tend set SECBIT_NO_SETUID_FIXUP, which survives execve (KEEP_CAPS does
+    // not): see capabilities(7). So check the outcome rather than trust the
+    // order. A successful probe leaves tend as root again, which is fine
+    // only because tend then refuses to go on.
     let regained = |what: &str| {
         Error::Privilege(
             format!(
