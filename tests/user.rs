@@ -196,6 +196,8 @@ const NO_DAC: &[&str] = &[
 ];
 const NO_SETGID: &[&str] = &["setpriv", "--bounding-set", "-setgid"];
 const NO_SETUID: &[&str] = &["setpriv", "--bounding-set", "-setuid"];
+/// Root whose capabilities survive setuid: the drop "works" but changes nothing.
+const KEEP_CAPS: &[&str] = &["setpriv", "--securebits", "+no_setuid_fixup"];
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
@@ -456,7 +458,7 @@ fn errors_exit_125_and_never_start_the_program() {
     sandbox.write("group-locked", GROUP, 0o000);
     let locked_passwd = Etc::Files("passwd-locked", "group");
     let locked_group = Etc::Files("passwd", "group-locked");
-    let cases: [(&str, Etc, &[&str], &[&str]); 15] = [
+    let cases: [(&str, Etc, &[&str], &[&str]); 16] = [
         ("ghost", FILES, &[], &["no user 'ghost' in /etc/passwd"]),
         ("short", FILES, &[], &["no user 'short' in /etc/passwd"]),
         (
@@ -512,6 +514,12 @@ fn errors_exit_125_and_never_start_the_program() {
             FILES,
             NO_SETUID,
             &["setuid(1000) failed", "not permitted"],
+        ),
+        (
+            "app",
+            FILES,
+            KEEP_CAPS,
+            &["setuid(0) still succeeds", "refusing"],
         ),
         ("app:", FILES, &[], &["'app:'", "group is empty"]),
         (":app", FILES, &[], &["user is empty"]),
