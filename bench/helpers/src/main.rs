@@ -32,6 +32,14 @@ struct Opts {
     command: String,
     cgroup: String,
     orphans: usize,
+    /// Figures to run (1..=8); all by default. For investigations, not for RESULTS.md.
+    only: Vec<u32>,
+    /// Inits to run, by name; all by default.
+    inits: Vec<String>,
+    /// Signals per init in figure 5 (default 400, 50 with --quick).
+    signals: Option<usize>,
+    /// More inits to compare, as NAME=PATH (e.g. a patched tend).
+    extra: Vec<(String, PathBuf)>,
 }
 
 fn parse_opts() -> Opts {
@@ -45,6 +53,10 @@ fn parse_opts() -> Opts {
         command: "bench/run".into(),
         cgroup: "(none)".into(),
         orphans: 20_000,
+        only: vec![],
+        inits: vec![],
+        signals: None,
+        extra: vec![],
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -59,6 +71,14 @@ fn parse_opts() -> Opts {
             "--command" => o.command = val(),
             "--cgroup" => o.cgroup = val(),
             "--orphans" => o.orphans = val().parse().unwrap_or_else(|_| die("--orphans N")),
+            "--only" => o.only = val().split(',').filter_map(|f| f.trim().parse().ok()).collect(),
+            "--inits" => o.inits = val().split(',').map(|s| s.trim().to_string()).collect(),
+            "--extra" => {
+                let v = val();
+                let (n, p) = v.split_once('=').unwrap_or_else(|| die("--extra NAME=PATH"));
+                o.extra.push((n.into(), p.into()));
+            }
+            "--signals" => o.signals = Some(val().parse().unwrap_or_else(|_| die("--signals N"))),
             _ => die(&format!("unknown option {a}")),
         }
     }
@@ -230,6 +250,13 @@ impl Pid1 {
             self.signal(libc::SIGKILL);
             let _ = self.wait(5000);
         }
+    }
+
+    /// (ns on CPU, ns waiting on a run queue) from /proc/PID/schedstat.
+    fn schedstat(&self) -> (u64, u64) {
+        let text = fs::read_to_string(format!("/proc/{}/schedstat", self.pid)).unwrap_or_default();
+        let mut f = text.split_whitespace().map(|x| x.parse::<u64>().unwrap_or(0));
+        (f.next().unwrap_or(0), f.next().unwrap_or(0))
     }
 
     fn status_field(&self, key: &str) -> Option<u64> {
@@ -656,7 +683,7 @@ fn startup(c: &mut Ctx) {
 // ---- 5. signal forwarding
 
 fn signals(c: &mut Ctx) {
-    let n = if c.o.quick { 50 } else { 400 };
+    let n = c.o.signals.unwrap_or(if c.o.quick { 50 } else { 400 });
     note(&format!("5. signal forwarding: {n} SIGUSR1 per init, one at a time"));
     let child = c.child();
     let mut running: Vec<(Contender, Pid1)> = Vec::new();
@@ -668,6 +695,7 @@ fn signals(c: &mut Ctx) {
         }
     }
     sleep_ms(200);
+    let cpu0: Vec<(u64, u64)> = running.iter().map(|(_, p)| p.schedstat()).collect();
     let mut s: Samples = BTreeMap::new();
     let mut lost: BTreeMap<String, usize> = BTreeMap::new();
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
@@ -701,12 +729,18 @@ fn signals(c: &mut Ctx) {
             std::thread::sleep(Duration::from_micros(200 + rng.below(800) as u64));
         }
     }
+    // The init's own CPU time per signal: its work, without the wake-up latency.
+    let mut cpu: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for ((k, p), (on0, wait0)) in running.iter().zip(cpu0) {
+        let (on1, wait1) = p.schedstat();
+        cpu.insert(k.name.clone(), ((on1 - on0) as f64 / n as f64 / 1000.0, (wait1 - wait0) as f64 / n as f64 / 1000.0));
+    }
     drop(running);
     c.record_raw("signal_latency_us", &s);
     let base: Vec<f64> = s.get(BASE).cloned().unwrap_or_default();
     let finite = |v: &[f64]| v.iter().copied().filter(|x| x.is_finite()).collect::<Vec<f64>>();
     let mut t = format!(
-        "| init | latency (µs), median (p10–p90) | p99 (µs) | median × {BASE} (90 % CI) | lost / sent |\n|---|--:|--:|--:|--:|\n"
+        "| init | latency (µs), median (p10–p90) | p99 (µs) | median × {BASE} (90 % CI) | lost / sent | init CPU per signal (µs) | init run-queue wait per signal (µs) |\n|---|--:|--:|--:|--:|--:|--:|\n"
     );
     let mut verdicts = vec![];
     for k in &c.inits {
@@ -719,21 +753,23 @@ fn signals(c: &mut Ctx) {
         });
         let _ = writeln!(
             t,
-            "| {} | {} | {:.1} | {:.2} ({:.2}–{:.2}) | {lost_n} / {} |",
+            "| {} | {} | {:.1} | {:.2} ({:.2}–{:.2}) | {lost_n} / {} | {:.2} | {:.2} |",
             k.name,
             spread(&fv, 1),
             quantile(&fv, 0.99),
             ratio,
             ci.0,
             ci.1,
-            v.len()
+            v.len(),
+            cpu.get(&k.name).map_or(f64::NAN, |c| c.0),
+            cpu.get(&k.name).map_or(f64::NAN, |c| c.1),
         );
         if k.name.starts_with("tend") {
             verdicts.push((k.name.clone(), ratio, ci, lost_n, v.len()));
         }
     }
     c.md += &format!(
-        "## 5. Signal forwarding\n\nThe child blocks SIGUSR1 and waits in sigwaitinfo(2); the harness sends SIGUSR1 to the init's host pid and waits for the child's timestamp (CLOCK_MONOTONIC) before the next one: {n} per init, round-robin, 0.2–1 ms apart. A signal with no answer within 1 s counts as lost.\n\n"
+        "## 5. Signal forwarding\n\nThe child blocks SIGUSR1 and waits in sigwaitinfo(2); the harness sends SIGUSR1 to the init's host pid and waits for the child's timestamp (CLOCK_MONOTONIC) before the next one: {n} per init, round-robin, 0.2–1 ms apart. A signal with no answer within 1 s counts as lost. The init's CPU time and run-queue wait come from /proc/PID/schedstat over the whole phase.\n\n"
     );
     c.md += &t;
     c.md += "\n";
@@ -1054,18 +1090,25 @@ fn main() {
             note(&format!("{path} missing: skipped"));
         }
     }
+    for (name, path) in &o.extra {
+        inits.push(Contender { name: name.clone(), path: path.clone(), prefix: vec![] });
+    }
     for k in inits.iter_mut() {
         k.prefix = vec![k.path.display().to_string(), "--".into()];
     }
 
+    if !o.inits.is_empty() {
+        inits.retain(|k| k.name == BASE || o.inits.contains(&k.name));
+    }
     let mut c = Ctx { o, inits, stderr_fd, md: String::new(), raw: String::new(), targets: vec![] };
-    sizes(&mut c);
-    idle(&mut c);
-    startup(&mut c);
-    signals(&mut c);
-    reaping(&mut c);
-    shutdown(&mut c);
-    probes(&mut c);
+    let figures: [(u32, fn(&mut Ctx)); 7] =
+        [(1, sizes), (2, idle), (4, startup), (5, signals), (6, reaping), (7, shutdown), (8, probes)];
+    for (n, figure) in figures {
+        let wanted = c.o.only.is_empty() || c.o.only.contains(&n) || (n == 2 && c.o.only.contains(&3));
+        if wanted {
+            figure(&mut c);
+        }
+    }
 
     let took = (now_ns() - t_start) as f64 / 1e9;
     let mut doc = header(&c, &started, took);
