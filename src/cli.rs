@@ -109,8 +109,7 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
             }
             continue;
         }
-        let mut shorts = text[1..].char_indices();
-        while let Some((i, c)) = shorts.next() {
+        for (i, c) in text[1..].char_indices() {
             match c {
                 'h' => return Ok(Mode::Help),
                 'l' => return Ok(Mode::License),
@@ -551,7 +550,8 @@ mod tests {
 
     #[test]
     fn bad_input_names_the_flag_and_the_value() {
-        let cases: [(&[&str], &[(&str, &str)], &[&str]); 14] = [
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a [&'a str]);
+        let cases: [Case; 14] = [
             (&["-p", "FOO", "x"], &[], &["-p", "FOO"]),
             (&["-p", "RTMIN", "x"], &[], &["-p", "RTMIN"]),
             (&["-e", "300", "x"], &[], &["-e", "300"]),

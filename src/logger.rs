@@ -5,6 +5,7 @@
 //! logging never stops or blocks the supervisor.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use log::kv::{Key, Value, VisitSource};
@@ -16,6 +17,10 @@ use crate::cli::LogFormat;
 struct Logger {
     format: LogFormat,
 }
+
+/// Set once stderr has failed. Each failed write to a closed pipe raises
+/// SIGPIPE on tend, so writing on would only feed the signalfd with noise.
+static STDERR_BROKEN: AtomicBool = AtomicBool::new(false);
 
 /// Install the logger. Only the first call in a process takes effect.
 pub fn init(format: LogFormat, level: LevelFilter) {
@@ -31,7 +36,7 @@ impl Log for Logger {
     }
 
     fn log(&self, record: &Record) {
-        if !self.enabled(record.metadata()) {
+        if !self.enabled(record.metadata()) || STDERR_BROKEN.load(Ordering::Relaxed) {
             return;
         }
         let mut fields = Fields(Vec::new());
@@ -45,7 +50,11 @@ impl Log for Logger {
             fields.0,
         );
         // Nowhere to report a failing stderr; the supervisor must go on regardless.
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        if let Err(e) = std::io::stderr().lock().write_all(line.as_bytes())
+            && (e.kind() == std::io::ErrorKind::BrokenPipe || e.raw_os_error() == Some(libc::EBADF))
+        {
+            STDERR_BROKEN.store(true, Ordering::Relaxed);
+        }
     }
 
     fn flush(&self) {}

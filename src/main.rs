@@ -22,7 +22,9 @@ mod spawn;
 mod supervisor;
 mod sys;
 
-use std::ffi::{OsString, c_char, c_int};
+use std::ffi::OsString;
+#[cfg(not(test))]
+use std::ffi::{c_char, c_int};
 use std::io::Write;
 
 use log::{error, info, warn};
@@ -140,6 +142,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     // The point of no return: from here on, tend only ever exits with the child's status.
     let supervisor = Supervisor {
         sigfd,
+        own_pid: std::process::id(),
         child,
         is_pid1,
         signal_group: config.signal_group,

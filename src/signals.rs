@@ -15,9 +15,6 @@ pub enum Action {
     Ignore,
 }
 
-/// `si_code` of a signal the kernel raised itself, as opposed to kill(2).
-pub const SI_KERNEL: i32 = 0x80;
-
 pub const SIGHUP: i32 = 1;
 pub const SIGINT: i32 = 2;
 pub const SIGQUIT: i32 = 3;
@@ -27,7 +24,6 @@ pub const SIGTERM: i32 = 15;
 pub const SIGCHLD: i32 = 17;
 pub const SIGTTIN: i32 = 21;
 pub const SIGTTOU: i32 = 22;
-pub const SIGXFSZ: i32 = 25;
 pub const RTMIN: i32 = 34;
 pub const MAX: i32 = 64;
 
@@ -66,14 +62,15 @@ const NAMES: [&str; 32] = [
     "SIGSYS",
 ];
 
-/// Decide what to do with signal `signo`, raised with `si_code` `code`.
-pub fn classify(signo: i32, code: i32) -> Action {
+/// Decide what to do with signal `signo`. `from_self` says tend raised it
+/// on itself: a write to a closed stderr sends tend SIGPIPE (SIGXFSZ for a
+/// full file) with its own pid as sender, and that is not the child's business.
+pub fn classify(signo: i32, from_self: bool) -> Action {
     match signo {
         SIGCHLD => Action::Reap,
         // tend keeps them blocked, so a terminal never stops it; tini ignores them too.
         SIGTTIN | SIGTTOU => Action::Ignore,
-        // A write to a closed stderr raises SIGPIPE on tend itself: it is not the child's.
-        SIGPIPE | SIGXFSZ if code == SI_KERNEL => Action::Ignore,
+        _ if from_self => Action::Ignore,
         _ => Action::Forward,
     }
 }
@@ -167,22 +164,28 @@ mod tests {
 
     #[test]
     fn classify_table() {
-        let user = 0;
+        let (other, itself) = (false, true);
         let cases = [
-            (SIGCHLD, user, Action::Reap),
-            (SIGTTIN, user, Action::Ignore),
-            (SIGTTOU, user, Action::Ignore),
-            (SIGPIPE, SI_KERNEL, Action::Ignore),
-            (SIGPIPE, user, Action::Forward),
-            (SIGXFSZ, SI_KERNEL, Action::Ignore),
-            (SIGTERM, user, Action::Forward),
-            (SIGINT, SI_KERNEL, Action::Forward),
-            (6, user, Action::Forward),
-            (11, user, Action::Forward),
-            (RTMIN + 1, -1, Action::Forward),
+            (SIGCHLD, other, Action::Reap),
+            (SIGCHLD, itself, Action::Reap),
+            (SIGTTIN, other, Action::Ignore),
+            (SIGTTOU, other, Action::Ignore),
+            (SIGPIPE, itself, Action::Ignore),
+            (SIGPIPE, other, Action::Forward),
+            (25, itself, Action::Ignore),
+            (SIGTERM, other, Action::Forward),
+            (SIGINT, other, Action::Forward),
+            (6, other, Action::Forward),
+            (11, other, Action::Forward),
+            (RTMIN + 1, other, Action::Forward),
         ];
-        for (signo, code, want) in cases {
-            assert_eq!(classify(signo, code), want, "{}", name(signo));
+        for (signo, from_self, want) in cases {
+            assert_eq!(
+                classify(signo, from_self),
+                want,
+                "{} {from_self}",
+                name(signo)
+            );
         }
     }
 

@@ -13,12 +13,11 @@ use std::time::{Duration, Instant};
 use log::{debug, error, info, warn};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 use crate::error::exit;
 use crate::signals::{self, Action, SIGKILL, SIGTERM};
-use crate::sys;
+use crate::sys::{self, Exit, Reap};
 
 /// Who a signal is for. rustix's kill_process / kill_process_group, plus
 /// kill(-1) for "everyone in the namespace", which only PID 1 may use.
@@ -41,6 +40,8 @@ impl Target {
 
 pub struct Supervisor {
     pub sigfd: OwnedFd,
+    /// tend's pid as its own namespace sees it, to spot signals it raised itself.
+    pub own_pid: u32,
     pub child: Pid,
     pub is_pid1: bool,
     pub signal_group: bool,
@@ -70,8 +71,8 @@ impl Supervisor {
         loop {
             self.wait(kill_at.or(drain_until));
             let mut reap = false;
-            for (signo, code) in self.read_signals() {
-                match signals::classify(signo, code) {
+            for (signo, sender) in self.read_signals() {
+                match signals::classify(signo, sender == self.own_pid) {
                     Action::Reap => reap = true,
                     Action::Ignore => debug!(signal = signals::name(signo); "ignored signal"),
                     Action::Forward if main_status.is_some() => {
@@ -144,9 +145,9 @@ impl Supervisor {
         }
     }
 
-    /// Drain the signalfd: (signal number, si_code) for each pending signal.
-    fn read_signals(&self) -> Vec<(i32, i32)> {
-        // struct signalfd_siginfo: ssi_signo (u32) at 0, ssi_code (i32) at 8; 128 bytes each.
+    /// Drain the signalfd: (signal number, sender's pid) for each pending signal.
+    fn read_signals(&self) -> Vec<(i32, u32)> {
+        // struct signalfd_siginfo: ssi_signo (u32) at 0, ssi_pid (u32) at 12; 128 bytes each.
         const SIGINFO_BYTES: usize = 128;
         let mut found = Vec::new();
         let mut buf = [0u8; SIGINFO_BYTES * 16];
@@ -155,8 +156,8 @@ impl Supervisor {
                 Ok(n) if n >= SIGINFO_BYTES => {
                     for info in buf[..n].chunks_exact(SIGINFO_BYTES) {
                         let signo = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
-                        let code = i32::from_ne_bytes([info[8], info[9], info[10], info[11]]);
-                        found.push((i32::try_from(signo).unwrap_or(0), code));
+                        let sender = u32::from_ne_bytes([info[12], info[13], info[14], info[15]]);
+                        found.push((i32::try_from(signo).unwrap_or(0), sender));
                     }
                 }
                 Ok(_) | Err(Errno::EAGAIN) => return found,
@@ -211,25 +212,33 @@ impl Supervisor {
             others_remain: false,
         };
         loop {
-            let (pid, code) = match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(pid, code)) => (pid, u8::try_from(code).unwrap_or(u8::MAX)),
-                Ok(WaitStatus::Signaled(pid, signal, _)) => (pid, exit::for_signal(signal as i32)),
-                Ok(WaitStatus::StillAlive) => {
+            let (pid, code, signal) = match sys::reap_one() {
+                Ok(Reap::Ended(pid, Exit::Code(code))) => {
+                    (pid, u8::try_from(code).unwrap_or(u8::MAX), None)
+                }
+                Ok(Reap::Ended(pid, Exit::Signal(signo))) => {
+                    (pid, exit::for_signal(signo), Some(signals::name(signo)))
+                }
+                Ok(Reap::Alive) => {
                     reaped.others_remain = true;
                     return reaped;
                 }
-                // Stopped / continued children are not exits; keep draining.
-                Ok(_) => continue,
+                Ok(Reap::None) => return reaped,
                 Err(Errno::EINTR) => continue,
-                Err(Errno::ECHILD) => return reaped,
                 Err(e) => {
                     error!(error = e.desc(); "waitpid failed");
                     reaped.others_remain = true;
                     return reaped;
                 }
             };
+            let pid = Pid::from_raw(pid);
             if pid == self.child {
-                info!(pid = pid.as_raw(), exit_code = code; "child exited");
+                match signal {
+                    Some(signal) => {
+                        info!(pid = pid.as_raw(), exit_code = code, signal = signal; "child exited")
+                    }
+                    None => info!(pid = pid.as_raw(), exit_code = code; "child exited"),
+                }
                 reaped.main = Some(code);
             } else if self.warn_on_reap {
                 warn!(pid = pid.as_raw(), exit_code = code; "Reaped zombie process with pid={pid}");

@@ -21,10 +21,6 @@ pub const ALL_SIGNALS: SigSet = !0;
 /// The size of the kernel's sigset_t, which is not libc's (128 bytes).
 const KERNEL_SIGSET_BYTES: libc::size_t = 8;
 
-pub fn contains(set: SigSet, signo: i32) -> bool {
-    (1..=64).contains(&signo) && set & (1 << (signo - 1)) != 0
-}
-
 /// Replace the thread's signal mask with `set`; returns the mask it had.
 pub fn set_mask(set: SigSet) -> Result<SigSet, Errno> {
     let mut old: SigSet = 0;
@@ -68,6 +64,41 @@ pub fn kill(pid: libc::pid_t, signo: i32) -> Result<(), Errno> {
     Errno::result(unsafe { libc::kill(pid, signo) }).map(drop)
 }
 
+/// How a child ended, with the raw signal number (nix's WaitStatus cannot
+/// hold a real-time signal, and its waitpid fails after reaping such a child).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+/// What one waitpid(-1, WNOHANG) found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reap {
+    /// A child ended.
+    Ended(libc::pid_t, Exit),
+    /// Children remain, none has ended.
+    Alive,
+    /// No children at all (ECHILD).
+    None,
+}
+
+/// waitpid(-1, &status, WNOHANG), once.
+pub fn reap_one() -> Result<Reap, Errno> {
+    let mut status: c_int = 0;
+    // SAFETY: `status` is a live c_int for the kernel to fill in.
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    match pid {
+        0 => Ok(Reap::Alive),
+        -1 if Errno::last() == Errno::ECHILD => Ok(Reap::None),
+        -1 => Err(Errno::last()),
+        pid if libc::WIFSIGNALED(status) => {
+            Ok(Reap::Ended(pid, Exit::Signal(libc::WTERMSIG(status))))
+        }
+        pid => Ok(Reap::Ended(pid, Exit::Code(libc::WEXITSTATUS(status)))),
+    }
+}
+
 /// Whether `signo` is ignored (SIG_IGN) in this process.
 pub fn is_ignored(signo: i32) -> bool {
     // SAFETY: a zeroed sigaction is a valid out-parameter; a null `act` only queries.
@@ -102,17 +133,4 @@ pub unsafe fn args(argc: c_int, argv: *const *const c_char) -> Vec<OsString> {
             OsString::from_vec(arg.to_bytes().to_vec())
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sets_name_signals_by_bit() {
-        let set: SigSet = (1 << 14) | (1 << 63);
-        assert!(contains(set, 15) && contains(set, 64));
-        assert!(!contains(set, 14) && !contains(set, 0) && !contains(set, 65));
-        assert!((1..=64).all(|s| contains(ALL_SIGNALS, s)));
-    }
 }
