@@ -1,1 +1,217 @@
-fn main() {}
+//! tend-fixture: a child with scripted behaviour, for the integration tests.
+//!
+//! Each mode prints `ready` (flushed) before the test may send anything, and
+//! reports what it sees as lines on stdout. Never part of an image.
+//!
+//!   exit CODE            exit with CODE at once
+//!   wait                 default dispositions, pause until a signal ends it
+//!   signals [N]          print `got SIGNO` for every signal, exit 0 after N of them
+//!   ignore SIGNO...      ignore the signals, then wait forever
+//!   status               print the Sig* and identity lines of /proc/self/status
+//!   group                fork a grandchild (same process group), ignore SIGTERM, report the grandchild's end
+//!   orphans N [EXIT]     leave N orphans that exit at once; print `orphaned N`; then wait, or exit EXIT
+//!   linger SECONDS [ignore-term]
+//!                        leave one orphan alive for SECONDS (ignoring SIGTERM if asked), then exit 0
+//!   env                  print the environment, one VAR=value per line
+//!   try-root             report whether setuid(0) succeeds
+#![allow(unsafe_code)]
+
+use std::io::Write;
+use std::process::exit;
+use std::time::Duration;
+
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    // The test reads these lines; if nobody listens, there is nothing to do.
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+fn arg(args: &[String], i: usize) -> i32 {
+    args.get(i).and_then(|a| a.parse().ok()).unwrap_or_else(|| {
+        eprintln!("tend-fixture: argument {i} missing or not a number: {args:?}");
+        exit(2)
+    })
+}
+
+fn pause_forever() -> ! {
+    loop {
+        // SAFETY: pause(2) has no arguments and only returns after a signal handler ran.
+        unsafe { libc::pause() };
+    }
+}
+
+fn fork() -> libc::pid_t {
+    // SAFETY: the fixture is single-threaded when it forks, and the child
+    // only calls async-signal-safe functions (_exit, pause, signal) or execs.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        eprintln!("tend-fixture: fork failed");
+        exit(2);
+    }
+    pid
+}
+
+fn set_disposition(signo: i32, handler: libc::sighandler_t) {
+    // SAFETY: only SIG_IGN / SIG_DFL are installed; no handler code runs.
+    unsafe { libc::signal(signo, handler) };
+}
+
+fn block_all() -> libc::sigset_t {
+    // SAFETY: plain sigset manipulation on a local variable.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    }
+}
+
+fn next_signal(set: &libc::sigset_t) -> i32 {
+    loop {
+        // SAFETY: `set` is a valid sigset; a null siginfo pointer is allowed.
+        let signo = unsafe { libc::sigwaitinfo(set, std::ptr::null_mut()) };
+        if signo > 0 {
+            return signo;
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // No core files from the signal tests. Lowering a limit is always allowed.
+    let no_core = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: a valid rlimit struct on the stack.
+    unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
+    match args.first().map(String::as_str) {
+        Some("exit") => exit(arg(&args, 1)),
+        Some("wait") => {
+            // Die of whatever comes: undo std's SIGSEGV/SIGBUS handlers and SIGPIPE ignore,
+            // and anything inherited (a background job starts with SIGINT/SIGQUIT ignored).
+            for signo in 1..=64 {
+                set_disposition(signo, libc::SIG_DFL);
+            }
+            // SAFETY: an empty set on the stack, applied to this thread's mask.
+            unsafe {
+                let mut none: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut none);
+                libc::pthread_sigmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+            }
+            say("ready");
+            pause_forever();
+        }
+        Some("signals") => {
+            let limit = args
+                .get(1)
+                .and_then(|a| a.parse::<usize>().ok())
+                .unwrap_or(usize::MAX);
+            let set = block_all();
+            say("ready");
+            for _ in 0..limit {
+                say(&format!("got {}", next_signal(&set)));
+            }
+        }
+        Some("ignore") => {
+            for i in 1..args.len() {
+                set_disposition(arg(&args, i), libc::SIG_IGN);
+            }
+            say("ready");
+            pause_forever();
+        }
+        Some("status") => {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            for line in status.lines() {
+                let keep = ["Sig", "Shd", "Uid", "Gid", "Groups", "Cap", "NoNewPrivs"];
+                if keep.iter().any(|k| line.starts_with(k)) {
+                    say(line);
+                }
+            }
+        }
+        Some("group") => {
+            let grandchild = fork();
+            if grandchild == 0 {
+                pause_forever();
+            }
+            set_disposition(libc::SIGTERM, libc::SIG_IGN);
+            say(&format!("ready {grandchild}"));
+            let mut status = 0;
+            // SAFETY: waiting for our own child with a valid out-pointer.
+            unsafe { libc::waitpid(grandchild, &mut status, 0) };
+            if libc::WIFSIGNALED(status) {
+                say(&format!("grandchild died of {}", libc::WTERMSIG(status)));
+            }
+            exit(7);
+        }
+        Some("orphans") => {
+            let count = arg(&args, 1);
+            // Every orphan holds the pipe's write end: EOF means all of them have exited.
+            let mut fds = [0; 2];
+            // SAFETY: a valid two-int array for pipe(2).
+            unsafe { libc::pipe(fds.as_mut_ptr()) };
+            let parent = fork();
+            if parent == 0 {
+                for _ in 0..count {
+                    if fork() == 0 {
+                        // SAFETY: _exit is async-signal-safe and skips atexit handlers.
+                        unsafe { libc::_exit(0) };
+                    }
+                }
+                // SAFETY: as above; the orphans are now reparented to the init.
+                unsafe { libc::_exit(0) };
+            }
+            let mut status = 0;
+            let mut byte = [0u8; 1];
+            // SAFETY: our own child, our own pipe, valid buffers.
+            unsafe {
+                libc::waitpid(parent, &mut status, 0);
+                libc::close(fds[1]);
+                while libc::read(fds[0], byte.as_mut_ptr().cast(), 1) > 0 {}
+            }
+            say(&format!("orphaned {count}"));
+            match args.get(2) {
+                Some(_) => exit(arg(&args, 2)),
+                None => pause_forever(),
+            }
+        }
+        Some("linger") => {
+            let seconds = arg(&args, 1);
+            let ignore_term = args.get(2).is_some_and(|a| a == "ignore-term");
+            if fork() == 0 {
+                if ignore_term {
+                    set_disposition(libc::SIGTERM, libc::SIG_IGN);
+                }
+                std::thread::sleep(Duration::from_secs(seconds as u64));
+                // SAFETY: _exit is async-signal-safe.
+                unsafe { libc::_exit(0) };
+            }
+            // Give the orphan time to set its disposition before the parent leaves.
+            std::thread::sleep(Duration::from_millis(100));
+            say("ready");
+        }
+        Some("env") => {
+            for (key, value) in std::env::vars_os() {
+                say(&format!(
+                    "{}={}",
+                    key.to_string_lossy(),
+                    value.to_string_lossy()
+                ));
+            }
+        }
+        Some("try-root") => {
+            // SAFETY: setuid takes an integer; failure is the expected answer.
+            let rc = unsafe { libc::setuid(0) };
+            say(if rc == 0 {
+                "setuid(0) succeeded"
+            } else {
+                "setuid(0) failed"
+            });
+        }
+        _ => {
+            eprintln!("tend-fixture: unknown mode {args:?}");
+            exit(2);
+        }
+    }
+}

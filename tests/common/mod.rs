@@ -1,0 +1,343 @@
+//! The harness shared by the integration tests: the real tend binary, run as
+//! PID 1 of a fresh PID namespace (or plainly), watched from the outside.
+//!
+//! Every wait has a deadline that exists only to catch hangs, and whatever a
+//! test starts is killed when its handle drops.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub const TEND: &str = env!("CARGO_BIN_EXE_tend");
+pub const FIXTURE: &str = env!("CARGO_BIN_EXE_tend-fixture");
+/// Long enough never to fire on a loaded machine; only a hang reaches it.
+pub const HANG: Duration = Duration::from_secs(30);
+
+/// True when the test may go on. Tests that need root skip elsewhere, but
+/// fail loudly under CI, where a skip would hide a broken set-up.
+pub fn have_root(test: &str) -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test} needs root, and CI is set: run CI as root"
+    );
+    eprintln!("skipping {test}: needs root (unshare, mounts)");
+    false
+}
+
+/// `unshare … tend ARGS`: tend as PID 1 of a fresh PID namespace.
+pub fn pid1_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--pid", "--fork", "--mount-proc", "--kill-child", TEND])
+        .args(args);
+    cmd
+}
+
+/// `tend ARGS`, as an ordinary child of the test.
+pub fn plain_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(TEND);
+    cmd.args(args);
+    cmd
+}
+
+/// A running tend, with its stdout as lines and its stderr collected.
+pub struct Tend {
+    /// What the test started: unshare, or tend itself.
+    wrapper: Child,
+    /// tend's pid as seen from the test; 0 if it was gone before it was seen.
+    pub pid: i32,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+    stderr: Arc<Mutex<String>>,
+    started: Instant,
+    reaped: bool,
+}
+
+/// How a tend ended.
+#[derive(Debug)]
+pub struct Outcome {
+    pub status: ExitStatus,
+    pub code: Option<i32>,
+    pub stdout: Vec<String>,
+    pub stderr: String,
+    /// From the start of the wrapper to its exit.
+    pub elapsed: Duration,
+}
+
+impl Tend {
+    pub fn pid1(args: &[&str]) -> Tend {
+        Tend::spawn(pid1_command(args), true)
+    }
+
+    pub fn plain(args: &[&str]) -> Tend {
+        Tend::spawn(plain_command(args), false)
+    }
+
+    /// Start `cmd`; `namespaced` says whether it is unshare around tend.
+    pub fn spawn(mut cmd: Command, namespaced: bool) -> Tend {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let started = Instant::now();
+        let mut wrapper = cmd.spawn().expect("start tend");
+        let (tx, lines) = channel();
+        let stdout = wrapper.stdout.take().expect("piped stdout");
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr);
+        let mut pipe = wrapper.stderr.take().expect("piped stderr");
+        thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .expect("stderr lock")
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let wrapper_pid = wrapper.id() as i32;
+        let pid = if namespaced {
+            // A quick tend may be gone before it is seen: then there is nothing left to signal.
+            wait_for(
+                &format!("tend to start inside unshare {wrapper_pid}"),
+                || match wrapper.try_wait() {
+                    Ok(Some(_)) => Some(0),
+                    _ => children_of(wrapper_pid).first().copied(),
+                },
+            )
+        } else {
+            wrapper_pid
+        };
+        Tend {
+            wrapper,
+            pid,
+            lines,
+            seen: Vec::new(),
+            stderr,
+            started,
+            reaped: false,
+        }
+    }
+
+    /// Wait for a stdout line containing `needle`; returns it.
+    pub fn expect_line(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + HANG;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!(
+                        "no line with {needle:?} within {HANG:?}; stdout {:?}, stderr {:?}",
+                        self.seen,
+                        self.stderr()
+                    )
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!(
+                        "stdout closed before a line with {needle:?}; stdout {:?}, stderr {:?}",
+                        self.seen,
+                        self.stderr()
+                    )
+                }
+            }
+        }
+    }
+
+    /// The stdout lines that arrive within `window`, without waiting for more.
+    pub fn lines_within(&mut self, window: Duration) -> Vec<String> {
+        let deadline = Instant::now() + window;
+        let mut got = Vec::new();
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            self.seen.push(line.clone());
+            got.push(line);
+        }
+        got
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().expect("stderr lock").clone()
+    }
+
+    /// Send `signo` to tend itself (unshare would not pass it on).
+    pub fn signal(&self, signo: i32) {
+        assert!(self.pid > 0, "tend is gone");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid), to_signal(signo))
+            .expect("signal tend");
+    }
+
+    /// Send a signal that nix has no name for (real-time ones).
+    pub fn signal_raw(&self, signo: i32) {
+        assert!(self.pid > 0, "tend is gone");
+        let status = Command::new("kill")
+            .arg(format!("-{signo}"))
+            .arg(self.pid.to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signo} {}", self.pid);
+    }
+
+    /// Whether the wrapper is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.wrapper.try_wait(), Ok(None))
+    }
+
+    /// Wait for the end, within HANG.
+    pub fn wait(mut self) -> Outcome {
+        let deadline = Instant::now() + HANG;
+        let status = loop {
+            if let Some(status) = self.wrapper.try_wait().expect("try_wait") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tend did not exit within {HANG:?}; stderr {:?}",
+                self.stderr()
+            );
+            thread::sleep(Duration::from_millis(5));
+        };
+        let elapsed = self.started.elapsed();
+        self.reaped = true;
+        let mut stdout = std::mem::take(&mut self.seen);
+        // The pipe closes once every writer is gone; give the readers a moment to catch up.
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(500)) {
+            stdout.push(line);
+        }
+        let stderr_done = Instant::now() + Duration::from_secs(2);
+        while Arc::strong_count(&self.stderr) > 1 && Instant::now() < stderr_done {
+            thread::sleep(Duration::from_millis(5));
+        }
+        Outcome {
+            code: status.code(),
+            status,
+            stdout,
+            stderr: self.stderr(),
+            elapsed,
+        }
+    }
+
+    /// voluntary + nonvoluntary context switches of tend so far.
+    pub fn context_switches(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).expect("tend's status");
+        ["voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"]
+            .iter()
+            .map(|key| {
+                field(&status, key)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .expect("ctxt switches")
+            })
+            .sum()
+    }
+}
+
+impl Drop for Tend {
+    fn drop(&mut self) {
+        if self.reaped {
+            return;
+        }
+        // Plain tends leave their children behind; namespaced ones take theirs along.
+        for child in children_of(self.pid) {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(child),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = self.wrapper.kill();
+        let _ = self.wrapper.wait();
+    }
+}
+
+pub fn to_signal(signo: i32) -> nix::sys::signal::Signal {
+    nix::sys::signal::Signal::try_from(signo).expect("a standard signal")
+}
+
+/// Poll `probe` until it yields, within HANG.
+pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + HANG;
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The direct children of `pid`, from /proc (zombies included).
+pub fn children_of(pid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// The one-letter state of a process (R, S, Z, …), None once it is gone.
+pub fn state_of(pid: i32) -> Option<char> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    field(&status, "State")?.chars().next()
+}
+
+/// The value of `Key:` in a /proc status text, trimmed.
+pub fn field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix(':').map(str::trim))
+}
+
+/// Build the static release binaries once per test process (`cargo build
+/// --release --target x86_64-unknown-linux-musl`, bins and examples), into
+/// the target dir this test was built in. Returns that release directory.
+pub fn musl_release() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let target_dir = Path::new(TEND)
+            .parent()
+            .and_then(Path::parent)
+            .expect("target dir of the test build");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "x86_64-unknown-linux-musl",
+                "--bins",
+                "--examples",
+            ])
+            .arg("--target-dir")
+            .arg(target_dir)
+            .status()
+            .expect("run cargo build");
+        assert!(
+            status.success(),
+            "the static release build failed (is the musl target installed? .ci/setup adds it)"
+        );
+        target_dir.join("x86_64-unknown-linux-musl/release")
+    })
+}

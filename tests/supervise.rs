@@ -1,0 +1,633 @@
+//! The core supervisor, seen from outside: tend as PID 1 of a fresh PID
+//! namespace (or as a plain process where that is the point), judged by exit
+//! codes, stdout lines of the fixture child, stderr JSON and /proc.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use common::{FIXTURE, HANG, Tend, children_of, have_root, plain_command, state_of, wait_for};
+
+const SIGHUP: i32 = 1;
+const SIGINT: i32 = 2;
+const SIGKILL: i32 = 9;
+const SIGUSR1: i32 = 10;
+const SIGUSR2: i32 = 12;
+const SIGPIPE: i32 = 13;
+const SIGTERM: i32 = 15;
+const SIGCHLD: i32 = 17;
+const SIGSTOP: i32 = 19;
+const SIGTTIN: i32 = 21;
+const SIGTTOU: i32 = 22;
+const SIGRTMIN: i32 = 34;
+
+/// Signals whose default action ends a process: tend must forward each, and
+/// the child's death by it must come back as 128+N.
+fn deadly_signals() -> Vec<i32> {
+    let harmless = [SIGKILL, SIGCHLD, SIGSTOP, SIGTTIN, SIGTTOU, 18, 20, 23, 28];
+    (1..=64)
+        .filter(|s| !harmless.contains(s) && !(32..=33).contains(s))
+        .collect()
+}
+
+#[test]
+fn exit_codes_pass_through_and_remap() {
+    if !have_root("exit_codes_pass_through_and_remap") {
+        return;
+    }
+    for code in 0..=255 {
+        let out = Tend::pid1(&["--", FIXTURE, "exit", &code.to_string()]).wait();
+        assert_eq!(out.code, Some(code), "exit {code}: {out:?}");
+    }
+    let remapped = Tend::pid1(&["-e", "3", "-e", "143", FIXTURE, "exit", "3"]).wait();
+    assert_eq!(remapped.code, Some(0), "{remapped:?}");
+    let other = Tend::pid1(&["-e", "3", FIXTURE, "exit", "4"]).wait();
+    assert_eq!(other.code, Some(4), "{other:?}");
+    let by_env = Tend::spawn(
+        {
+            let mut cmd = common::pid1_command(&[FIXTURE, "exit", "9"]);
+            cmd.env("TEND_REMAP_EXIT", "8,9");
+            cmd
+        },
+        true,
+    )
+    .wait();
+    assert_eq!(by_env.code, Some(0), "{by_env:?}");
+}
+
+#[test]
+fn a_death_by_signal_is_128_plus_n_for_every_deadly_signal() {
+    if !have_root("a_death_by_signal_is_128_plus_n_for_every_deadly_signal") {
+        return;
+    }
+    for signo in deadly_signals() {
+        let mut tend = Tend::pid1(&[FIXTURE, "wait"]);
+        tend.expect_line("ready");
+        tend.signal_raw(signo);
+        let out = tend.wait();
+        assert_eq!(out.code, Some(128 + signo), "signal {signo}: {out:?}");
+    }
+    // -e 143 turns a death by SIGTERM into 0, as in tini.
+    let mut tend = Tend::pid1(&["-e", "143", FIXTURE, "wait"]);
+    tend.expect_line("ready");
+    tend.signal(SIGTERM);
+    assert_eq!(tend.wait().code, Some(0));
+}
+
+#[test]
+fn every_forwardable_signal_reaches_the_child() {
+    if !have_root("every_forwardable_signal_reaches_the_child") {
+        return;
+    }
+    let mut forwardable: Vec<i32> = deadly_signals();
+    forwardable.extend([18, 20, 23, 28]); // CONT, TSTP, URG, WINCH: harmless to the fixture, still forwarded
+    for signo in forwardable {
+        let mut tend = Tend::pid1(&[FIXTURE, "signals", "1"]);
+        tend.expect_line("ready");
+        tend.signal_raw(signo);
+        tend.expect_line(&format!("got {signo}"));
+        assert_eq!(tend.wait().code, Some(0));
+    }
+}
+
+#[test]
+fn job_control_signals_are_not_forwarded() {
+    if !have_root("job_control_signals_are_not_forwarded") {
+        return;
+    }
+    let mut tend = Tend::pid1(&[FIXTURE, "signals"]);
+    tend.expect_line("ready");
+    tend.signal(SIGTTIN);
+    tend.signal(SIGTTOU);
+    tend.signal(SIGCHLD);
+    tend.signal(SIGUSR1);
+    // Signals are delivered in order of arrival for one target, so USR1 is the first thing the child sees.
+    assert_eq!(tend.expect_line("got"), format!("got {SIGUSR1}"));
+    assert!(tend.lines_within(Duration::from_millis(300)).is_empty());
+}
+
+#[test]
+fn a_burst_of_distinct_signals_loses_none() {
+    if !have_root("a_burst_of_distinct_signals_loses_none") {
+        return;
+    }
+    let burst: Vec<i32> = [SIGHUP, SIGINT, SIGUSR1, SIGUSR2, 14, 28, 23, 10]
+        .into_iter()
+        .chain(SIGRTMIN..=64)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Five more of one real-time signal: those queue, and each must arrive.
+    let repeats = 5;
+    let expected = burst.len() + repeats;
+    let mut tend = Tend::pid1(&[FIXTURE, "signals", &expected.to_string()]);
+    tend.expect_line("ready");
+    // One kill process per signal would be slow enough to hide coalescing bugs; send them back to back.
+    let script = burst
+        .iter()
+        .copied()
+        .chain(std::iter::repeat_n(SIGRTMIN + 1, repeats))
+        .map(|s| format!("kill -{s} {}", tend.pid))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let status = Command::new("sh")
+        .args(["-c", &script])
+        .status()
+        .expect("sh");
+    assert!(status.success());
+    let out = tend.wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let got: Vec<i32> = out
+        .stdout
+        .iter()
+        .filter_map(|l| l.strip_prefix("got ")?.parse().ok())
+        .collect();
+    let distinct: BTreeSet<i32> = got.iter().copied().collect();
+    assert_eq!(distinct, burst.iter().copied().collect(), "{got:?}");
+    assert_eq!(
+        got.iter().filter(|&&s| s == SIGRTMIN + 1).count(),
+        1 + repeats,
+        "{got:?}"
+    );
+}
+
+#[test]
+fn programs_that_cannot_run_give_126_and_127() {
+    let missing = Tend::plain(&["/nonexistent/program"]).wait();
+    assert_eq!(missing.code, Some(127), "{missing:?}");
+    assert!(
+        missing.stderr.contains("/nonexistent/program"),
+        "{}",
+        missing.stderr
+    );
+    let not_in_path = Tend::plain(&["no-such-program-tend-test"]).wait();
+    assert_eq!(not_in_path.code, Some(127));
+    let dir = std::env::temp_dir().join(format!("tend-test-126-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let plain_file = dir.join("not-executable");
+    std::fs::write(&plain_file, "#!/bin/sh\nexit 0\n").expect("write");
+    std::fs::set_permissions(
+        &plain_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .expect("chmod");
+    let not_executable = Tend::plain(&[plain_file.to_str().expect("utf-8 path")]).wait();
+    std::fs::remove_dir_all(&dir).expect("clean up");
+    assert_eq!(not_executable.code, Some(126), "{not_executable:?}");
+    let directory = Tend::plain(&["/"]).wait();
+    assert_eq!(directory.code, Some(126), "{directory:?}");
+}
+
+#[test]
+fn bad_flags_exit_125_naming_the_flag_and_value() {
+    let cases: [(&[&str], &str); 6] = [
+        (&["-p", "FOO", "true"], "FOO"),
+        (&["-e", "300", "true"], "300"),
+        (&["--grace", "soon", "true"], "soon"),
+        (&["--frobnicate", "true"], "--frobnicate"),
+        (&["-x", "true"], "-x"),
+        (&[], "no program"),
+    ];
+    for (args, needle) in cases {
+        let out = Tend::plain(args).wait();
+        assert_eq!(out.code, Some(125), "{args:?}: {out:?}");
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one line: {lines:?}");
+        let record: serde_json::Value = serde_json::from_str(lines[0]).expect("JSON");
+        assert_eq!(record["level"], "error");
+        assert!(
+            record["msg"].as_str().is_some_and(|m| m.contains(needle)),
+            "{args:?}: {record}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn group_flag_reaches_a_grandchild_the_child_shields() {
+    if !have_root("group_flag_reaches_a_grandchild_the_child_shields") {
+        return;
+    }
+    // With -g the grandchild dies of SIGTERM; the child ignores it, sees that, and exits 7.
+    let mut tend = Tend::pid1(&["-g", FIXTURE, "group"]);
+    tend.expect_line("ready");
+    tend.signal(SIGTERM);
+    tend.expect_line(&format!("grandchild died of {SIGTERM}"));
+    assert_eq!(tend.wait().code, Some(7));
+
+    // Without -g only the child is signalled, and it ignores the signal: nothing happens.
+    let mut tend = Tend::pid1(&[FIXTURE, "group"]);
+    tend.expect_line("ready");
+    tend.signal(SIGTERM);
+    assert_eq!(
+        tend.lines_within(Duration::from_millis(500)),
+        Vec::<String>::new()
+    );
+    assert!(tend.running());
+
+    // TINI_KILL_PROCESS_GROUP does what -g does.
+    let mut cmd = common::pid1_command(&[FIXTURE, "group"]);
+    cmd.env("TINI_KILL_PROCESS_GROUP", "1");
+    let mut tend = Tend::spawn(cmd, true);
+    tend.expect_line("ready");
+    tend.signal(SIGTERM);
+    tend.expect_line("grandchild died");
+    assert_eq!(tend.wait().code, Some(7));
+}
+
+/// `sh -c 'tend ARGS -- fixture wait & echo $!; wait'`: a tend whose parent
+/// the test can kill. Returns sh, sh's stdout (kept open for the fixture's
+/// `ready`), tend's pid and the fixture's pid.
+fn tend_under_sh(args: &str) -> (std::process::Child, impl std::io::BufRead, i32, i32) {
+    let script = format!("{} {args} -- {FIXTURE} wait & echo $!; wait", common::TEND);
+    let mut sh = Command::new("sh")
+        .args(["-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sh");
+    let mut stdout = std::io::BufReader::new(sh.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).expect("tend's pid");
+    let tend: i32 = line.trim().parse().expect("a pid");
+    let fixture = wait_for("tend's child", || children_of(tend).first().copied());
+    (sh, stdout, tend, fixture)
+}
+
+fn kill9(pid: i32) {
+    // Clean-up only: the process may be gone already.
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+}
+
+#[test]
+fn pdeathsig_ends_tend_when_its_parent_dies() {
+    let (mut sh, _stdout, tend, fixture) = tend_under_sh("-p SIGKILL");
+    sh.kill().expect("kill sh");
+    sh.wait().expect("reap sh");
+    wait_for("tend to die with its parent", || {
+        matches!(state_of(tend), None | Some('Z')).then_some(())
+    });
+    // Its child is orphaned, not killed.
+    kill9(fixture);
+
+    // The control: without -p, tend outlives its parent.
+    let (mut sh, _stdout, tend, fixture) = tend_under_sh("");
+    sh.kill().expect("kill sh");
+    sh.wait().expect("reap sh");
+    thread::sleep(Duration::from_millis(300));
+    let alive = matches!(state_of(tend), Some('S' | 'R'));
+    kill9(tend);
+    kill9(fixture);
+    assert!(alive, "tend without -p survives its parent");
+}
+
+#[test]
+fn not_pid1_tend_becomes_subreaper_by_itself() {
+    // Orphans reparent to tend only if it registered as subreaper; -w makes each reap visible.
+    for env in [None, Some(("TINI_SUBREAPER", ""))] {
+        let mut cmd = plain_command(&["-w", FIXTURE, "orphans", "20", "0"]);
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let out = Tend::spawn(cmd, false).wait();
+        assert_eq!(out.code, Some(0), "{out:?}");
+        let reaped = out
+            .stderr
+            .lines()
+            .filter(|l| l.contains("Reaped zombie process with pid="))
+            .count();
+        // The intermediate parent is the fixture's own child, so only the 20 orphans reach tend.
+        assert_eq!(reaped, 20, "{env:?}: {}", out.stderr);
+        assert!(
+            !out.stderr.contains("zombie reaping won't work"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn the_child_inherits_tends_mask_and_ignored_signals() {
+    // tini's sigconf test: ignore INT, TTOU and SEGV, block TERM, TTIN and ILL, then exec tend.
+    let ignored = [SIGINT, SIGTTOU, 11];
+    let blocked = [SIGTERM, SIGTTIN, 4];
+    for (sigpipe_ignored, label) in [(false, "SIGPIPE default"), (true, "SIGPIPE ignored")] {
+        // cat, not the fixture: Rust's runtime would set the fixture's own SIGPIPE to ignored.
+        let mut cmd = plain_command(&["cat", "/proc/self/status"]);
+        // SAFETY: between fork and exec the closure only calls signal() and sigprocmask().
+        unsafe {
+            cmd.pre_exec(move || {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                for s in blocked {
+                    libc::sigaddset(&mut set, s);
+                }
+                libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+                for s in ignored {
+                    libc::signal(s, libc::SIG_IGN);
+                }
+                let pipe = if sigpipe_ignored {
+                    libc::SIG_IGN
+                } else {
+                    libc::SIG_DFL
+                };
+                libc::signal(SIGPIPE, pipe);
+                Ok(())
+            });
+        }
+        let out = Tend::spawn(cmd, false).wait();
+        assert_eq!(out.code, Some(0), "{out:?}");
+        let status = out.stdout.join("\n");
+        let mask = |list: &[i32]| list.iter().fold(0u64, |m, s| m | 1 << (s - 1));
+        // glibc's signal() refuses 32 and 33, so whatever this test process inherited for them stays.
+        let own = std::fs::read_to_string("/proc/self/status").expect("own status");
+        let own_ignored =
+            u64::from_str_radix(common::field(&own, "SigIgn").expect("SigIgn"), 16).expect("hex");
+        let mut want_ignored = mask(&ignored) | (own_ignored & mask(&[32, 33]));
+        if sigpipe_ignored {
+            want_ignored |= mask(&[SIGPIPE]);
+        }
+        let hex =
+            |key| u64::from_str_radix(common::field(&status, key).expect(key), 16).expect("hex");
+        assert_eq!(hex("SigBlk"), mask(&blocked), "{label}: {status}");
+        assert_eq!(hex("SigIgn"), want_ignored, "{label}: {status}");
+    }
+}
+
+#[test]
+fn thousands_of_orphans_are_all_reaped() {
+    if !have_root("thousands_of_orphans_are_all_reaped") {
+        return;
+    }
+    let mut tend = Tend::pid1(&[FIXTURE, "orphans", "5000"]);
+    tend.expect_line("orphaned 5000");
+    let fixture = wait_for("the fixture", || children_of(tend.pid).first().copied());
+    // Every orphan exits at once; one SIGCHLD may stand for many, and none may be left as a zombie.
+    wait_for("tend to reap every orphan", || {
+        (children_of(tend.pid) == [fixture]).then_some(())
+    });
+    let zombies: Vec<i32> = children_of(tend.pid)
+        .into_iter()
+        .filter(|&p| state_of(p) == Some('Z'))
+        .collect();
+    assert!(zombies.is_empty(), "{zombies:?}");
+    tend.signal(SIGTERM);
+    assert_eq!(tend.wait().code, Some(128 + SIGTERM));
+}
+
+#[test]
+fn an_idle_tend_makes_no_context_switches() {
+    if !have_root("an_idle_tend_makes_no_context_switches") {
+        return;
+    }
+    let mut tend = Tend::pid1(&[FIXTURE, "wait"]);
+    tend.expect_line("ready");
+    // Let start-up settle: the child's exec and the first poll.
+    thread::sleep(Duration::from_millis(200));
+    let before = tend.context_switches();
+    thread::sleep(Duration::from_secs(3));
+    let after = tend.context_switches();
+    assert_eq!(
+        after,
+        before,
+        "an idle tend woke up {} times in 3 s",
+        after - before
+    );
+}
+
+#[test]
+fn grace_kills_a_child_that_ignores_sigterm() {
+    if !have_root("grace_kills_a_child_that_ignores_sigterm") {
+        return;
+    }
+    let mut tend = Tend::pid1(&["--grace", "1s", FIXTURE, "ignore", &SIGTERM.to_string()]);
+    tend.expect_line("ready");
+    let sent = std::time::Instant::now();
+    tend.signal(SIGTERM);
+    let out = tend.wait();
+    let waited = sent.elapsed();
+    assert_eq!(out.code, Some(137), "{out:?}");
+    assert!(
+        waited >= Duration::from_millis(950),
+        "the grace is honoured first: {waited:?}"
+    );
+    assert!(out.stderr.contains("SIGKILL"), "{}", out.stderr);
+
+    // Without --grace tend waits as long as the child does, like tini.
+    let mut tend = Tend::pid1(&[FIXTURE, "ignore", &SIGTERM.to_string()]);
+    tend.expect_line("ready");
+    tend.signal(SIGTERM);
+    thread::sleep(Duration::from_millis(1500));
+    assert!(tend.running());
+}
+
+#[test]
+fn grace_drains_orphans_after_the_child_exits() {
+    if !have_root("grace_drains_orphans_after_the_child_exits") {
+        return;
+    }
+    // An orphan that obeys SIGTERM: tend ends it and leaves at once, long before the grace.
+    let out = Tend::pid1(&["--grace", "20s", FIXTURE, "linger", "60"]).wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.elapsed < Duration::from_secs(10),
+        "the grace is an upper bound: {:?}",
+        out.elapsed
+    );
+
+    // An orphan that ignores SIGTERM: it gets SIGKILL when the grace runs out.
+    let out = Tend::pid1(&["--grace", "1s", FIXTURE, "linger", "60", "ignore-term"]).wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.elapsed >= Duration::from_millis(950),
+        "{:?}",
+        out.elapsed
+    );
+    assert!(out.elapsed < HANG);
+    assert!(out.stderr.contains("SIGKILL"), "{}", out.stderr);
+
+    // Without --grace tend leaves with the child, like tini, whatever remains.
+    let out = Tend::pid1(&[FIXTURE, "linger", "60", "ignore-term"]).wait();
+    assert_eq!(out.code, Some(0));
+    assert!(out.elapsed < Duration::from_secs(10), "{:?}", out.elapsed);
+}
+
+#[test]
+fn every_stderr_line_is_json_with_ts_level_msg() {
+    if !have_root("every_stderr_line_is_json_with_ts_level_msg") {
+        return;
+    }
+    let mut tend = Tend::pid1(&["-vvv", "-w", FIXTURE, "orphans", "3"]);
+    tend.expect_line("orphaned 3");
+    tend.signal(SIGUSR1);
+    let out = tend.wait();
+    assert_eq!(out.code, Some(128 + SIGUSR1));
+    let records: Vec<serde_json::Value> = out
+        .stderr
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"))
+        })
+        .collect();
+    for record in &records {
+        let ts = record["ts"].as_str().expect("ts");
+        assert!(
+            ts.len() == 24 && ts.ends_with('Z') && ts.as_bytes()[10] == b'T',
+            "{ts}"
+        );
+        assert!(
+            ["error", "warn", "info", "debug", "trace"]
+                .contains(&record["level"].as_str().expect("level"))
+        );
+        assert!(record["msg"].is_string());
+    }
+    let msgs: Vec<&str> = records.iter().filter_map(|r| r["msg"].as_str()).collect();
+    for needle in [
+        "child started",
+        "forwarded signal",
+        "child exited",
+        "tend exiting",
+        "Reaped zombie process with pid=",
+    ] {
+        assert!(
+            msgs.iter().any(|m| m.contains(needle)),
+            "no {needle:?} in {msgs:?}"
+        );
+    }
+    let forwarded = records
+        .iter()
+        .find(|r| r["msg"] == "forwarded signal")
+        .expect("forwarded");
+    assert_eq!(forwarded["signal"], "SIGUSR1");
+    let exited = records
+        .iter()
+        .find(|r| r["msg"] == "child exited")
+        .expect("exited");
+    assert_eq!(exited["exit_code"], 128 + SIGUSR1);
+    assert_eq!(exited["signal"], "SIGUSR1");
+}
+
+#[test]
+fn a_normal_run_prints_nothing_and_text_format_works() {
+    let out = Tend::plain(&[FIXTURE, "exit", "0"]).wait();
+    assert_eq!(out.stderr, "", "the default level is warn");
+    let mut cmd = plain_command(&["--log-format", "text", FIXTURE, "exit", "0"]);
+    cmd.env("TINI_VERBOSITY", "2");
+    let out = Tend::spawn(cmd, false).wait();
+    assert!(out.stderr.lines().count() >= 3, "{}", out.stderr);
+    assert!(
+        out.stderr.lines().all(|l| l.contains(" info  tend: ")),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_closed_stderr_never_stops_tend_nor_reaches_the_child() {
+    // tend logs a lot at trace level into a pipe nobody reads: each write fails with
+    // EPIPE and raises SIGPIPE on tend, which must neither die nor forward it.
+    let mut cmd = plain_command(&["-vvv", FIXTURE, "signals", "1"]);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("tend");
+    drop(child.stderr.take());
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).expect("ready");
+    assert_eq!(line, "ready\n");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        common::to_signal(SIGUSR2),
+    )
+    .expect("kill");
+    line.clear();
+    std::io::BufRead::read_line(&mut stdout, &mut line).expect("got");
+    assert_eq!(
+        line,
+        format!("got {SIGUSR2}\n"),
+        "the child saw only what was sent to tend"
+    );
+    let status = wait_for("tend to exit", || child.try_wait().expect("try_wait"));
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn version_and_help() {
+    let out = Command::new(common::TEND)
+        .arg("--version")
+        .output()
+        .expect("tend --version");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rest = text
+        .strip_prefix("tend version ")
+        .expect("the shape docker info parses");
+    let (version, hash) = rest
+        .trim_end()
+        .split_once(" - git.")
+        .expect("X.Y.Z - git.HASH");
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    assert!(
+        hash == "unknown" || hash.chars().all(|c| c.is_ascii_hexdigit()),
+        "{hash}"
+    );
+    for flag in ["-h", "--help"] {
+        let out = Command::new(common::TEND).arg(flag).output().expect("help");
+        assert!(out.status.success());
+        let help = String::from_utf8_lossy(&out.stdout);
+        for documented in [
+            "-s",
+            "-p",
+            "-v",
+            "-w",
+            "-g",
+            "-e",
+            "-l",
+            "--grace",
+            "--log-format",
+            "--log-level",
+            "--user",
+            "--probe",
+        ] {
+            assert!(help.contains(documented), "{documented} missing from help");
+        }
+    }
+    let license = Command::new(common::TEND).arg("-l").output().expect("-l");
+    assert!(license.status.success() && String::from_utf8_lossy(&license.stdout).contains("MIT"));
+}
+
+#[test]
+fn the_release_binary_is_static() {
+    let tend = common::musl_release().join("tend");
+    let bytes = std::fs::read(&tend).expect("the release binary");
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    // No PT_INTERP program header means no dynamic loader: static or static-pie.
+    let phoff = u64::from_le_bytes(bytes[32..40].try_into().expect("e_phoff")) as usize;
+    let phentsize = u16::from_le_bytes([bytes[54], bytes[55]]) as usize;
+    let phnum = u16::from_le_bytes([bytes[56], bytes[57]]) as usize;
+    let interp = (0..phnum).any(|i| {
+        let at = phoff + i * phentsize;
+        u32::from_le_bytes(bytes[at..at + 4].try_into().expect("p_type")) == 3
+    });
+    assert!(
+        !interp,
+        "{} has a PT_INTERP: it is dynamically linked",
+        tend.display()
+    );
+    if let Ok(out) = Command::new("file").arg(&tend).output() {
+        let what = String::from_utf8_lossy(&out.stdout);
+        assert!(what.contains("static"), "file says: {what}");
+    }
+    let out = Command::new(&tend)
+        .args(["--", FIXTURE, "exit", "42"])
+        .output()
+        .expect("run the static tend");
+    assert_eq!(out.status.code(), Some(42));
+}
