@@ -10,7 +10,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use log::kv::{Key, Value, VisitSource};
 use log::{Level, LevelFilter, Log, Metadata, Record};
-use serde_json::Value as Json;
 
 use crate::cli::LogFormat;
 
@@ -60,21 +59,28 @@ impl Log for Logger {
     fn flush(&self) {}
 }
 
-/// The fields of a record, as JSON values: numbers stay numbers.
-struct Fields(Vec<(String, Json)>);
+/// A field's value: numbers and booleans stay bare in JSON, text is quoted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    Bare(String),
+    Text(String),
+}
+
+/// The fields of a record, in the order the code wrote them.
+struct Fields(Vec<(String, Field)>);
 
 impl<'kvs> VisitSource<'kvs> for Fields {
     fn visit_pair(&mut self, key: Key<'kvs>, value: Value<'kvs>) -> Result<(), log::kv::Error> {
-        let json = if let Some(n) = value.to_i64() {
-            Json::from(n)
+        let field = if let Some(n) = value.to_i64() {
+            Field::Bare(n.to_string())
         } else if let Some(n) = value.to_u64() {
-            Json::from(n)
+            Field::Bare(n.to_string())
         } else if let Some(b) = value.to_bool() {
-            Json::from(b)
+            Field::Bare(b.to_string())
         } else {
-            Json::from(value.to_string())
+            Field::Text(value.to_string())
         };
-        self.0.push((key.as_str().to_string(), json));
+        self.0.push((key.as_str().to_string(), field));
         Ok(())
     }
 }
@@ -93,22 +99,26 @@ pub fn format_record(
     unix_ms: i64,
     level: Level,
     msg: &str,
-    fields: Vec<(String, Json)>,
+    fields: Vec<(String, Field)>,
 ) -> String {
     let ts = rfc3339_ms(unix_ms);
     let level = level.as_str().to_ascii_lowercase();
     match format {
         LogFormat::Json => {
             // Built by hand so the keys keep their order: ts, level, msg, then the fields.
-            let quote = |s: &str| Json::from(s).to_string();
-            let mut line = format!(
-                "{{\"ts\":\"{ts}\",\"level\":\"{level}\",\"msg\":{}",
-                quote(msg)
-            );
+            let mut line = format!("{{\"ts\":\"{ts}\",\"level\":\"{level}\",\"msg\":");
+            push_json_string(&mut line, msg);
             for (key, value) in fields {
                 // The three keys above are the record's own; a field may not repeat them.
-                if !matches!(key.as_str(), "ts" | "level" | "msg") {
-                    line.push_str(&format!(",{}:{value}", quote(&key)));
+                if matches!(key.as_str(), "ts" | "level" | "msg") {
+                    continue;
+                }
+                line.push(',');
+                push_json_string(&mut line, &key);
+                line.push(':');
+                match value {
+                    Field::Bare(bare) => line.push_str(&bare),
+                    Field::Text(text) => push_json_string(&mut line, &text),
                 }
             }
             line.push_str("}\n");
@@ -118,14 +128,32 @@ pub fn format_record(
             let mut line = format!("{ts} {level:<5} tend: {}", msg.replace('\n', " "));
             for (key, value) in fields {
                 match value {
-                    Json::String(s) => line.push_str(&format!(" {key}={s:?}")),
-                    other => line.push_str(&format!(" {key}={other}")),
+                    Field::Bare(bare) => line.push_str(&format!(" {key}={bare}")),
+                    Field::Text(text) => line.push_str(&format!(" {key}={text:?}")),
                 }
             }
             line.push('\n');
             line
         }
     }
+}
+
+/// Append `text` as a JSON string (RFC 8259 §7): quote, backslash and
+/// control characters escaped; everything else is UTF-8 as it is.
+fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// `2026-11-22T10:53:53.123Z` for milliseconds since the epoch (UTC).
@@ -175,7 +203,7 @@ mod tests {
         }
     }
 
-    fn fields(pairs: &[(&str, Json)]) -> Vec<(String, Json)> {
+    fn fields(pairs: &[(&str, Field)]) -> Vec<(String, Field)> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
@@ -190,16 +218,16 @@ mod tests {
             Level::Info,
             "forwarded \"signal\"\n",
             fields(&[
-                ("pid", Json::from(7)),
-                ("signal", Json::from("SIGTERM")),
-                ("msg", Json::from("hijack")),
+                ("pid", Field::Bare("7".into())),
+                ("signal", Field::Text("SIGTERM".into())),
+                ("msg", Field::Text("hijack".into())),
             ]),
         );
         assert!(
             line.ends_with('\n') && line.matches('\n').count() == 1,
             "{line:?}"
         );
-        let parsed: Json = serde_json::from_str(&line).expect("valid JSON");
+        let parsed: serde_json::Value = serde_json::from_str(&line).expect("valid JSON");
         assert_eq!(parsed["ts"], "1970-01-01T00:00:00.000Z");
         assert_eq!(parsed["level"], "info");
         assert_eq!(parsed["msg"], "forwarded \"signal\"\n");
@@ -220,7 +248,10 @@ mod tests {
             (
                 Level::Error,
                 "two\nlines",
-                vec![("exit_code", Json::from(3)), ("program", Json::from("a b"))],
+                vec![
+                    ("exit_code", Field::Bare("3".into())),
+                    ("program", Field::Text("a b".into())),
+                ],
                 "1970-01-01T00:00:00.000Z error tend: two lines exit_code=3 program=\"a b\"\n",
             ),
         ];
@@ -229,6 +260,26 @@ mod tests {
                 format_record(LogFormat::Text, 0, level, msg, fields(&pairs)),
                 want
             );
+        }
+    }
+
+    #[test]
+    fn json_strings_round_trip_through_a_real_parser() {
+        let cases = [
+            "",
+            "plain",
+            "quote \" and \\ back",
+            "tab\tnew\nline\r",
+            "\u{0}\u{1}\u{1f}\u{7f}",
+            "ünïcødé ✓ 🦀",
+            "</script>",
+        ];
+        for text in cases {
+            let mut out = String::new();
+            push_json_string(&mut out, text);
+            let parsed: serde_json::Value =
+                serde_json::from_str(&out).unwrap_or_else(|e| panic!("{out}: {e}"));
+            assert_eq!(parsed, text, "{out}");
         }
     }
 }
