@@ -306,21 +306,29 @@ fn parse_duration_value(what: &str, value: &str) -> Result<Duration, Error> {
 /// `500ms`, `2s`, `1m`, or a bare number of seconds. Fractions are allowed: `1.5s`.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
-    let (number, unit_ms) = if let Some(n) = text.strip_suffix("ms") {
-        (n, 1.0)
+    let (number, unit_micros) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1_000)
     } else if let Some(n) = text.strip_suffix('s') {
-        (n, 1e3)
+        (n, 1_000_000)
     } else if let Some(n) = text.strip_suffix('m') {
-        (n, 60e3)
+        (n, 60_000_000)
     } else {
-        (text, 1e3)
+        (text, 1_000_000)
     };
-    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) || whole.len() > 9 {
         return None;
     }
-    let ms = number.parse::<f64>().ok()? * unit_ms;
+    // Integers only: no float parsing or formatting code in the binary for this.
+    let mut micros = whole.parse::<u64>().ok()?.checked_mul(unit_micros)?;
+    let mut scale = unit_micros;
+    for digit in fraction.bytes() {
+        scale /= 10;
+        micros += u64::from(digit - b'0') * scale;
+    }
     // A day is far beyond any sane grace or timeout; it also keeps poll(2)'s i32 safe.
-    (ms.is_finite() && ms <= 86_400e3).then(|| Duration::from_micros((ms * 1e3).round() as u64))
+    (micros <= 86_400_000_000).then(|| Duration::from_micros(micros))
 }
 
 fn parse_log_format(value: &str) -> Result<LogFormat, &'static str> {
@@ -630,6 +638,10 @@ mod tests {
             ("2 s", None),
             ("86401", None),
             ("1.2.3", None),
+            (".5", None),
+            ("5.", Some(5000)),
+            ("1.0000005s", Some(1000)),
+            ("99999999999999999999", None),
         ];
         for (text, ms) in cases {
             assert_eq!(
