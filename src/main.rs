@@ -34,7 +34,6 @@ use nix::unistd::getpid;
 
 use crate::cli::{Config, Mode};
 use crate::error::{Error, exit};
-use crate::spawn::Inherited;
 use crate::supervisor::Supervisor;
 
 const LICENSE: &str = "\
@@ -108,7 +107,6 @@ fn print(text: &str) -> u8 {
 /// Set up, start the child, and supervise it. Errors before the spawn end
 /// tend with 125 (or 126/127); after it, only the child's status is returned.
 fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
-    let inherited = Inherited::capture(mask);
     // Resolve before anything starts: a bad --user must leave nothing behind.
     let credentials = config.user.as_deref().map(privilege::resolve).transpose()?;
     if let Some(credentials) = &credentials {
@@ -136,7 +134,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     }
     let sigfd = sys::signalfd(sys::ALL_SIGNALS).map_err(Error::setup("creating a signalfd"))?;
     let env = credentials.map(|c| c.env()).unwrap_or_default();
-    let child = spawn::spawn(&config.command, &env, inherited)?;
+    let child = spawn::spawn(&config.command, &env, mask)?;
     info!(pid = child.as_raw(), program = config.command[0].to_string_lossy(); "child started");
 
     // The point of no return: from here on, tend only ever exits with the child's status.

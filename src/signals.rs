@@ -19,7 +19,6 @@ pub const SIGHUP: i32 = 1;
 pub const SIGINT: i32 = 2;
 pub const SIGQUIT: i32 = 3;
 pub const SIGKILL: i32 = 9;
-pub const SIGPIPE: i32 = 13;
 pub const SIGTERM: i32 = 15;
 pub const SIGCHLD: i32 = 17;
 pub const SIGTTIN: i32 = 21;
@@ -170,8 +169,8 @@ mod tests {
             (SIGCHLD, itself, Action::Reap),
             (SIGTTIN, other, Action::Ignore),
             (SIGTTOU, other, Action::Ignore),
-            (SIGPIPE, itself, Action::Ignore),
-            (SIGPIPE, other, Action::Forward),
+            (13, itself, Action::Ignore),
+            (13, other, Action::Forward),
             (25, itself, Action::Ignore),
             (SIGTERM, other, Action::Forward),
             (SIGINT, other, Action::Forward),

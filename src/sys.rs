@@ -99,26 +99,6 @@ pub fn reap_one() -> Result<Reap, Errno> {
     }
 }
 
-/// Whether `signo` is ignored (SIG_IGN) in this process.
-pub fn is_ignored(signo: i32) -> bool {
-    // SAFETY: a zeroed sigaction is a valid out-parameter; a null `act` only queries.
-    unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(signo, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
-    }
-}
-
-/// Set `signo` to SIG_IGN. Async-signal-safe: used between fork and exec.
-pub fn ignore(signo: i32) -> Result<(), Errno> {
-    // SAFETY: SIG_IGN installs no handler, so no Rust code can run in signal context.
-    let previous = unsafe { libc::signal(signo, libc::SIG_IGN) };
-    if previous == libc::SIG_ERR {
-        Err(Errno::last())
-    } else {
-        Ok(())
-    }
-}
-
 /// The C runtime's argv, without argv[0].
 ///
 /// # Safety
