@@ -768,6 +768,46 @@ fn stop_is_quick_and_graceful_with_tend_and_slow_without() {
     );
 }
 
+/// 2b. A stop lets the request in flight finish before the app exits 0.
+#[test]
+fn stop_lets_requests_in_flight_finish() {
+    let test = "stop_lets_requests_in_flight_finish";
+    if !have_podman(test) {
+        return;
+    }
+    let image = Image::twin(test);
+    let container = Container::run(unique(test), &image, &[], &[]);
+    container.wait_for_log("\"listening\"", 1);
+    // /slow takes 2 s; tend's probe is the only HTTP client in the image.
+    let url = app_url("/slow");
+    podman_ok(&["exec", "-d", &container.name, "/tend", "--probe", &url]);
+    thread::sleep(Duration::from_millis(500));
+    let (took, code) = container.stop();
+
+    let (stdout, _) = container.logs();
+    let lines: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let position = |wanted: &dyn Fn(&Value) -> bool| lines.iter().position(wanted);
+    let draining = position(&|l| l["msg"] == "stopping: finishing requests in flight");
+    let slow_done = position(&|l| l["path"] == "/slow" && l["status"] == 200);
+    let stopped = position(&|l| l["msg"] == "stopped");
+    assert!(
+        draining.is_some_and(|d| lines[d]["in_flight"] == 1),
+        "one request in flight at the stop:\n{stdout}"
+    );
+    assert!(
+        matches!((draining, slow_done, stopped), (Some(d), Some(s), Some(e)) if d < s && s < e),
+        "the request finished before the app stopped:\n{stdout}"
+    );
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        took < Duration::from_secs(STOP_TIMEOUT),
+        "stop took {took:?}"
+    );
+}
+
 /// 3. The image's HEALTHCHECK (tend --probe, no curl, no shell) follows /health.
 #[test]
 fn healthcheck_follows_the_apps_health() {
@@ -794,7 +834,7 @@ fn healthcheck_follows_the_apps_health() {
         "the image keeps the HEALTHCHECK (--format docker)"
     );
 
-    let container = Container::run(unique(test), &image, &["-e", "WARMUP=2"], &[]);
+    let container = Container::run(unique(test), &image, &[], &[]);
     container.wait_for_log("\"listening\"", 1);
     assert!(!container.healthy(), "unhealthy during the app's warm-up");
     container.wait_until_healthy();
