@@ -4,8 +4,8 @@
 //! This runs after the point of no return (catatonit: "after this point we
 //! may no longer bail"). Nothing here returns an error: failures are logged
 //! and the loop goes on, and only the main child's fate ends it. The loop
-//! sleeps in poll(2) with no timeout unless a `--grace` deadline is pending,
-//! so an idle tend makes no system calls at all.
+//! sleeps in read(2) on the signalfd, or in poll(2) while a `--grace`
+//! deadline is pending, so an idle tend makes no system calls at all.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -69,9 +69,8 @@ impl Supervisor {
         let mut drain_until: Option<Instant> = None;
         let mut killed = false;
         loop {
-            self.wait(kill_at.or(drain_until));
             let mut reap = false;
-            for (signo, sender) in self.read_signals() {
+            for (signo, sender) in self.next_signals(kill_at.or(drain_until)) {
                 match signals::classify(signo, sender == self.own_pid) {
                     Action::Reap => reap = true,
                     Action::Ignore => debug!(signal = signals::name(signo); "ignored signal"),
@@ -126,46 +125,47 @@ impl Supervisor {
         }
     }
 
-    /// Sleep until the signalfd is readable or `deadline` passes.
-    fn wait(&self, deadline: Option<Instant>) {
-        let timeout = match deadline {
-            None => PollTimeout::NONE,
-            Some(t) => {
-                // Round up, so the loop never wakes a millisecond early and spins.
-                let left = t.saturating_duration_since(Instant::now()) + Duration::from_micros(999);
-                PollTimeout::try_from(left.as_millis()).unwrap_or(PollTimeout::MAX)
-            }
-        };
-        let mut fds = [PollFd::new(self.sigfd.as_fd(), PollFlags::POLLIN)];
-        if let Err(e) = poll(&mut fds, timeout) {
-            // EINTR cannot happen with every signal blocked, but is harmless; anything else is logged.
-            if e != Errno::EINTR {
-                error!(error = e.desc(); "poll on the signalfd failed");
+    /// Sleep until signals arrive or `deadline` passes; returns (signal
+    /// number, sender's pid) for each signal read.
+    ///
+    /// The signalfd is blocking: with no deadline, one read(2) is the whole
+    /// wait, one system call per wake-up as in catatonit. poll(2) comes in
+    /// only while a `--grace` deadline is pending. More than a buffer's worth
+    /// of signals simply makes the next read return at once.
+    fn next_signals(&self, deadline: Option<Instant>) -> Vec<(i32, u32)> {
+        if let Some(t) = deadline {
+            // Round up, so the loop never wakes a millisecond early and spins.
+            let left = t.saturating_duration_since(Instant::now()) + Duration::from_micros(999);
+            let timeout = PollTimeout::try_from(left.as_millis()).unwrap_or(PollTimeout::MAX);
+            let mut fds = [PollFd::new(self.sigfd.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, timeout) {
+                Ok(0) => return Vec::new(),
+                Ok(_) => {}
+                // EINTR cannot happen with every signal blocked; either way, the loop comes back.
+                Err(e) => {
+                    if e != Errno::EINTR {
+                        error!(error = e.desc(); "poll on the signalfd failed");
+                    }
+                    return Vec::new();
+                }
             }
         }
-    }
-
-    /// Drain the signalfd: (signal number, sender's pid) for each pending signal.
-    fn read_signals(&self) -> Vec<(i32, u32)> {
         // struct signalfd_siginfo: ssi_signo (u32) at 0, ssi_pid (u32) at 12; 128 bytes each.
         const SIGINFO_BYTES: usize = 128;
-        let mut found = Vec::new();
         let mut buf = [0u8; SIGINFO_BYTES * 16];
-        loop {
-            match nix::unistd::read(&self.sigfd, &mut buf) {
-                Ok(n) if n >= SIGINFO_BYTES => {
-                    for info in buf[..n].chunks_exact(SIGINFO_BYTES) {
-                        let signo = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
-                        let sender = u32::from_ne_bytes([info[12], info[13], info[14], info[15]]);
-                        found.push((i32::try_from(signo).unwrap_or(0), sender));
-                    }
-                }
-                Ok(_) | Err(Errno::EAGAIN) => return found,
-                Err(Errno::EINTR) => continue,
-                Err(e) => {
-                    error!(error = e.desc(); "reading the signalfd failed");
-                    return found;
-                }
+        match nix::unistd::read(&self.sigfd, &mut buf) {
+            Ok(n) => buf[..n]
+                .chunks_exact(SIGINFO_BYTES)
+                .map(|info| {
+                    let signo = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
+                    let sender = u32::from_ne_bytes([info[12], info[13], info[14], info[15]]);
+                    (i32::try_from(signo).unwrap_or(0), sender)
+                })
+                .collect(),
+            Err(Errno::EINTR) => Vec::new(),
+            Err(e) => {
+                error!(error = e.desc(); "reading the signalfd failed");
+                Vec::new()
             }
         }
     }

@@ -39,7 +39,7 @@ pub fn set_mask(set: SigSet) -> Result<SigSet, Errno> {
 }
 
 /// A signalfd for `set`, close-on-exec (the child must not inherit it) and
-/// non-blocking (the loop drains it until EAGAIN).
+/// blocking: the supervisor sleeps in read(2) on it.
 pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
     // SAFETY: `set` is a live u64 of KERNEL_SIGSET_BYTES; fd -1 asks for a new fd.
     let fd = unsafe {
@@ -48,7 +48,7 @@ pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
             -1,
             &set as *const SigSet,
             KERNEL_SIGSET_BYTES,
-            libc::SFD_CLOEXEC | libc::SFD_NONBLOCK,
+            libc::SFD_CLOEXEC,
         )
     };
     let fd = Errno::result(fd)?;

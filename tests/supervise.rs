@@ -292,25 +292,34 @@ fn pdeathsig_ends_tend_when_its_parent_dies() {
 fn not_pid1_tend_becomes_subreaper_by_itself() {
     // Orphans reparent to tend only if it registered as subreaper; -w makes each reap visible.
     for env in [None, Some(("TINI_SUBREAPER", ""))] {
-        let mut cmd = plain_command(&["-w", FIXTURE, "orphans", "20", "0"]);
+        let mut cmd = plain_command(&["-w", FIXTURE, "orphans", "20"]);
         if let Some((k, v)) = env {
             cmd.env(k, v);
         }
-        let out = Tend::spawn(cmd, false).wait();
-        assert_eq!(out.code, Some(0), "{out:?}");
-        let reaped = out
-            .stderr
-            .lines()
-            .filter(|l| l.contains("Reaped zombie process with pid="))
-            .count();
+        let mut tend = Tend::spawn(cmd, false);
+        tend.expect_line("orphaned 20");
+        let reaped = |tend: &Tend| reaped_lines(&tend.stderr());
         // The intermediate parent is the fixture's own child, so only the 20 orphans reach tend.
-        assert_eq!(reaped, 20, "{env:?}: {}", out.stderr);
+        wait_for("tend to reap 20 orphans", || {
+            (reaped(&tend) >= 20).then_some(())
+        });
+        tend.signal(SIGTERM);
+        let out = tend.wait();
+        assert_eq!(out.code, Some(128 + SIGTERM), "{out:?}");
+        assert_eq!(reaped_lines(&out.stderr), 20, "{env:?}: {}", out.stderr);
         assert!(
             !out.stderr.contains("zombie reaping won't work"),
             "{}",
             out.stderr
         );
     }
+}
+
+fn reaped_lines(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter(|l| l.contains("Reaped zombie process with pid="))
+        .count()
 }
 
 #[test]

@@ -9,7 +9,7 @@
 //!   ignore SIGNO...      ignore the signals, then wait forever
 //!   status               print the Sig* and identity lines of /proc/self/status
 //!   group                fork a grandchild (same process group), ignore SIGTERM, report the grandchild's end
-//!   orphans N [EXIT]     leave N orphans that exit at once; print `orphaned N`; then wait, or exit EXIT
+//!   orphans N            leave N orphans that exit at once; print `orphaned N`; then wait
 //!   linger SECONDS [ignore-term]
 //!                        leave one orphan alive for SECONDS (ignoring SIGTERM if asked), then exit 0
 //!   env                  print the environment, one VAR=value per line
@@ -171,10 +171,7 @@ fn main() {
                 while libc::read(fds[0], byte.as_mut_ptr().cast(), 1) > 0 {}
             }
             say(&format!("orphaned {count}"));
-            match args.get(2) {
-                Some(_) => exit(arg(&args, 2)),
-                None => pause_forever(),
-            }
+            pause_forever();
         }
         Some("linger") => {
             let seconds = arg(&args, 1);
