@@ -406,13 +406,27 @@ fn the_supervisor_keeps_working_as_the_user() {
     assert_eq!(outcome.code, Some(0), "{outcome:?}");
 
     // Orphans of a dropped child are still reaped by the dropped tend.
-    let args = ["--user", "app", "--", &sandbox.fixture, "orphans", "5", "0"];
-    let outcome = sandbox.run(sandbox.command(&args));
-    assert_eq!(outcome.code, Some(0), "{outcome:?}");
-    assert!(
-        outcome.stdout.iter().any(|l| l == "orphaned 5"),
-        "{outcome:?}"
-    );
+    let mut tend = sandbox.start(&[
+        "-w",
+        "--user",
+        "app",
+        "--",
+        &sandbox.fixture,
+        "orphans",
+        "5",
+    ]);
+    tend.expect_line("orphaned 5");
+    let reaped = |tend: &Tend| {
+        tend.stderr()
+            .matches("Reaped zombie process with pid=")
+            .count()
+    };
+    common::wait_for("the dropped tend to reap 5 orphans", || {
+        (reaped(&tend) >= 5).then_some(())
+    });
+    tend.signal(libc::SIGTERM);
+    let outcome = tend.wait();
+    assert_eq!(outcome.code, Some(128 + libc::SIGTERM), "{outcome:?}");
 }
 
 #[test]
