@@ -91,8 +91,10 @@ impl Supervisor {
             if reap {
                 let reaped = self.reap_all();
                 others_remain = reaped.others_remain;
-                if main_status.is_none() {
+                if main_status.is_none() && reaped.main.is_some() {
                     main_status = reaped.main;
+                    // Nothing left to kill the child for; a stale deadline would only spin the loop.
+                    kill_at = None;
                 }
             }
             let now = Instant::now();
