@@ -267,6 +267,7 @@ fn handle(mut conn: TcpStream, state: &State) {
             (200, "left an orphan behind".to_string())
         }
         Ok((_, "/slow")) => {
+            log("info", "slow request started", json!({ "takes_ms": 2000 }));
             thread::sleep(Duration::from_secs(2));
             (200, "done, slowly".to_string())
         }

@@ -781,7 +781,7 @@ fn stop_lets_requests_in_flight_finish() {
     // /slow takes 2 s; tend's probe is the only HTTP client in the image.
     let url = app_url("/slow");
     podman_ok(&["exec", "-d", &container.name, "/tend", "--probe", &url]);
-    thread::sleep(Duration::from_millis(500));
+    container.wait_for_log("\"slow request started\"", 1);
     let (took, code) = container.stop();
 
     let (stdout, _) = container.logs();
