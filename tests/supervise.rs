@@ -469,6 +469,45 @@ fn grace_drains_orphans_after_the_child_exits() {
 }
 
 #[test]
+fn draining_after_a_forwarded_sigterm_does_not_spin() {
+    if !have_root("draining_after_a_forwarded_sigterm_does_not_spin") {
+        return;
+    }
+    // SIGTERM at 0 s arms a kill deadline at 2 s; the child, which ignores it,
+    // dies of SIGUSR1 at 1 s instead, and its orphan ignores the drain's
+    // SIGTERM until the drain deadline at 3 s. Between 2 s and 3 s tend must
+    // sleep, not spin on a deadline that has passed.
+    let mut tend = Tend::pid1(&[
+        "--grace",
+        "2s",
+        FIXTURE,
+        "linger",
+        "60",
+        "ignore-term",
+        "wait",
+    ]);
+    tend.expect_line("ready");
+    tend.signal(SIGTERM);
+    thread::sleep(Duration::from_secs(1));
+    tend.signal(SIGUSR1);
+    thread::sleep(Duration::from_millis(1200));
+    let (switches, ticks) = (tend.context_switches(), tend.cpu_ticks());
+    thread::sleep(Duration::from_millis(600));
+    let woke = tend.context_switches() - switches;
+    let busy = tend.cpu_ticks() - ticks;
+    assert!(
+        woke < 10,
+        "tend woke {woke} times in 0.6 s while waiting out the grace"
+    );
+    assert!(
+        busy < 10,
+        "tend used {busy} ticks of CPU in 0.6 s while waiting out the grace"
+    );
+    let out = tend.wait();
+    assert_eq!(out.code, Some(128 + SIGUSR1), "{out:?}");
+}
+
+#[test]
 fn every_stderr_line_is_json_with_ts_level_msg() {
     if !have_root("every_stderr_line_is_json_with_ts_level_msg") {
         return;

@@ -239,6 +239,16 @@ impl Tend {
         }
     }
 
+    /// CPU time tend has used so far, user + system, in clock ticks (1/100 s).
+    pub fn cpu_ticks(&self) -> u64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).expect("tend's stat");
+        // Fields 14 and 15 (utime, stime), counted after the parenthesised command name.
+        let after_name = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+    }
+
     /// voluntary + nonvoluntary context switches of tend so far.
     pub fn context_switches(&self) -> u64 {
         let status =

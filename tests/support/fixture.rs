@@ -10,8 +10,9 @@
 //!   status               print the Sig* and identity lines of /proc/self/status
 //!   group                fork a grandchild (same process group), ignore SIGTERM, report the grandchild's end
 //!   orphans N            leave N orphans that exit at once; print `orphaned N`; then wait
-//!   linger SECONDS [ignore-term]
-//!                        leave one orphan alive for SECONDS (ignoring SIGTERM if asked), then exit 0
+//!   linger SECONDS [ignore-term] [wait]
+//!                        leave one orphan alive for SECONDS (ignoring SIGTERM if asked), then
+//!                        exit 0, or with `wait` ignore SIGTERM too and wait for another signal
 //!   env                  print the environment, one VAR=value per line
 //!   try-root             report whether setuid(0) succeeds
 #![allow(unsafe_code)]
@@ -187,6 +188,11 @@ fn main() {
             // Give the orphan time to set its disposition before the parent leaves.
             std::thread::sleep(Duration::from_millis(100));
             say("ready");
+            if args.get(3).is_some_and(|a| a == "wait") {
+                set_disposition(libc::SIGTERM, libc::SIG_IGN);
+                set_disposition(libc::SIGUSR1, libc::SIG_DFL);
+                pause_forever();
+            }
         }
         Some("env") => {
             for (key, value) in std::env::vars_os() {
