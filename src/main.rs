@@ -14,6 +14,7 @@
 
 mod cli;
 mod error;
+mod http;
 mod logger;
 mod privilege;
 mod probe;
@@ -21,6 +22,7 @@ mod signals;
 mod spawn;
 mod supervisor;
 mod sys;
+mod url;
 
 use std::ffi::OsString;
 #[cfg(not(test))]

@@ -1,13 +1,757 @@
-//! `tend --probe URL`: one HTTP/1.1 GET or TCP connect under a deadline → healthy or not.
+//! `tend --probe URL`: one HTTP/1.1 GET or one TCP connect under one deadline → healthy or not.
 //!
-//! Placeholder until the probe lands: it reports unhealthy, never healthy.
+//! Invariant: whatever the resolver, the network or the peer do, the probe
+//! gives its verdict by the deadline, prints it as one line on stdout, and
+//! exits 0 (healthy) or 1 (anything else, usage errors included: Docker
+//! reserves 2). Options, the request and the verdict's wording are pure;
+//! `check` and the functions below it do the I/O.
 
 use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
 
-use crate::cli::Env;
+use log::{debug, info};
+use nix::sys::signal::{SigSet, Signal};
+
+use crate::cli::{Env, parse_duration};
 use crate::error::exit;
+use crate::http::{self, BODY_LIMIT, Parser, Progress};
+use crate::url::{self, Host, Scheme, Target, UrlError};
 
-pub fn run(_args: &[OsString], _env: Env) -> u8 {
-    println!("unhealthy: --probe is not implemented yet");
-    exit::UNHEALTHY
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The Kubernetes httpGet rule.
+const DEFAULT_STATUS: &str = "200-399";
+
+#[derive(Debug, PartialEq)]
+struct Probe {
+    url: Target,
+    timeout: Duration,
+    expect_status: StatusSet,
+    expect_body: Option<String>,
+    /// Extra request headers, validated: no CR, LF or other control bytes.
+    headers: Vec<(String, String)>,
+}
+
+/// `200-399`, `200,204`, `200-299,418`; `text` is how it was written.
+#[derive(Debug, PartialEq)]
+struct StatusSet {
+    ranges: Vec<(u16, u16)>,
+    text: String,
+}
+
+impl StatusSet {
+    fn contains(&self, status: u16) -> bool {
+        self.ranges
+            .iter()
+            .any(|&(low, high)| (low..=high).contains(&status))
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Health {
+    Healthy(String),
+    Unhealthy(String),
+}
+
+pub fn run(args: &[OsString], env: Env) -> u8 {
+    // A closed stdout must not kill the probe with SIGPIPE (exit 141): blocked,
+    // the write fails with EPIPE instead. Sockets already send with MSG_NOSIGNAL.
+    let _ = SigSet::from(Signal::SIGPIPE).thread_block();
+    let health = match parse(args, env) {
+        Ok(probe) => {
+            let health = check(&probe);
+            info!(url = describe_url(&probe.url), healthy = matches!(health, Health::Healthy(_)); "probe finished");
+            health
+        }
+        Err(usage) => Health::Unhealthy(usage),
+    };
+    let (line, code) = match &health {
+        Health::Healthy(what) => (format!("healthy: {}\n", one_line(what)), exit::HEALTHY),
+        Health::Unhealthy(why) => (format!("unhealthy: {}\n", one_line(why)), exit::UNHEALTHY),
+    };
+    // Nowhere to report a failing stdout; the exit code still carries the verdict.
+    let _ = io::stdout().lock().write_all(line.as_bytes());
+    code
+}
+
+/// The probe's arguments, then the TEND_PROBE_* variables for what they leave out.
+fn parse(args: &[OsString], env: Env) -> Result<Probe, String> {
+    let mut url = None;
+    let (mut timeout, mut status, mut body) = (None, None, None);
+    let mut headers: Option<Vec<String>> = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let text = arg
+            .to_str()
+            .ok_or_else(|| format!("argument {arg:?} is not UTF-8"))?;
+        let Some(long) = text.strip_prefix("--") else {
+            if url.replace(text.to_string()).is_some() {
+                return Err(format!("more than one URL: '{text}' (see tend --help)"));
+            }
+            continue;
+        };
+        let (name, inline) = match long.split_once('=') {
+            Some((name, value)) => (name, Some(value.to_string())),
+            None => (long, None),
+        };
+        if !matches!(name, "timeout" | "expect-status" | "expect-body" | "header") {
+            return Err(format!("unknown probe option '{text}' (see tend --help)"));
+        }
+        let value = match inline {
+            Some(value) => value,
+            None => rest
+                .next()
+                .and_then(|v| v.to_str())
+                .map(str::to_string)
+                .ok_or_else(|| format!("'--{name}' needs a UTF-8 value"))?,
+        };
+        match name {
+            "timeout" => timeout = Some((format!("--timeout '{value}'"), value)),
+            "expect-status" => status = Some((format!("--expect-status '{value}'"), value)),
+            "expect-body" => body = Some(value),
+            _ => headers.get_or_insert_with(Vec::new).push(value),
+        }
+    }
+
+    let var = |name: &str| -> Result<Option<String>, String> {
+        match env(name) {
+            // Empty is unset, so an image can clear an inherited ENV.
+            Some(v) if v.is_empty() => Ok(None),
+            Some(v) => v
+                .into_string()
+                .map(Some)
+                .map_err(|_| format!("{name} is not UTF-8")),
+            None => Ok(None),
+        }
+    };
+    let from_env = |name: &str| -> Result<Option<(String, String)>, String> {
+        Ok(var(name)?.map(|v| (format!("{name}='{v}'"), v)))
+    };
+
+    let url = match url {
+        Some(url) => url,
+        None => var("TEND_PROBE_URL")?
+            .ok_or("no URL: tend --probe URL, or set TEND_PROBE_URL (see tend --help)")?,
+    };
+    let url = url::parse(&url).map_err(|e| match e {
+        UrlError::Https => "https is not supported: a probe talks to its own container, so TLS \
+                            would only multiply tend's size; probe the plain-HTTP port or use tcp://"
+            .to_string(),
+        UrlError::Invalid(why) => format!("bad URL '{url}': {why}"),
+    })?;
+
+    let timeout = match timeout.map_or_else(|| from_env("TEND_PROBE_TIMEOUT"), |t| Ok(Some(t)))? {
+        Some((what, text)) => parse_duration(&text)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| format!("bad {what}: expected a duration such as 500ms, 2s or 1m"))?,
+        None => DEFAULT_TIMEOUT,
+    };
+    let expect_status =
+        match status.map_or_else(|| from_env("TEND_PROBE_EXPECT_STATUS"), |s| Ok(Some(s)))? {
+            Some((what, text)) => parse_status_set(&text).ok_or_else(|| {
+                format!("bad {what}: expected statuses and ranges such as 200-299,418")
+            })?,
+            None => parse_status_set(DEFAULT_STATUS).ok_or("the default status set is bad")?,
+        };
+    let expect_body = match body {
+        Some(body) => Some(body),
+        None => var("TEND_PROBE_EXPECT_BODY")?,
+    };
+    let headers = match headers {
+        Some(list) => list
+            .iter()
+            .map(|h| parse_header(h).ok_or_else(|| bad_header("--header", h)))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => var("TEND_PROBE_HEADERS")?
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(|h| parse_header(h).ok_or_else(|| bad_header("TEND_PROBE_HEADERS", h)))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    if url.scheme == Scheme::Tcp && (expect_body.is_some() || !headers.is_empty()) {
+        return Err("a tcp:// probe only connects: it takes no --expect-body or --header".into());
+    }
+    Ok(Probe {
+        url,
+        timeout,
+        expect_status,
+        expect_body,
+        headers,
+    })
+}
+
+fn bad_header(what: &str, header: &str) -> String {
+    format!("bad {what} '{header}': expected 'Name: value' on one line")
+}
+
+/// `200-399`, `200,204`, `200-299, 418`: statuses from 100 to 999.
+fn parse_status_set(text: &str) -> Option<StatusSet> {
+    let status = |s: &str| {
+        let s = s.trim();
+        (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u16>().ok())
+            .flatten()
+            .filter(|n| *n >= 100)
+    };
+    let ranges = text
+        .split(',')
+        .map(|item| match item.split_once('-') {
+            Some((low, high)) => Some((status(low)?, status(high)?)).filter(|(l, h)| l <= h),
+            None => status(item).map(|s| (s, s)),
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(StatusSet {
+        ranges,
+        text: text.split_whitespace().collect(),
+    })
+}
+
+/// `Name: value`, with a token for a name and no control bytes in the value.
+fn parse_header(text: &str) -> Option<(String, String)> {
+    let (name, value) = text.split_once(':')?;
+    let (name, value) = (name.trim(), value.trim());
+    let value_byte = |b: u8| b == b'\t' || (b >= 0x20 && b != 0x7f);
+    (!name.is_empty() && name.bytes().all(http::is_token) && value.bytes().all(value_byte))
+        .then(|| (name.to_string(), value.to_string()))
+}
+
+/// The GET. Host, User-Agent and Connection are tend's unless `headers` set them.
+fn request(url: &Target, headers: &[(String, String)]) -> Vec<u8> {
+    let given = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    let mut text = format!("GET {} HTTP/1.1\r\n", url.path);
+    if !given("host") {
+        let _ = write!(text, "Host: {}\r\n", url.authority());
+    }
+    if !given("user-agent") {
+        let _ = write!(text, "User-Agent: tend/{}\r\n", env!("CARGO_PKG_VERSION"));
+    }
+    if !given("connection") {
+        text.push_str("Connection: close\r\n");
+    }
+    for (name, value) in headers {
+        let _ = write!(text, "{name}: {value}\r\n");
+    }
+    text.push_str("\r\n");
+    text.into_bytes()
+}
+
+fn describe_url(url: &Target) -> String {
+    match url.scheme {
+        Scheme::Http => format!("http://{}{}", url.authority(), url.path),
+        Scheme::Tcp => format!("tcp://{}", url.authority()),
+    }
+}
+
+/// The one deadline that every step of the probe shares.
+struct Clock {
+    started: Instant,
+    timeout: Duration,
+}
+
+impl Clock {
+    /// Time left, or None once the deadline has passed.
+    fn remaining(&self) -> Option<Duration> {
+        self.timeout
+            .checked_sub(self.started.elapsed())
+            .filter(|d| !d.is_zero())
+    }
+
+    fn left_for(&self, doing: &dyn std::fmt::Display) -> Result<Duration, String> {
+        self.remaining().ok_or_else(|| self.timed_out(doing))
+    }
+
+    fn timed_out(&self, doing: &dyn std::fmt::Display) -> String {
+        format!(
+            "timed out after {} while {doing}",
+            show_duration(self.timeout)
+        )
+    }
+}
+
+fn check(probe: &Probe) -> Health {
+    let clock = Clock {
+        started: Instant::now(),
+        timeout: probe.timeout,
+    };
+    let result = resolve(&probe.url, &clock)
+        .and_then(|addrs| connect(&addrs, &clock))
+        .and_then(|(stream, addr)| match probe.url.scheme {
+            Scheme::Tcp => Ok(format!("TCP connect to {addr}")),
+            Scheme::Http => exchange(stream, addr, probe, &clock),
+        });
+    match result {
+        Ok(what) => Health::Healthy(format!(
+            "{what} in {}",
+            show_elapsed(clock.started.elapsed())
+        )),
+        Err(why) => Health::Unhealthy(why),
+    }
+}
+
+/// A literal address as it is; a name through getaddrinfo(3), so /etc/hosts works.
+fn resolve(url: &Target, clock: &Clock) -> Result<Vec<SocketAddr>, String> {
+    let name = match &url.host {
+        Host::V4(ip) => return Ok(vec![SocketAddr::from((*ip, url.port))]),
+        Host::V6(ip) => return Ok(vec![SocketAddr::from((*ip, url.port))]),
+        Host::Name(name) => name.clone(),
+    };
+    // getaddrinfo has no timeout (a dead DNS server holds it for 10 s and more),
+    // so it runs on a thread that is left behind at the deadline; exit ends it.
+    let (tx, rx) = mpsc::channel();
+    let port = url.port;
+    let lookup = name.clone();
+    thread::Builder::new()
+        .name("resolve".into())
+        .spawn(move || {
+            let addrs = (lookup.as_str(), port)
+                .to_socket_addrs()
+                .map(Iterator::collect::<Vec<_>>);
+            // The probe may have given up already; then nobody needs the answer.
+            let _ = tx.send(addrs);
+        })
+        .map_err(|e| format!("cannot start resolving '{name}': {}", describe_io(&e)))?;
+    let doing = format!("resolving '{name}'");
+    match rx.recv_timeout(clock.left_for(&doing)?) {
+        Ok(Ok(addrs)) if !addrs.is_empty() => {
+            debug!(name = name.as_str(), addresses = format!("{addrs:?}"); "resolved");
+            Ok(addrs)
+        }
+        Ok(Ok(_)) => Err(format!("cannot resolve '{name}': no addresses")),
+        Ok(Err(e)) => Err(format!("cannot resolve '{name}': {}", describe_io(&e))),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(clock.timed_out(&doing)),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Err(format!("cannot resolve '{name}': the resolver failed"))
+        }
+    }
+}
+
+/// Each address in turn, as curl does: localhost may be ::1 first while the app listens on 127.0.0.1.
+fn connect(addrs: &[SocketAddr], clock: &Clock) -> Result<(TcpStream, SocketAddr), String> {
+    let mut failure = String::from("no address to connect to");
+    for &addr in addrs {
+        let doing = format!("connecting to {addr}");
+        match TcpStream::connect_timeout(&addr, clock.left_for(&doing)?) {
+            Ok(stream) => return Ok((stream, addr)),
+            Err(e) if is_timeout(&e) => return Err(clock.timed_out(&doing)),
+            Err(e) => {
+                debug!(address = addr.to_string(), error = describe_io(&e); "connect failed");
+                failure = format!("{} ({addr})", describe_io(&e));
+            }
+        }
+    }
+    Err(failure)
+}
+
+/// Send the GET, then read just enough of the answer to judge it.
+fn exchange(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    probe: &Probe,
+    clock: &Clock,
+) -> Result<String, String> {
+    let doing = "sending the request";
+    let request = request(&probe.url, &probe.headers);
+    stream
+        .set_write_timeout(Some(clock.left_for(&doing)?))
+        .and_then(|()| stream.write_all(&request))
+        .map_err(|e| match is_timeout(&e) {
+            true => clock.timed_out(&doing),
+            false => format!("{} while {doing} ({addr})", describe_io(&e)),
+        })?;
+
+    let mut parser = Parser::new(probe.expect_body.is_some());
+    let mut searched = 0;
+    let mut buf = [0; 8192];
+    loop {
+        let phase = parser.phase();
+        let read = stream
+            .set_read_timeout(Some(clock.left_for(&phase)?))
+            .and_then(|()| stream.read(&mut buf));
+        let progress = match read {
+            Ok(0) => parser.finish().map(|()| Progress::Done),
+            Ok(n) => parser.feed(buf.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if is_timeout(&e) => return Err(clock.timed_out(&phase)),
+            Err(e) => return Err(format!("{} while {phase} ({addr})", describe_io(&e))),
+        };
+        // Judge what is known before any error further on in the same bytes.
+        if let Some(status) = parser.status() {
+            if !probe.expect_status.contains(status) {
+                return Err(format!(
+                    "status {status} not in {}",
+                    probe.expect_status.text
+                ));
+            }
+            let found = match &probe.expect_body {
+                Some(needle) => find_from(parser.body(), needle.as_bytes(), &mut searched),
+                None => true,
+            };
+            if found {
+                return Ok(format!("HTTP {status} from {addr}"));
+            }
+        }
+        match progress {
+            Ok(Progress::More) => {}
+            Ok(Progress::Done) => {
+                let needle = probe.expect_body.as_deref().unwrap_or_default();
+                let status = parser.status().unwrap_or_default();
+                let size = match parser.truncated() {
+                    true => format!("first {} KiB", BODY_LIMIT / 1024),
+                    false => format!("{} bytes", parser.body().len()),
+                };
+                return Err(format!(
+                    "body does not contain {needle:?} (HTTP {status}, {size})"
+                ));
+            }
+            Err(e) => return Err(format!("{e} ({addr})")),
+        }
+    }
+}
+
+/// Whether `needle` is in `haystack`, looking only at what was not searched
+/// before (`searched` bytes, minus an overlap for a needle split across reads).
+fn find_from(haystack: &[u8], needle: &[u8], searched: &mut usize) -> bool {
+    let start = searched.saturating_sub(needle.len().saturating_sub(1));
+    *searched = haystack.len();
+    needle.is_empty()
+        || haystack
+            .get(start..)
+            .unwrap_or_default()
+            .windows(needle.len())
+            .any(|w| w == needle)
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// "Connection refused (os error 111)" → "connection refused".
+fn describe_io(e: &io::Error) -> String {
+    let text = e.to_string();
+    let text = text.split(" (os error").next().unwrap_or_default();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Control characters escaped: messages quote what the user wrote, and the
+/// health log must get exactly one line.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
+}
+
+/// A timeout as a user would write it: 5s, 1500ms, 250us. Integers only.
+fn show_duration(d: Duration) -> String {
+    let micros = d.as_micros();
+    if micros % 1_000_000 == 0 {
+        format!("{}s", micros / 1_000_000)
+    } else if micros % 1000 == 0 {
+        format!("{}ms", micros / 1000)
+    } else {
+        format!("{micros}us")
+    }
+}
+
+/// Milliseconds with one decimal, two below 1 ms: 2.1 ms, 0.35 ms. Integers only.
+fn show_elapsed(d: Duration) -> String {
+    let micros = d.as_micros();
+    if micros < 1000 {
+        format!("0.{:02} ms", micros / 10)
+    } else {
+        format!("{}.{} ms", micros / 1000, micros % 1000 / 100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse_with(args: &[&str], vars: &[(&str, &str)]) -> Result<Probe, String> {
+        let vars: HashMap<String, OsString> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        parse(&args, &|name| vars.get(name).cloned())
+    }
+
+    fn probe(args: &[&str], vars: &[(&str, &str)]) -> Probe {
+        match parse_with(args, vars) {
+            Ok(probe) => probe,
+            Err(e) => panic!("{args:?} {vars:?}: {e}"),
+        }
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let p = probe(&["http://127.0.0.1:8080/health"], &[]);
+        assert_eq!(p.timeout, Duration::from_secs(5));
+        assert_eq!(p.expect_status.text, "200-399");
+        assert_eq!(p.expect_status.ranges, [(200, 399)]);
+        assert_eq!(p.expect_body, None);
+        assert!(p.headers.is_empty());
+        assert_eq!(p.url.path, "/health");
+    }
+
+    #[test]
+    fn flags_in_any_order_and_with_equals() {
+        let p = probe(
+            &[
+                "--timeout=250ms",
+                "--header",
+                "X-A: 1",
+                "http://a/",
+                "--expect-status",
+                "200,204",
+                "--expect-body=ok",
+                "--header=Authorization:  Bearer x ",
+            ],
+            &[],
+        );
+        assert_eq!(p.timeout, Duration::from_millis(250));
+        assert_eq!(p.expect_status.ranges, [(200, 200), (204, 204)]);
+        assert_eq!(p.expect_body.as_deref(), Some("ok"));
+        assert_eq!(
+            p.headers,
+            pairs(&[("X-A", "1"), ("Authorization", "Bearer x")])
+        );
+    }
+
+    #[test]
+    fn environment_fills_what_flags_leave() {
+        let env = [
+            ("TEND_PROBE_URL", "http://env/"),
+            ("TEND_PROBE_TIMEOUT", "2s"),
+            ("TEND_PROBE_EXPECT_STATUS", "200-299,418"),
+            ("TEND_PROBE_EXPECT_BODY", "up"),
+            ("TEND_PROBE_HEADERS", "X-A: 1\r\n\n  X-B: two words\n"),
+        ];
+        let p = probe(&[], &env);
+        assert_eq!(p.url.host, Host::Name("env".into()));
+        assert_eq!(p.timeout, Duration::from_secs(2));
+        assert_eq!(p.expect_status.ranges, [(200, 299), (418, 418)]);
+        assert_eq!(p.expect_body.as_deref(), Some("up"));
+        assert_eq!(p.headers, pairs(&[("X-A", "1"), ("X-B", "two words")]));
+
+        let flags = probe(
+            &["tcp://flag:1", "--timeout", "1s", "--expect-status", "204"],
+            &[
+                ("TEND_PROBE_URL", "http://env/"),
+                ("TEND_PROBE_TIMEOUT", "2s"),
+                ("TEND_PROBE_EXPECT_STATUS", "200"),
+            ],
+        );
+        assert_eq!(flags.url.host, Host::Name("flag".into()));
+        assert_eq!(flags.timeout, Duration::from_secs(1));
+        assert_eq!(flags.expect_status.text, "204");
+
+        // --header replaces the variable's list rather than adding to it.
+        let p = probe(&["--header", "X-C: 3"], &env);
+        assert_eq!(p.headers, pairs(&[("X-C", "3")]));
+        assert_eq!(p.expect_body.as_deref(), Some("up"));
+
+        // Empty means unset.
+        let p = probe(
+            &["http://a/"],
+            &[("TEND_PROBE_TIMEOUT", ""), ("TEND_PROBE_EXPECT_BODY", "")],
+        );
+        assert_eq!((p.timeout, p.expect_body), (DEFAULT_TIMEOUT, None));
+    }
+
+    #[test]
+    fn bad_input_says_what_and_where() {
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a [&'a str]);
+        let cases: [Case; 16] = [
+            (&[], &[], &["no URL", "TEND_PROBE_URL"]),
+            (&["http://a/", "http://b/"], &[], &["more than one URL"]),
+            (&["http://a/", "--frob"], &[], &["unknown", "--frob"]),
+            (&["http://a/", "-t", "1"], &[], &["more than one URL"]),
+            (&["http://a/", "--timeout"], &[], &["--timeout", "needs"]),
+            (
+                &["http://a/", "--timeout", "soon"],
+                &[],
+                &["--timeout 'soon'"],
+            ),
+            (&["http://a/", "--timeout", "0"], &[], &["--timeout '0'"]),
+            (
+                &["http://a/"],
+                &[("TEND_PROBE_TIMEOUT", "1h")],
+                &["TEND_PROBE_TIMEOUT='1h'"],
+            ),
+            (
+                &["http://a/", "--expect-status", "2xx"],
+                &[],
+                &["--expect-status '2xx'"],
+            ),
+            (
+                &["http://a/"],
+                &[("TEND_PROBE_EXPECT_STATUS", "399-200")],
+                &["TEND_PROBE_EXPECT_STATUS"],
+            ),
+            (
+                &["http://a/", "--header", "NoColon"],
+                &[],
+                &["--header", "NoColon"],
+            ),
+            (
+                &["http://a/", "--header", "X: a\r\nEvil: 1"],
+                &[],
+                &["--header"],
+            ),
+            (
+                &["http://a/"],
+                &[("TEND_PROBE_HEADERS", "Bad Name: 1")],
+                &["TEND_PROBE_HEADERS", "Bad Name"],
+            ),
+            (&["https://a/"], &[], &["https is not supported", "TLS"]),
+            (&["localhost:8080"], &[], &["bad URL 'localhost:8080'"]),
+            (
+                &["tcp://a:1", "--expect-body", "x"],
+                &[],
+                &["tcp://", "--expect-body"],
+            ),
+        ];
+        for (args, vars, needles) in cases {
+            let Err(text) = parse_with(args, vars) else {
+                panic!("{args:?} {vars:?} should fail");
+            };
+            let text = one_line(&text);
+            assert!(!text.contains(['\n', '\r']), "{text:?}");
+            for needle in needles {
+                assert!(text.contains(needle), "{args:?}: {text:?} lacks {needle:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn status_sets() {
+        type Ranges<'a> = Option<&'a [(u16, u16)]>;
+        let cases: [(&str, Ranges); 10] = [
+            ("200-399", Some(&[(200, 399)])),
+            ("200,204", Some(&[(200, 200), (204, 204)])),
+            (" 200-299 , 418 ", Some(&[(200, 299), (418, 418)])),
+            ("404", Some(&[(404, 404)])),
+            ("", None),
+            ("200,", None),
+            ("2xx", None),
+            ("99", None),
+            ("300-200", None),
+            ("200-", None),
+        ];
+        for (text, ranges) in cases {
+            assert_eq!(
+                parse_status_set(text).map(|s| s.ranges),
+                ranges.map(<[_]>::to_vec),
+                "{text:?}"
+            );
+        }
+        let set =
+            parse_status_set("200-299, 418").map(|s| (s.contains(418), s.contains(300), s.text));
+        assert_eq!(set, Some((true, false, "200-299,418".to_string())));
+    }
+
+    #[test]
+    fn headers() {
+        let cases = [
+            ("X-A: 1", Some(("X-A", "1"))),
+            ("  Host :example.com  ", Some(("Host", "example.com"))),
+            ("X-Empty:", Some(("X-Empty", ""))),
+            ("X-Tab: a\tb", Some(("X-Tab", "a\tb"))),
+            ("Bad Name: 1", None),
+            (": 1", None),
+            ("X: a\rb", None),
+            ("X: a\nb", None),
+            ("X: \x7f", None),
+            ("no colon", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(
+                parse_header(text),
+                want.map(|(n, v)| (n.to_string(), v.to_string())),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn request_bytes() {
+        let url = |text| match url::parse(text) {
+            Ok(url) => url,
+            Err(e) => panic!("{text}: {e:?}"),
+        };
+        let version = env!("CARGO_PKG_VERSION");
+        assert_eq!(
+            String::from_utf8_lossy(&request(&url("http://127.0.0.1:8080/health?x=1"), &[])),
+            format!(
+                "GET /health?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: tend/{version}\r\nConnection: close\r\n\r\n"
+            )
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&request(
+                &url("http://[::1]/"),
+                &pairs(&[("host", "app.example"), ("X-A", "1")])
+            )),
+            format!(
+                "GET / HTTP/1.1\r\nUser-Agent: tend/{version}\r\nConnection: close\r\nhost: app.example\r\nX-A: 1\r\n\r\n"
+            )
+        );
+    }
+
+    #[test]
+    fn needle_search_only_looks_at_new_bytes_and_overlaps() {
+        let mut searched = 0;
+        let mut body = b"xxhe".to_vec();
+        assert!(!find_from(&body, b"hello", &mut searched));
+        body.extend_from_slice(b"llo");
+        assert!(find_from(&body, b"hello", &mut searched));
+        let mut searched = 0;
+        assert!(find_from(b"", b"", &mut searched));
+        assert!(!find_from(b"abc", b"abcd", &mut searched));
+    }
+
+    #[test]
+    fn wording() {
+        let durations = [
+            (Duration::from_secs(5), "5s"),
+            (Duration::from_millis(1500), "1500ms"),
+            (Duration::from_micros(250), "250us"),
+        ];
+        for (d, text) in durations {
+            assert_eq!(show_duration(d), text);
+        }
+        let elapsed = [
+            (Duration::from_micros(2149), "2.1 ms"),
+            (Duration::from_micros(350), "0.35 ms"),
+            (Duration::from_micros(7), "0.00 ms"),
+            (Duration::from_millis(1234), "1234.0 ms"),
+        ];
+        for (d, text) in elapsed {
+            assert_eq!(show_elapsed(d), text);
+        }
+        let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(describe_io(&refused), "connection refused");
+    }
 }
