@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -303,33 +303,51 @@ fn resolve(url: &Target, clock: &Clock) -> Result<Vec<SocketAddr>, String> {
     };
     // getaddrinfo has no timeout (a dead DNS server holds it for 10 s and more),
     // so it runs on a thread that is left behind at the deadline; exit ends it.
-    let (tx, rx) = mpsc::channel();
+    // A slot and a condvar rather than mpsc, whose code is far bigger.
+    let slot: Arc<Answer> = Arc::default();
+    let answer = Arc::clone(&slot);
     let port = url.port;
     let lookup = name.clone();
     thread::Builder::new()
-        .name("resolve".into())
         .spawn(move || {
             let addrs = (lookup.as_str(), port)
                 .to_socket_addrs()
                 .map(Iterator::collect::<Vec<_>>);
-            // The probe may have given up already; then nobody needs the answer.
-            let _ = tx.send(addrs);
+            let (lock, ready) = &*answer;
+            // A poisoned lock can only come from a panic, and then nobody waits.
+            if let Ok(mut guard) = lock.lock() {
+                *guard = Some(addrs);
+                ready.notify_one();
+            }
         })
         .map_err(|e| format!("cannot start resolving '{name}': {}", describe_io(&e)))?;
     let doing = format!("resolving '{name}'");
-    match rx.recv_timeout(clock.left_for(&doing)?) {
-        Ok(Ok(addrs)) if !addrs.is_empty() => {
+    let (lock, ready) = &*slot;
+    let mut guard = lock
+        .lock()
+        .map_err(|_| format!("cannot resolve '{name}'"))?;
+    let addrs = loop {
+        if let Some(addrs) = guard.take() {
+            break addrs;
+        }
+        let left = clock.left_for(&doing)?;
+        guard = ready
+            .wait_timeout(guard, left)
+            .map_err(|_| format!("cannot resolve '{name}'"))?
+            .0;
+    };
+    match addrs {
+        Ok(addrs) if !addrs.is_empty() => {
             debug!(name = name.as_str(), addresses = format!("{addrs:?}"); "resolved");
             Ok(addrs)
         }
-        Ok(Ok(_)) => Err(format!("cannot resolve '{name}': no addresses")),
-        Ok(Err(e)) => Err(format!("cannot resolve '{name}': {}", describe_io(&e))),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(clock.timed_out(&doing)),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            Err(format!("cannot resolve '{name}': the resolver failed"))
-        }
+        Ok(_) => Err(format!("cannot resolve '{name}': no addresses")),
+        Err(e) => Err(format!("cannot resolve '{name}': {}", describe_io(&e))),
     }
 }
+
+/// What the resolver thread hands back, and the signal that it has.
+type Answer = (Mutex<Option<io::Result<Vec<SocketAddr>>>>, Condvar);
 
 /// Each address in turn, as curl does: localhost may be ::1 first while the app listens on 127.0.0.1.
 fn connect(addrs: &[SocketAddr], clock: &Clock) -> Result<(TcpStream, SocketAddr), String> {
