@@ -144,6 +144,16 @@ fn parse(args: &[OsString], env: Env) -> Result<Probe, String> {
         UrlError::Invalid(why) => format!("bad URL '{url}': {why}"),
     })?;
 
+    // Only explicit flags are an error: a TEND_PROBE_HEADERS set for a whole
+    // image must not break its tcp:// probes.
+    if url.scheme == Scheme::Tcp {
+        if body.is_some() || headers.is_some() {
+            return Err(
+                "a tcp:// probe only connects: it takes no --expect-body or --header".into(),
+            );
+        }
+        headers = Some(Vec::new());
+    }
     let timeout = match timeout.map_or_else(|| from_env("TEND_PROBE_TIMEOUT"), |t| Ok(Some(t)))? {
         Some((what, text)) => parse_duration(&text)
             .filter(|d| !d.is_zero())
@@ -159,6 +169,7 @@ fn parse(args: &[OsString], env: Env) -> Result<Probe, String> {
         };
     let expect_body = match body {
         Some(body) => Some(body),
+        None if url.scheme == Scheme::Tcp => None,
         None => var("TEND_PROBE_EXPECT_BODY")?,
     };
     let headers = match headers {
@@ -174,9 +185,6 @@ fn parse(args: &[OsString], env: Env) -> Result<Probe, String> {
             .map(|h| parse_header(h).ok_or_else(|| bad_header("TEND_PROBE_HEADERS", h)))
             .collect::<Result<Vec<_>, _>>()?,
     };
-    if url.scheme == Scheme::Tcp && (expect_body.is_some() || !headers.is_empty()) {
-        return Err("a tcp:// probe only connects: it takes no --expect-body or --header".into());
-    }
     Ok(Probe {
         url,
         timeout,
@@ -591,6 +599,10 @@ mod tests {
         assert_eq!(p.headers, pairs(&[("X-C", "3")]));
         assert_eq!(p.expect_body.as_deref(), Some("up"));
 
+        // A tcp:// probe ignores the HTTP settings an image may set for all probes.
+        let p = probe(&["tcp://db:5432"], &env);
+        assert_eq!((p.expect_body, p.headers), (None, vec![]));
+
         // Empty means unset.
         let p = probe(
             &["http://a/"],
@@ -769,6 +781,7 @@ mod tests {
         for (d, text) in elapsed {
             assert_eq!(show_elapsed(d), text);
         }
+        assert_eq!(one_line("bad 'a\r\nb'\t"), "bad 'a\\r\\nb'\\t");
         let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
         assert_eq!(describe_io(&refused), "connection refused");
     }
