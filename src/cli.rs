@@ -384,7 +384,9 @@ Options (each has an environment variable; the flag wins):
   -l                  show the licence
   -h, --help          show this help
   --version           show the version
-  --probe URL         health-probe mode: exit 0 if healthy, 1 if not
+  --probe URL         health-probe mode: exit 0 if healthy, 1 if not           TEND_PROBE_URL, TEND_PROBE_TIMEOUT,
+                      (see the README for --timeout, --expect-status,         TEND_PROBE_EXPECT_STATUS, TEND_PROBE_EXPECT_BODY,
+                      --expect-body and --header)                             TEND_PROBE_HEADERS
 
 DURATION is 500ms, 2s, 1m or a number of seconds. Exit status: the child's (128+N if it
 died of signal N); 125 when tend itself fails, 126/127 when PROGRAM cannot run / is missing.
