@@ -32,7 +32,7 @@ use std::io::Write;
 use log::{error, info, warn};
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
-use nix::unistd::getpid;
+use nix::unistd::{getpid, getppid};
 
 use crate::cli::{Config, Mode};
 use crate::error::{Error, exit};
@@ -109,6 +109,7 @@ fn print(text: &str) -> u8 {
 /// Set up, start the child, and supervise it. Errors before the spawn end
 /// tend with 125 (or 126/127); after it, only the child's status is returned.
 fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
+    let parent = getppid();
     // Resolve before anything starts: a bad --user must leave nothing behind.
     let credentials = config.user.as_deref().map(privilege::resolve).transpose()?;
     if let Some(credentials) = &credentials {
@@ -133,11 +134,22 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
             Signal::try_from(signo).map_err(Error::setup("setting the parent-death signal"))?;
         prctl::set_pdeathsig(signal)
             .map_err(Error::setup("setting the parent-death signal (-p)"))?;
+        // A parent that died before the kernel was told will never send it: stop here instead.
+        if getppid() != parent {
+            return Err(Error::setup(
+                "setting the parent-death signal (-p): the parent is gone already",
+            )(nix::Error::ESRCH));
+        }
     }
     let sigfd = sys::signalfd(sys::ALL_SIGNALS).map_err(Error::setup("creating a signalfd"))?;
     let env = credentials.map(|c| c.env()).unwrap_or_default();
     let child = spawn::spawn(&config.command, &env, mask)?;
-    info!(pid = child.as_raw(), program = config.command[0].to_string_lossy(); "child started");
+    let program = config
+        .command
+        .first()
+        .map(|p| p.to_string_lossy())
+        .unwrap_or_default();
+    info!(pid = child.as_raw(), program = program; "child started");
 
     // The point of no return: from here on, tend only ever exits with the child's status.
     let supervisor = Supervisor {
