@@ -74,13 +74,8 @@ pub fn spawn(command: &[OsString], env: &[(String, OsString)], mask: SigSet) -> 
     match unsafe { fork() }.map_err(Error::setup("forking the child"))? {
         ForkResult::Child => {
             let (stage, errno) = child_steps(foreground, mask, &argv_ptrs, envp_ptrs.as_deref());
-            let report = [
-                stage,
-                errno.to_ne_bytes()[0],
-                errno.to_ne_bytes()[1],
-                errno.to_ne_bytes()[2],
-                errno.to_ne_bytes()[3],
-            ];
+            let mut report = [stage, 0, 0, 0, 0];
+            report[1..].copy_from_slice(&errno.to_ne_bytes());
             // If the report cannot be written the parent sees a clean exec and then a 127 exit.
             let _ = nix::unistd::write(&report_tx, &report);
             // SAFETY: _exit is async-signal-safe and skips tend's atexit handlers and destructors.
