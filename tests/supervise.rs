@@ -679,3 +679,54 @@ fn the_release_binary_is_static() {
         .expect("run the static tend");
     assert_eq!(out.status.code(), Some(42));
 }
+
+/// Fields of /proc/PID/stat as `script` echoes them: (pid, pgrp, tpgid).
+fn stat_groups(output: &[u8]) -> (i64, i64, i64) {
+    let text = String::from_utf8_lossy(output);
+    let after_name = text
+        .rsplit_once(") ")
+        .map(|(_, rest)| rest)
+        .expect("a stat line");
+    let fields: Vec<i64> = after_name
+        .split_whitespace()
+        .skip(1)
+        .take(6)
+        .map(|f| f.parse().expect("a number"))
+        .collect();
+    let pid = text
+        .split_whitespace()
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("pid");
+    // After the state: ppid, pgrp, session, tty_nr, tpgid.
+    (pid, fields[1], fields[4])
+}
+
+#[test]
+fn the_child_gets_the_terminal_when_tend_has_it() {
+    // script(1) runs tend on a fresh pseudo-terminal, as a shell in a terminal would.
+    let with_tty = format!("{} -- cat /proc/self/stat", common::TEND);
+    let out = Command::new("script")
+        .args(["-qec", &with_tty, "/dev/null"])
+        .output()
+        .expect("script");
+    let (pid, pgrp, tpgid) = stat_groups(&out.stdout);
+    assert_eq!(pgrp, pid, "the child leads its own process group");
+    assert_eq!(
+        tpgid, pgrp,
+        "the child's group is the terminal's foreground group"
+    );
+
+    // The control: with stdin not a terminal, tend leaves the terminal alone.
+    let without_tty = format!("{} -- cat /proc/self/stat < /dev/null", common::TEND);
+    let out = Command::new("script")
+        .args(["-qec", &without_tty, "/dev/null"])
+        .output()
+        .expect("script");
+    let (pid, pgrp, tpgid) = stat_groups(&out.stdout);
+    assert_eq!(pgrp, pid);
+    assert_ne!(
+        tpgid, pgrp,
+        "without a terminal on stdin the child must not take the foreground"
+    );
+}
