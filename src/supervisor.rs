@@ -192,12 +192,14 @@ impl Supervisor {
     /// Signal everything that is left: the whole namespace when tend is
     /// PID 1; otherwise the child's group and tend's remaining children.
     fn kill_everyone(&self, signo: i32) {
-        let mut targets = vec![Target::Group(self.child)];
-        if self.is_pid1 {
-            targets = vec![Target::All];
+        let targets: Vec<Target> = if self.is_pid1 {
+            vec![Target::All]
         } else {
-            targets.extend(direct_children().into_iter().map(Target::Child));
-        }
+            let children = direct_children().into_iter().map(Target::Child);
+            std::iter::once(Target::Group(self.child))
+                .chain(children)
+                .collect()
+        };
         for target in targets {
             if let Err(e) = target.send(signo) {
                 // ESRCH is expected: the group or the process may be gone already.

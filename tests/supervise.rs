@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use common::{FIXTURE, HANG, Tend, children_of, have_root, plain_command, state_of, wait_for};
+use common::{
+    FIXTURE, HANG, Tend, children_of, have_root, plain_command, reaped_lines, state_of, wait_for,
+};
 
 const SIGHUP: i32 = 1;
 const SIGINT: i32 = 2;
@@ -313,13 +315,6 @@ fn not_pid1_tend_becomes_subreaper_by_itself() {
             out.stderr
         );
     }
-}
-
-fn reaped_lines(stderr: &str) -> usize {
-    stderr
-        .lines()
-        .filter(|l| l.contains("Reaped zombie process with pid="))
-        .count()
 }
 
 #[test]

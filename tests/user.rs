@@ -416,11 +416,7 @@ fn the_supervisor_keeps_working_as_the_user() {
         "5",
     ]);
     tend.expect_line("orphaned 5");
-    let reaped = |tend: &Tend| {
-        tend.stderr()
-            .matches("Reaped zombie process with pid=")
-            .count()
-    };
+    let reaped = |tend: &Tend| common::reaped_lines(&tend.stderr());
     common::wait_for("the dropped tend to reap 5 orphans", || {
         (reaped(&tend) >= 5).then_some(())
     });

@@ -306,6 +306,14 @@ pub fn children_of(pid: i32) -> Vec<i32> {
         .collect()
 }
 
+/// How many "Reaped zombie process" lines (tini's phrase, kept by -w) a stderr holds.
+pub fn reaped_lines(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter(|l| l.contains("Reaped zombie process with pid="))
+        .count()
+}
+
 /// The one-letter state of a process (R, S, Z, …), None once it is gone.
 pub fn state_of(pid: i32) -> Option<char> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
