@@ -38,14 +38,8 @@ use crate::cli::{Config, Mode};
 use crate::error::{Error, exit};
 use crate::supervisor::Supervisor;
 
-const LICENSE: &str = "\
-tend is released under the MIT licence.
-
-Permission is hereby granted, free of charge, to any person obtaining a copy of this
-software and associated documentation files, to deal in the software without restriction,
-subject to the condition that the copyright notice and this permission notice are included
-in all copies. THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND.
-";
+/// `tend -l`: the licence text shipped beside the binary, with its copyright notice.
+const LICENSE: &str = include_str!("../LICENSE");
 
 #[cfg(not(test))]
 #[allow(unsafe_code)]

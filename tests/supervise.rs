@@ -11,7 +11,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::{
-    FIXTURE, HANG, Tend, children_of, have_root, plain_command, reaped_lines, state_of, wait_for,
+    HANG, Tend, children_of, fixture, have_root, plain_command, reaped_lines, state_of, wait_for,
 };
 
 const SIGHUP: i32 = 1;
@@ -42,16 +42,16 @@ fn exit_codes_pass_through_and_remap() {
         return;
     }
     for code in 0..=255 {
-        let out = Tend::pid1(&["--", FIXTURE, "exit", &code.to_string()]).wait();
+        let out = Tend::pid1(&["--", fixture(), "exit", &code.to_string()]).wait();
         assert_eq!(out.code, Some(code), "exit {code}: {out:?}");
     }
-    let remapped = Tend::pid1(&["-e", "3", "-e", "143", FIXTURE, "exit", "3"]).wait();
+    let remapped = Tend::pid1(&["-e", "3", "-e", "143", fixture(), "exit", "3"]).wait();
     assert_eq!(remapped.code, Some(0), "{remapped:?}");
-    let other = Tend::pid1(&["-e", "3", FIXTURE, "exit", "4"]).wait();
+    let other = Tend::pid1(&["-e", "3", fixture(), "exit", "4"]).wait();
     assert_eq!(other.code, Some(4), "{other:?}");
     let by_env = Tend::spawn(
         {
-            let mut cmd = common::pid1_command(&[FIXTURE, "exit", "9"]);
+            let mut cmd = common::pid1_command(&[fixture(), "exit", "9"]);
             cmd.env("TEND_REMAP_EXIT", "8,9");
             cmd
         },
@@ -67,14 +67,14 @@ fn a_death_by_signal_is_128_plus_n_for_every_deadly_signal() {
         return;
     }
     for signo in deadly_signals() {
-        let mut tend = Tend::pid1(&[FIXTURE, "wait"]);
+        let mut tend = Tend::pid1(&[fixture(), "wait"]);
         tend.expect_line("ready");
         tend.signal_raw(signo);
         let out = tend.wait();
         assert_eq!(out.code, Some(128 + signo), "signal {signo}: {out:?}");
     }
     // -e 143 turns a death by SIGTERM into 0, as in tini.
-    let mut tend = Tend::pid1(&["-e", "143", FIXTURE, "wait"]);
+    let mut tend = Tend::pid1(&["-e", "143", fixture(), "wait"]);
     tend.expect_line("ready");
     tend.signal(SIGTERM);
     assert_eq!(tend.wait().code, Some(0));
@@ -88,7 +88,7 @@ fn every_forwardable_signal_reaches_the_child() {
     let mut forwardable: Vec<i32> = deadly_signals();
     forwardable.extend([18, 20, 23, 28]); // CONT, TSTP, URG, WINCH: harmless to the fixture, still forwarded
     for signo in forwardable {
-        let mut tend = Tend::pid1(&[FIXTURE, "signals", "1"]);
+        let mut tend = Tend::pid1(&[fixture(), "signals", "1"]);
         tend.expect_line("ready");
         tend.signal_raw(signo);
         tend.expect_line(&format!("got {signo}"));
@@ -101,7 +101,7 @@ fn job_control_signals_are_not_forwarded() {
     if !have_root("job_control_signals_are_not_forwarded") {
         return;
     }
-    let mut tend = Tend::pid1(&[FIXTURE, "signals"]);
+    let mut tend = Tend::pid1(&[fixture(), "signals"]);
     tend.expect_line("ready");
     tend.signal(SIGTTIN);
     tend.signal(SIGTTOU);
@@ -126,7 +126,7 @@ fn a_burst_of_distinct_signals_loses_none() {
     // Five more of one real-time signal: those queue, and each must arrive.
     let repeats = 5;
     let expected = burst.len() + repeats;
-    let mut tend = Tend::pid1(&[FIXTURE, "signals", &expected.to_string()]);
+    let mut tend = Tend::pid1(&[fixture(), "signals", &expected.to_string()]);
     tend.expect_line("ready");
     // One kill process per signal would be slow enough to hide coalescing bugs; send them back to back.
     let script = burst
@@ -215,14 +215,14 @@ fn group_flag_reaches_a_grandchild_the_child_shields() {
         return;
     }
     // With -g the grandchild dies of SIGTERM; the child ignores it, sees that, and exits 7.
-    let mut tend = Tend::pid1(&["-g", FIXTURE, "group"]);
+    let mut tend = Tend::pid1(&["-g", fixture(), "group"]);
     tend.expect_line("ready");
     tend.signal(SIGTERM);
     tend.expect_line(&format!("grandchild died of {SIGTERM}"));
     assert_eq!(tend.wait().code, Some(7));
 
     // Without -g only the child is signalled, and it ignores the signal: nothing happens.
-    let mut tend = Tend::pid1(&[FIXTURE, "group"]);
+    let mut tend = Tend::pid1(&[fixture(), "group"]);
     tend.expect_line("ready");
     tend.signal(SIGTERM);
     assert_eq!(
@@ -232,7 +232,7 @@ fn group_flag_reaches_a_grandchild_the_child_shields() {
     assert!(tend.running());
 
     // TINI_KILL_PROCESS_GROUP does what -g does.
-    let mut cmd = common::pid1_command(&[FIXTURE, "group"]);
+    let mut cmd = common::pid1_command(&[fixture(), "group"]);
     cmd.env("TINI_KILL_PROCESS_GROUP", "1");
     let mut tend = Tend::spawn(cmd, true);
     tend.expect_line("ready");
@@ -245,7 +245,11 @@ fn group_flag_reaches_a_grandchild_the_child_shields() {
 /// the test can kill. Returns sh, sh's stdout (kept open for the fixture's
 /// `ready`), tend's pid and the fixture's pid.
 fn tend_under_sh(args: &str) -> (std::process::Child, impl std::io::BufRead, i32, i32) {
-    let script = format!("{} {args} -- {FIXTURE} wait & echo $!; wait", common::TEND);
+    let script = format!(
+        "{} {args} -- {} wait & echo $!; wait",
+        common::TEND,
+        fixture()
+    );
     let mut sh = Command::new("sh")
         .args(["-c", &script])
         .stdout(Stdio::piped())
@@ -294,7 +298,7 @@ fn pdeathsig_ends_tend_when_its_parent_dies() {
 fn not_pid1_tend_becomes_subreaper_by_itself() {
     // Orphans reparent to tend only if it registered as subreaper; -w makes each reap visible.
     for env in [None, Some(("TINI_SUBREAPER", ""))] {
-        let mut cmd = plain_command(&["-w", FIXTURE, "orphans", "20"]);
+        let mut cmd = plain_command(&["-w", fixture(), "orphans", "20"]);
         if let Some((k, v)) = env {
             cmd.env(k, v);
         }
@@ -370,7 +374,7 @@ fn thousands_of_orphans_are_all_reaped() {
     if !have_root("thousands_of_orphans_are_all_reaped") {
         return;
     }
-    let mut tend = Tend::pid1(&[FIXTURE, "orphans", "5000"]);
+    let mut tend = Tend::pid1(&[fixture(), "orphans", "5000"]);
     tend.expect_line("orphaned 5000");
     let fixture = wait_for("the fixture", || children_of(tend.pid).first().copied());
     // Every orphan exits at once; one SIGCHLD may stand for many, and none may be left as a zombie.
@@ -391,7 +395,7 @@ fn an_idle_tend_makes_no_context_switches() {
     if !have_root("an_idle_tend_makes_no_context_switches") {
         return;
     }
-    let mut tend = Tend::pid1(&[FIXTURE, "wait"]);
+    let mut tend = Tend::pid1(&[fixture(), "wait"]);
     tend.expect_line("ready");
     // Let start-up settle: the child's exec and the first poll.
     thread::sleep(Duration::from_millis(200));
@@ -411,7 +415,7 @@ fn grace_kills_a_child_that_ignores_sigterm() {
     if !have_root("grace_kills_a_child_that_ignores_sigterm") {
         return;
     }
-    let mut tend = Tend::pid1(&["--grace", "1s", FIXTURE, "ignore", &SIGTERM.to_string()]);
+    let mut tend = Tend::pid1(&["--grace", "1s", fixture(), "ignore", &SIGTERM.to_string()]);
     tend.expect_line("ready");
     let sent = std::time::Instant::now();
     tend.signal(SIGTERM);
@@ -425,7 +429,7 @@ fn grace_kills_a_child_that_ignores_sigterm() {
     assert!(out.stderr.contains("SIGKILL"), "{}", out.stderr);
 
     // Without --grace tend waits as long as the child does, like tini.
-    let mut tend = Tend::pid1(&[FIXTURE, "ignore", &SIGTERM.to_string()]);
+    let mut tend = Tend::pid1(&[fixture(), "ignore", &SIGTERM.to_string()]);
     tend.expect_line("ready");
     tend.signal(SIGTERM);
     thread::sleep(Duration::from_millis(1500));
@@ -438,7 +442,7 @@ fn grace_drains_orphans_after_the_child_exits() {
         return;
     }
     // An orphan that obeys SIGTERM: tend ends it and leaves at once, long before the grace.
-    let out = Tend::pid1(&["--grace", "20s", FIXTURE, "linger", "60"]).wait();
+    let out = Tend::pid1(&["--grace", "20s", fixture(), "linger", "60"]).wait();
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(
         out.elapsed < Duration::from_secs(10),
@@ -447,7 +451,7 @@ fn grace_drains_orphans_after_the_child_exits() {
     );
 
     // An orphan that ignores SIGTERM: it gets SIGKILL when the grace runs out.
-    let out = Tend::pid1(&["--grace", "1s", FIXTURE, "linger", "60", "ignore-term"]).wait();
+    let out = Tend::pid1(&["--grace", "1s", fixture(), "linger", "60", "ignore-term"]).wait();
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(
         out.elapsed >= Duration::from_millis(950),
@@ -458,7 +462,7 @@ fn grace_drains_orphans_after_the_child_exits() {
     assert!(out.stderr.contains("SIGKILL"), "{}", out.stderr);
 
     // Without --grace tend leaves with the child, like tini, whatever remains.
-    let out = Tend::pid1(&[FIXTURE, "linger", "60", "ignore-term"]).wait();
+    let out = Tend::pid1(&[fixture(), "linger", "60", "ignore-term"]).wait();
     assert_eq!(out.code, Some(0));
     assert!(out.elapsed < Duration::from_secs(10), "{:?}", out.elapsed);
 }
@@ -475,7 +479,7 @@ fn draining_after_a_forwarded_sigterm_does_not_spin() {
     let mut tend = Tend::pid1(&[
         "--grace",
         "2s",
-        FIXTURE,
+        fixture(),
         "linger",
         "60",
         "ignore-term",
@@ -507,7 +511,7 @@ fn every_stderr_line_is_json_with_ts_level_msg() {
     if !have_root("every_stderr_line_is_json_with_ts_level_msg") {
         return;
     }
-    let mut tend = Tend::pid1(&["-vvv", "-w", FIXTURE, "orphans", "3"]);
+    let mut tend = Tend::pid1(&["-vvv", "-w", fixture(), "orphans", "3"]);
     tend.expect_line("orphaned 3");
     tend.signal(SIGUSR1);
     let out = tend.wait();
@@ -559,9 +563,9 @@ fn every_stderr_line_is_json_with_ts_level_msg() {
 
 #[test]
 fn a_normal_run_prints_nothing_and_text_format_works() {
-    let out = Tend::plain(&[FIXTURE, "exit", "0"]).wait();
+    let out = Tend::plain(&[fixture(), "exit", "0"]).wait();
     assert_eq!(out.stderr, "", "the default level is warn");
-    let mut cmd = plain_command(&["--log-format", "text", FIXTURE, "exit", "0"]);
+    let mut cmd = plain_command(&["--log-format", "text", fixture(), "exit", "0"]);
     cmd.env("TINI_VERBOSITY", "2");
     let out = Tend::spawn(cmd, false).wait();
     assert!(out.stderr.lines().count() >= 3, "{}", out.stderr);
@@ -576,7 +580,7 @@ fn a_normal_run_prints_nothing_and_text_format_works() {
 fn a_closed_stderr_never_stops_tend_nor_reaches_the_child() {
     // tend logs a lot at trace level into a pipe nobody reads: each write fails with
     // EPIPE and raises SIGPIPE on tend, which must neither die nor forward it.
-    let mut cmd = plain_command(&["-vvv", FIXTURE, "signals", "1"]);
+    let mut cmd = plain_command(&["-vvv", fixture(), "signals", "1"]);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -643,7 +647,18 @@ fn version_and_help() {
         }
     }
     let license = Command::new(common::TEND).arg("-l").output().expect("-l");
-    assert!(license.status.success() && String::from_utf8_lossy(&license.stdout).contains("MIT"));
+    let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/LICENSE"))
+        .expect("the LICENSE file");
+    assert!(license.status.success(), "{license:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&license.stdout),
+        shipped,
+        "-l prints the LICENSE file"
+    );
+    assert!(
+        shipped.starts_with("MIT License") && shipped.contains("Copyright (c)"),
+        "the licence carries its copyright notice"
+    );
 }
 
 #[test]
@@ -669,7 +684,7 @@ fn the_release_binary_is_static() {
         assert!(what.contains("static"), "file says: {what}");
     }
     let out = Command::new(&tend)
-        .args(["--", FIXTURE, "exit", "42"])
+        .args(["--", fixture(), "exit", "42"])
         .output()
         .expect("run the static tend");
     assert_eq!(out.status.code(), Some(42));

@@ -12,7 +12,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{FIXTURE, Outcome, TEND, Tend, children_of, field, have_root};
+use common::{Outcome, TEND, Tend, children_of, field, fixture, have_root};
 
 const PASSWD: &str = "\
 # written by tests/user.rs
@@ -109,7 +109,7 @@ impl Sandbox {
         set_mode(&sandbox.dir, 0o755);
         sandbox.write("passwd", PASSWD, 0o644);
         sandbox.write("group", GROUP, 0o644);
-        for (from, to) in [(TEND, &sandbox.tend), (FIXTURE, &sandbox.fixture)] {
+        for (from, to) in [(TEND, &sandbox.tend), (fixture(), &sandbox.fixture)] {
             fs::copy(from, to).expect("copy a binary into the sandbox");
             set_mode(Path::new(to), 0o755);
         }
@@ -382,7 +382,7 @@ fn no_new_privs_defuses_a_setuid_root_program() {
     }
     let sandbox = Sandbox::new("setuid");
     let suid = sandbox.path("tend-fixture-suid");
-    fs::copy(FIXTURE, &suid).expect("copy the fixture");
+    fs::copy(fixture(), &suid).expect("copy the fixture");
     set_mode(Path::new(&suid), 0o4755);
     // Without the flag, the setuid bit gives root back: the hole it closes.
     assert_eq!(try_root(&sandbox, &[], &suid), "setuid(0) succeeded");

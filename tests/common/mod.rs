@@ -14,7 +14,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub const TEND: &str = env!("CARGO_BIN_EXE_tend");
-pub const FIXTURE: &str = env!("CARGO_BIN_EXE_tend-fixture");
 /// Long enough never to fire on a loaded machine; only a hang reaches it.
 pub const HANG: Duration = Duration::from_secs(30);
 
@@ -30,6 +29,39 @@ pub fn have_root(test: &str) -> bool {
     );
     eprintln!("skipping {test}: needs root (unshare, mounts)");
     false
+}
+
+/// The fixture child (tests/support/fixture.rs), an `[[example]]` so that
+/// release builds never contain it. `cargo test` has built it beside tend;
+/// a run of a single test target has not, so build it once per test process.
+pub fn fixture() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = Path::new(TEND).parent().expect("tend's target dir");
+        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
+        let target_dir = dir.parent().expect("the target dir");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["build", "--quiet", "--example", "tend-fixture"])
+            .arg("--target-dir")
+            .arg(target_dir);
+        if profile == "release" {
+            build.arg("--release");
+        }
+        let status = build
+            .status()
+            .expect("run cargo build --example tend-fixture");
+        assert!(status.success(), "building the tend-fixture example failed");
+        let path = dir.join("examples/tend-fixture");
+        assert!(
+            path.exists(),
+            "{} is missing after the build",
+            path.display()
+        );
+        path.to_string_lossy().into_owned()
+    })
 }
 
 /// `unshare … tend ARGS`: tend as PID 1 of a fresh PID namespace.
