@@ -1,32 +1,63 @@
 //! tend's logger: one record per line on stderr, as JSON or as text.
 //!
-//! stdout belongs to the child. A record is written with one write(2), so
-//! lines never interleave, and a failing stderr (EPIPE, closed) is ignored:
-//! logging never stops or blocks the supervisor.
+//! stdout belongs to the child. The invariant: logging never blocks, never
+//! stops and never slows the supervisor, whatever reads stderr. A record is
+//! at most `LINE_LIMIT` bytes (PIPE_BUF), written with one non-blocking
+//! write(2), so on a pipe it is atomic and never interleaves with the
+//! child's output. A record that stderr cannot take now is dropped and
+//! counted, and the count is logged as soon as stderr takes lines again.
+//! A failing stderr (EPIPE, closed) ends logging, never tend.
 
-use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use log::kv::{Key, Value, VisitSource};
 use log::{Level, LevelFilter, Log, Metadata, Record};
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::socket::MsgFlags;
+use nix::sys::stat::{Mode, SFlag, fstat};
 
 use crate::cli::LogFormat;
 
+/// The most one record may take, newline included: PIPE_BUF, the size up to
+/// which the kernel writes to a pipe all at once or not at all. Docker's
+/// json-file driver splits lines at 16 KiB, so a record also stays whole there.
+pub const LINE_LIMIT: usize = 4096;
+/// The most the message of a record may take, escaped.
+const MSG_LIMIT: usize = 2048;
+/// The most one field's value may take, escaped.
+const FIELD_LIMIT: usize = 1024;
+
 struct Logger {
     format: LogFormat,
+    sink: Sink,
+    state: Mutex<State>,
 }
 
-/// Set once stderr has failed. Each failed write to a closed pipe raises
-/// SIGPIPE on tend, so writing on would only feed the signalfd with noise.
-static STDERR_BROKEN: AtomicBool = AtomicBool::new(false);
+static LOGGER: OnceLock<Logger> = OnceLock::new();
 
 /// Install the logger. Only the first call in a process takes effect.
 pub fn init(format: LogFormat, level: LevelFilter) {
-    let logger: &'static Logger = Box::leak(Box::new(Logger { format }));
+    let logger = LOGGER.get_or_init(|| Logger {
+        format,
+        sink: Sink::open(),
+        state: Mutex::new(State::default()),
+    });
     // A second init would fail; the first one's settings stand, which is fine.
     let _ = log::set_logger(logger);
     log::set_max_level(level);
+}
+
+/// One last try, before tend exits, to write what stderr did not take in
+/// time: the end of a partial record, and how many records were dropped.
+/// Never waits either.
+pub fn flush() {
+    if let Some(logger) = LOGGER.get() {
+        logger.emit(None);
+    }
 }
 
 impl Log for Logger {
@@ -35,7 +66,7 @@ impl Log for Logger {
     }
 
     fn log(&self, record: &Record) {
-        if !self.enabled(record.metadata()) || STDERR_BROKEN.load(Ordering::Relaxed) {
+        if !self.enabled(record.metadata()) {
             return;
         }
         let mut fields = Fields(Vec::new());
@@ -48,17 +79,194 @@ impl Log for Logger {
             &record.args().to_string(),
             fields.0,
         );
-        // Nowhere to report a failing stderr; the supervisor must go on regardless.
-        if let Err(e) = std::io::stderr().lock().write_all(line.as_bytes())
-            && (e.kind() == std::io::ErrorKind::BrokenPipe || e.raw_os_error() == Some(libc::EBADF))
-        {
-            STDERR_BROKEN.store(true, Ordering::Relaxed);
-        }
+        self.emit(Some(line.as_bytes()));
     }
 
     fn flush(&self) {}
 }
 
+impl Logger {
+    fn emit(&self, line: Option<&[u8]>) {
+        // A poisoned lock means a panic elsewhere, and tend aborts on panic; logging just stops.
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        let format = self.format;
+        let notice = |dropped: u64| {
+            format_record(
+                format,
+                now_ms(),
+                Level::Warn,
+                "dropped log records: stderr was not taking them",
+                vec![("dropped".to_string(), Field::Bare(dropped.to_string()))],
+            )
+        };
+        state.emit(line, &notice, &mut |bytes| self.sink.write(bytes));
+    }
+}
+
+/// What one attempt to write gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wrote {
+    /// This many bytes, perhaps fewer than offered.
+    Bytes(usize),
+    /// Nothing: stderr cannot take more now.
+    Full,
+    /// Nothing, ever again: stderr is closed or broken.
+    Broken,
+}
+
+/// How much of a record an attempt got out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Offer {
+    Whole,
+    /// Some of it; the rest is pending.
+    Part,
+    Refused,
+}
+
+/// The logger's memory between records. Pure: the sink is passed in.
+#[derive(Debug, Default)]
+struct State {
+    /// The unwritten end of a record that went out in part (a terminal or a
+    /// socket may take less than offered). It goes first, so records never mix.
+    pending: Vec<u8>,
+    /// Records dropped since the last one that was written.
+    dropped: u64,
+    broken: bool,
+}
+
+impl State {
+    /// Write `line` (None: only what is owed) without waiting: first the end
+    /// of a partial record, then the count of dropped records, then `line`.
+    /// A record that cannot go out now is dropped and counted.
+    fn emit(
+        &mut self,
+        line: Option<&[u8]>,
+        notice: &dyn Fn(u64) -> String,
+        write: &mut dyn FnMut(&[u8]) -> Wrote,
+    ) {
+        if self.broken {
+            return;
+        }
+        let count = u64::from(line.is_some());
+        if !self.pending.is_empty() {
+            match write(&self.pending) {
+                Wrote::Bytes(n) => drop(self.pending.drain(..n.min(self.pending.len()))),
+                Wrote::Full => {}
+                Wrote::Broken => self.broken = true,
+            }
+            if !self.pending.is_empty() {
+                self.dropped += count;
+                return;
+            }
+        }
+        if self.dropped > 0 {
+            match self.offer(notice(self.dropped).as_bytes(), write) {
+                Offer::Whole => self.dropped = 0,
+                Offer::Part => {
+                    self.dropped = count;
+                    return;
+                }
+                Offer::Refused => {
+                    self.dropped += count;
+                    return;
+                }
+            }
+        }
+        if let Some(line) = line
+            && self.offer(line, write) == Offer::Refused
+        {
+            self.dropped += 1;
+        }
+    }
+
+    /// Offer a whole record; the end of one taken in part becomes pending.
+    fn offer(&mut self, record: &[u8], write: &mut dyn FnMut(&[u8]) -> Wrote) -> Offer {
+        match write(record) {
+            Wrote::Bytes(n) if n >= record.len() => Offer::Whole,
+            Wrote::Bytes(n) if n > 0 => {
+                self.pending = record.get(n..).unwrap_or_default().to_vec();
+                Offer::Part
+            }
+            Wrote::Bytes(_) | Wrote::Full => Offer::Refused,
+            Wrote::Broken => {
+                self.broken = true;
+                Offer::Refused
+            }
+        }
+    }
+}
+
+/// How records reach stderr without waiting, decided once from what fd 2 is.
+enum Sink {
+    /// A second open file description of the pipe or terminal on fd 2, with
+    /// O_NONBLOCK. Setting O_NONBLOCK on fd 2 itself would change the
+    /// child's stderr too: the two share one open file description.
+    Reopened(OwnedFd),
+    /// A socket: send(2) with MSG_DONTWAIT waits for nothing and changes nothing.
+    Socket,
+    /// A pipe or terminal that could not be reopened (no /proc): poll(2)
+    /// for room first. Best effort: the child can still fill it in between.
+    Polled,
+    /// A regular file, or a device that does not wait for a reader.
+    Direct,
+    /// fd 2 is closed.
+    Closed,
+}
+
+impl Sink {
+    fn open() -> Sink {
+        let stderr = std::io::stderr();
+        let Ok(stat) = fstat(stderr.as_fd()) else {
+            return Sink::Closed;
+        };
+        let kind = SFlag::from_bits_truncate(stat.st_mode & SFlag::S_IFMT.bits());
+        let waits = kind == SFlag::S_IFIFO
+            || (kind == SFlag::S_IFCHR && nix::unistd::isatty(stderr.as_fd()).unwrap_or(false));
+        if kind == SFlag::S_IFSOCK {
+            return Sink::Socket;
+        }
+        if !waits {
+            return Sink::Direct;
+        }
+        // O_NOCTTY: tend is often a session leader, and must not make stderr's terminal its own.
+        let flags = OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+        match nix::fcntl::open("/proc/self/fd/2", flags, Mode::empty()) {
+            Ok(fd) => Sink::Reopened(fd),
+            Err(_) => Sink::Polled,
+        }
+    }
+
+    fn write(&self, bytes: &[u8]) -> Wrote {
+        let stderr = std::io::stderr();
+        let fd2: BorrowedFd = stderr.as_fd();
+        let result = match self {
+            Sink::Reopened(fd) => nix::unistd::write(fd, bytes),
+            Sink::Socket => nix::sys::socket::send(
+                fd2.as_raw_fd(),
+                bytes,
+                MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+            ),
+            Sink::Polled => {
+                let mut fds = [PollFd::new(fd2, PollFlags::POLLOUT)];
+                match poll(&mut fds, PollTimeout::ZERO) {
+                    Ok(n) if n > 0 => nix::unistd::write(fd2, bytes),
+                    _ => return Wrote::Full,
+                }
+            }
+            Sink::Direct => nix::unistd::write(fd2, bytes),
+            Sink::Closed => return Wrote::Broken,
+        };
+        match result {
+            Ok(n) => Wrote::Bytes(n),
+            // A closed reader or descriptor does not come back; every other
+            // failure (EAGAIN, ENOSPC, …) may pass, so only this record is lost.
+            Err(Errno::EPIPE | Errno::EBADF | Errno::EIO) => Wrote::Broken,
+            Err(_) => Wrote::Full,
+        }
+    }
+}
 /// A field's value: numbers and booleans stay bare in JSON, text is quoted.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Field {
@@ -92,8 +300,12 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// One line, newline included: `{"ts":…,"level":…,"msg":…,…fields}` or
-/// `TS LEVEL tend: msg key=value…`.
+/// One line, newline included, of at most `LINE_LIMIT` bytes:
+/// `{"ts":…,"level":…,"logger":"tend","msg":…,…fields}` or
+/// `TS LEVEL tend: msg key=value…`. The message and each field are cut to
+/// their own limits, and fields that no longer fit are left out, with
+/// `"truncated":true` (text: `truncated=true`) saying so. Control characters
+/// are escaped in both formats, so one record is always one line.
 pub fn format_record(
     format: LogFormat,
     unix_ms: i64,
@@ -103,57 +315,120 @@ pub fn format_record(
 ) -> String {
     let ts = rfc3339_ms(unix_ms);
     let level = level.as_str().to_ascii_lowercase();
-    match format {
+    let (mut line, escape): (String, fn(&mut String, char)) = match format {
+        // Built by hand so the keys keep their order: ts, level, logger, msg, then the fields.
+        LogFormat::Json => (
+            format!("{{\"ts\":\"{ts}\",\"level\":\"{level}\",\"logger\":\"tend\",\"msg\":"),
+            push_json_char,
+        ),
+        LogFormat::Text => (format!("{ts} {level:<5} tend: "), push_text_char),
+    };
+    let quoted = |out: &mut String, text: &str, limit: usize| match format {
         LogFormat::Json => {
-            // Built by hand so the keys keep their order: ts, level, msg, then the fields.
-            let mut line = format!("{{\"ts\":\"{ts}\",\"level\":\"{level}\",\"msg\":");
-            push_json_string(&mut line, msg);
-            for (key, value) in fields {
-                // The three keys above are the record's own; a field may not repeat them.
-                if matches!(key.as_str(), "ts" | "level" | "msg") {
-                    continue;
-                }
-                line.push(',');
-                push_json_string(&mut line, &key);
-                line.push(':');
-                match value {
-                    Field::Bare(bare) => line.push_str(&bare),
-                    Field::Text(text) => push_json_string(&mut line, &text),
-                }
-            }
-            line.push_str("}\n");
-            line
+            out.push('"');
+            push_bounded(out, text, limit, escape);
+            out.push('"');
         }
         LogFormat::Text => {
-            let mut line = format!("{ts} {level:<5} tend: {}", msg.replace('\n', " "));
-            for (key, value) in fields {
-                match value {
-                    Field::Bare(bare) => line.push_str(&format!(" {key}={bare}")),
-                    Field::Text(text) => line.push_str(&format!(" {key}={text:?}")),
-                }
+            out.push('"');
+            push_bounded(out, text, limit, push_quoted_char);
+            out.push('"');
+        }
+    };
+    match format {
+        LogFormat::Json => quoted(&mut line, msg, MSG_LIMIT),
+        LogFormat::Text => push_bounded(&mut line, msg, MSG_LIMIT, escape),
+    }
+    // Room for the end: `,"truncated":true}` and the newline.
+    let reserve = 20;
+    let mut item = String::new();
+    for (key, value) in fields {
+        // The record's own keys; a field may not repeat them.
+        if matches!(key.as_str(), "ts" | "level" | "logger" | "msg") {
+            continue;
+        }
+        item.clear();
+        match format {
+            LogFormat::Json => {
+                item.push(',');
+                quoted(&mut item, &key, FIELD_LIMIT);
+                item.push(':');
             }
-            line.push('\n');
-            line
+            LogFormat::Text => {
+                item.push(' ');
+                push_bounded(&mut item, &key, FIELD_LIMIT, escape);
+                item.push('=');
+            }
+        }
+        match value {
+            Field::Bare(bare) => push_bounded(&mut item, &bare, FIELD_LIMIT, escape),
+            Field::Text(text) => quoted(&mut item, &text, FIELD_LIMIT),
+        }
+        if line.len() + item.len() + reserve > LINE_LIMIT {
+            line.push_str(match format {
+                LogFormat::Json => ",\"truncated\":true",
+                LogFormat::Text => " truncated=true",
+            });
+            break;
+        }
+        line.push_str(&item);
+    }
+    if format == LogFormat::Json {
+        line.push('}');
+    }
+    line.push('\n');
+    line
+}
+
+/// Append `text`, each character through `escape`, and stop before the
+/// escaped text passes `limit` bytes, saying how much was left out.
+fn push_bounded(out: &mut String, text: &str, limit: usize, escape: fn(&mut String, char)) {
+    let start = out.len();
+    for (at, c) in text.char_indices() {
+        let before = out.len();
+        escape(out, c);
+        if out.len() - start > limit {
+            out.truncate(before);
+            let note = format!("… [{} more bytes]", text.len() - at);
+            note.chars().for_each(|c| escape(out, c));
+            return;
         }
     }
 }
 
-/// Append `text` as a JSON string (RFC 8259 §7): quote, backslash and
+/// A character of a JSON string (RFC 8259 §7): quote, backslash and
 /// control characters escaped; everything else is UTF-8 as it is.
-fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
+fn push_json_char(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+        c => out.push(c),
     }
-    out.push('"');
+}
+
+/// A character of a text record: control characters (ESC, BEL, CR, DEL, the
+/// C1 set…) are escaped, so a program name cannot drive the terminal.
+fn push_text_char(out: &mut String, c: char) {
+    if c.is_control() {
+        out.extend(c.escape_default());
+    } else {
+        out.push(c);
+    }
+}
+
+/// A character inside a quoted text value: as in a text record, plus the quote and backslash.
+fn push_quoted_char(out: &mut String, c: char) {
+    match c {
+        '"' | '\\' => {
+            out.push('\\');
+            out.push(c);
+        }
+        c => push_text_char(out, c),
+    }
 }
 
 /// `2026-11-22T10:53:53.123Z` for milliseconds since the epoch (UTC).
@@ -250,15 +525,23 @@ mod tests {
                 "two\nlines",
                 vec![
                     ("exit_code", Field::Bare("3".into())),
-                    ("program", Field::Text("a b".into())),
+                    ("program", Field::Text("a \"b\"".into())),
                 ],
-                "1970-01-01T00:00:00.000Z error tend: two lines exit_code=3 program=\"a b\"\n",
+                "1970-01-01T00:00:00.000Z error tend: two\\nlines exit_code=3 program=\"a \\\"b\\\"\"\n",
+            ),
+            (
+                Level::Info,
+                "cannot run '\u{1b}[31mred\u{7}\r'",
+                vec![("program", Field::Text("\u{1b}]0;title\u{7}\u{9b}".into()))],
+                "1970-01-01T00:00:00.000Z info  tend: cannot run '\\u{1b}[31mred\\u{7}\\r' program=\"\\u{1b}]0;title\\u{7}\\u{9b}\"\n",
             ),
         ];
         for (level, msg, pairs, want) in cases {
-            assert_eq!(
-                format_record(LogFormat::Text, 0, level, msg, fields(&pairs)),
-                want
+            let line = format_record(LogFormat::Text, 0, level, msg, fields(&pairs));
+            assert_eq!(line, want);
+            assert!(
+                !line.trim_end_matches('\n').chars().any(char::is_control),
+                "{line:?}"
             );
         }
     }
@@ -275,11 +558,131 @@ mod tests {
             "</script>",
         ];
         for text in cases {
-            let mut out = String::new();
-            push_json_string(&mut out, text);
+            let line = format_record(
+                LogFormat::Json,
+                0,
+                Level::Info,
+                text,
+                fields(&[("value", Field::Text(text.into()))]),
+            );
             let parsed: serde_json::Value =
-                serde_json::from_str(&out).unwrap_or_else(|e| panic!("{out}: {e}"));
-            assert_eq!(parsed, text, "{out}");
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(parsed["msg"], text, "{line}");
+            assert_eq!(parsed["value"], text, "{line}");
+            assert_eq!(parsed["logger"], "tend", "{line}");
         }
+    }
+
+    #[test]
+    fn every_record_fits_one_atomic_pipe_write_whatever_went_in() {
+        // The field report: 70,000 gids in one message made a 490,130-byte line.
+        let gids: Vec<String> = (0..70_000).map(|g| g.to_string()).collect();
+        let huge = format!("setgroups([{}]) failed", gids.join(", "));
+        let many_fields: Vec<(String, Field)> = (0..200)
+            .map(|i| (format!("field{i}"), Field::Text("x".repeat(300))))
+            .collect();
+        let controls = "\u{1}".repeat(10_000);
+        for format in [LogFormat::Json, LogFormat::Text] {
+            let cases = [
+                (huge.as_str(), vec![]),
+                ("short", many_fields.clone()),
+                (
+                    controls.as_str(),
+                    fields(&[("v", Field::Text(controls.clone()))]),
+                ),
+                ("wide ✓", fields(&[("v", Field::Text("🦀".repeat(5000)))])),
+            ];
+            for (msg, pairs) in cases {
+                let line = format_record(format, 0, Level::Error, msg, pairs);
+                assert!(line.len() <= LINE_LIMIT, "{format:?}: {} bytes", line.len());
+                assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
+                if format == LogFormat::Json {
+                    let parsed: serde_json::Value =
+                        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+                    let msg_out = parsed["msg"].as_str().unwrap_or_default();
+                    assert!(msg_out.len() <= MSG_LIMIT + 32, "{}", msg_out.len());
+                }
+            }
+            let cut = format_record(format, 0, Level::Error, &huge, vec![]);
+            assert!(cut.contains("more bytes]"), "{cut}");
+            let dropped = format_record(format, 0, Level::Info, "m", many_fields.clone());
+            assert!(dropped.contains("truncated"), "{dropped}");
+        }
+    }
+
+    /// A stderr that takes `room` bytes in all, then says full; or is broken.
+    struct FakeSink {
+        room: usize,
+        broken: bool,
+        got: Vec<u8>,
+    }
+
+    impl FakeSink {
+        fn write(&mut self, bytes: &[u8]) -> Wrote {
+            if self.broken {
+                return Wrote::Broken;
+            }
+            if self.room == 0 {
+                return Wrote::Full;
+            }
+            let n = bytes.len().min(self.room);
+            self.room -= n;
+            self.got.extend_from_slice(&bytes[..n]);
+            Wrote::Bytes(n)
+        }
+    }
+
+    fn notice(dropped: u64) -> String {
+        format!("dropped {dropped}\n")
+    }
+
+    #[test]
+    fn a_full_stderr_drops_records_counts_them_and_says_so_later() {
+        let mut state = State::default();
+        let mut sink = FakeSink {
+            room: 6,
+            broken: false,
+            got: Vec::new(),
+        };
+        let emit = |state: &mut State, sink: &mut FakeSink, line: Option<&str>| {
+            state.emit(line.map(str::as_bytes), &notice, &mut |b| sink.write(b))
+        };
+        emit(&mut state, &mut sink, Some("one\n")); // fits
+        emit(&mut state, &mut sink, Some("two\n")); // two bytes taken: "tw" out, "o\n" pending
+        emit(&mut state, &mut sink, Some("three\n")); // pending cannot go: dropped
+        emit(&mut state, &mut sink, Some("four\n")); // dropped
+        assert_eq!(sink.got, b"one\ntw");
+        assert_eq!((state.dropped, state.pending.as_slice()), (2, &b"o\n"[..]));
+
+        sink.room = 100; // the reader drains the pipe
+        emit(&mut state, &mut sink, Some("five\n"));
+        assert_eq!(
+            String::from_utf8_lossy(&sink.got),
+            "one\ntwo\ndropped 2\nfive\n",
+            "records never mix, and the count comes before the next record"
+        );
+        assert_eq!(state.dropped, 0);
+
+        // flush() owes nothing now, and says nothing.
+        emit(&mut state, &mut sink, None);
+        assert_eq!(
+            String::from_utf8_lossy(&sink.got),
+            "one\ntwo\ndropped 2\nfive\n"
+        );
+
+        // A flush at exit still reports what was dropped.
+        sink.room = 0;
+        emit(&mut state, &mut sink, Some("six\n"));
+        sink.room = 100;
+        emit(&mut state, &mut sink, None);
+        assert!(String::from_utf8_lossy(&sink.got).ends_with("five\ndropped 1\n"));
+
+        // A broken stderr ends logging for good.
+        sink.broken = true;
+        emit(&mut state, &mut sink, Some("seven\n"));
+        sink.broken = false;
+        emit(&mut state, &mut sink, Some("eight\n"));
+        assert!(state.broken);
+        assert!(String::from_utf8_lossy(&sink.got).ends_with("dropped 1\n"));
     }
 }

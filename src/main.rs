@@ -49,7 +49,10 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     let mask = sys::set_mask(sys::ALL_SIGNALS).map_err(Error::setup("blocking signals"));
     // SAFETY: the C runtime passes main argc valid NUL-terminated strings.
     let args = unsafe { sys::args(argc, argv) };
-    c_int::from(run(&args, mask))
+    let code = run(&args, mask);
+    // What a stalled stderr did not take in time, once more, without waiting.
+    logger::flush();
+    c_int::from(code)
 }
 
 fn run(args: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
