@@ -43,6 +43,8 @@ pub struct Config {
     /// Exit codes of the child that become 0.
     pub remap_exit: Vec<u8>,
     pub grace: Option<Duration>,
+    /// The signals that mean "stop": they start `grace` and get a SIGCONT after them.
+    pub stop_signals: signals::Set,
     /// `--user USER[:GROUP]`, unparsed: privilege parses it.
     pub user: Option<String>,
     pub no_new_privs: bool,
@@ -241,6 +243,7 @@ impl Flags {
                 || switch(env, "TEND_SIGNAL_GROUP")?,
             remap_exit,
             grace,
+            stop_signals: signals::DEFAULT_STOP,
             user,
             no_new_privs: self.no_new_privs || switch(env, "TEND_NO_NEW_PRIVS")?,
         })

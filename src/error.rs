@@ -68,6 +68,12 @@ impl fmt::Display for Error {
         match self {
             Error::Usage(text) => write!(f, "{text} (see tend --help)"),
             Error::Setup { doing, source } => write!(f, "{doing}: {}", source.desc()),
+            Error::Spawn { program, source } if source.raw_os_error() == Some(libc::ENOEXEC) => {
+                write!(
+                    f,
+                    "cannot run '{program}': {source}: not a binary for this machine, or a script with no #! line and no /bin/sh to run it"
+                )
+            }
             Error::Spawn { program, source } => write!(f, "cannot run '{program}': {source}"),
             Error::Privilege(text, Some(source)) => write!(f, "{text}: {source}"),
             Error::Privilege(text, None) => f.write_str(text),

@@ -13,6 +13,7 @@
 #![deny(unsafe_code)]
 
 mod cli;
+mod environ;
 mod error;
 mod http;
 mod logger;
@@ -35,6 +36,7 @@ use nix::sys::signal::Signal;
 use nix::unistd::{getpid, getppid};
 
 use crate::cli::{Config, Mode};
+use crate::environ::Environ;
 use crate::error::{Error, exit};
 use crate::supervisor::Supervisor;
 
@@ -138,8 +140,14 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
             )(nix::Error::ESRCH));
         }
     }
+    if sys::default_sigchld().map_err(Error::setup("restoring SIGCHLD's default disposition"))? {
+        info!("SIGCHLD was inherited as ignored: restored to the default, for tend and the child");
+    }
     let sigfd = sys::signalfd(sys::ALL_SIGNALS).map_err(Error::setup("creating a signalfd"))?;
-    let env = credentials.map(|c| c.env()).unwrap_or_default();
+    let mut env = Environ::from_process();
+    if let Some(credentials) = &credentials {
+        credentials.apply_env(&mut env);
+    }
     let child = spawn::spawn(&config.command, &env, mask)?;
     let program = config
         .command
@@ -157,6 +165,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
         signal_group: config.signal_group,
         warn_on_reap: config.warn_on_reap,
         grace: config.grace,
+        stop_signals: config.stop_signals,
     };
     let code = config.remap(supervisor.run());
     info!(exit_code = code; "tend exiting");

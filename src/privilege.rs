@@ -17,6 +17,7 @@ use std::os::unix::ffi::OsStringExt;
 use log::{info, warn};
 use nix::unistd::{Gid, Uid, getgroups, getresgid, getresuid, setgid, setgroups, setuid};
 
+use crate::environ::Environ;
 use crate::error::Error;
 
 const PASSWD: &str = "/etc/passwd";
@@ -38,17 +39,22 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// HOME, USER and LOGNAME for the child, set on top of tend's own
-    /// environment. Without an entry HOME is `/`, as Docker does for a bare
-    /// uid: a HOME left at /root would point the app at a directory it cannot use.
-    pub fn env(&self) -> Vec<(String, OsString)> {
-        let home = self.home.clone().unwrap_or_else(|| OsString::from("/"));
-        let mut env = vec![("HOME".to_string(), home)];
-        if let Some(name) = &self.name {
-            env.push(("USER".to_string(), name.clone()));
-            env.push(("LOGNAME".to_string(), name.clone()));
+    /// HOME, USER and LOGNAME for the child, over tend's own environment.
+    /// Without a passwd entry HOME is `/`, as Docker does for a bare uid (a
+    /// HOME left at /root would point the app at a directory it cannot
+    /// use), and USER and LOGNAME are removed: a process running as uid 4242
+    /// must not be told it is root.
+    pub fn apply_env(&self, env: &mut Environ) {
+        env.set(
+            "HOME",
+            self.home.clone().unwrap_or_else(|| OsString::from("/")),
+        );
+        for key in ["USER", "LOGNAME"] {
+            match &self.name {
+                Some(name) => env.set(key, name.clone()),
+                None => env.remove(key),
+            }
         }
-        env
     }
 }
 
@@ -651,11 +657,19 @@ nonroot:x:65532:
 
     #[test]
     fn environment() {
-        let os = |pairs: &[(&str, &str)]| -> Vec<(String, OsString)> {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), OsString::from(v)))
-                .collect()
+        let env = |pairs: &[(&str, &str)]| -> Environ {
+            Environ::from_pairs(pairs.iter().map(|(k, v)| (k.into(), v.into())))
+        };
+        let started = env(&[
+            ("PATH", "/bin"),
+            ("HOME", "/root"),
+            ("USER", "root"),
+            ("LOGNAME", "root"),
+        ]);
+        let applied = |c: &Credentials| {
+            let mut e = started.clone();
+            c.apply_env(&mut e);
+            e
         };
         let mut c = Credentials {
             spec: "app".into(),
@@ -665,16 +679,23 @@ nonroot:x:65532:
             name: Some("app".into()),
             home: Some("/home/app".into()),
         };
-        assert_eq!(
-            c.env(),
-            os(&[("HOME", "/home/app"), ("USER", "app"), ("LOGNAME", "app")])
-        );
+        let want = [
+            ("PATH", "/bin"),
+            ("HOME", "/home/app"),
+            ("USER", "app"),
+            ("LOGNAME", "app"),
+        ];
+        assert_eq!(applied(&c), env(&want));
         c.home = None;
-        assert_eq!(
-            c.env(),
-            os(&[("HOME", "/"), ("USER", "app"), ("LOGNAME", "app")])
-        );
+        let want = [
+            ("PATH", "/bin"),
+            ("HOME", "/"),
+            ("USER", "app"),
+            ("LOGNAME", "app"),
+        ];
+        assert_eq!(applied(&c), env(&want));
+        // A bare uid is nobody by name: root's USER and LOGNAME must not reach it.
         c.name = None;
-        assert_eq!(c.env(), os(&[("HOME", "/")]));
+        assert_eq!(applied(&c), env(&[("PATH", "/bin"), ("HOME", "/")]));
     }
 }

@@ -15,12 +15,11 @@ pub enum Action {
     Ignore,
 }
 
-pub const SIGHUP: i32 = 1;
 pub const SIGINT: i32 = 2;
-pub const SIGQUIT: i32 = 3;
 pub const SIGKILL: i32 = 9;
 pub const SIGTERM: i32 = 15;
 pub const SIGCHLD: i32 = 17;
+pub const SIGCONT: i32 = 18;
 pub const SIGTTIN: i32 = 21;
 pub const SIGTTOU: i32 = 22;
 pub const RTMIN: i32 = 34;
@@ -74,10 +73,33 @@ pub fn classify(signo: i32, from_self: bool) -> Action {
     }
 }
 
-/// Signals after which `--grace` starts counting towards a SIGKILL.
-pub fn is_terminating(signo: i32) -> bool {
-    matches!(signo, SIGTERM | SIGINT | SIGQUIT | SIGHUP)
+/// A set of signal numbers 1..=64, as the kernel's 64-bit mask: bit `n - 1` is signal `n`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Set(u64);
+
+impl Set {
+    pub const fn of(signals: &[i32]) -> Set {
+        let mut bits = 0u64;
+        let mut i = 0;
+        while i < signals.len() {
+            if signals[i] >= 1 && signals[i] <= MAX {
+                bits |= 1 << (signals[i] - 1);
+            }
+            i += 1;
+        }
+        Set(bits)
+    }
+
+    pub fn contains(self, signo: i32) -> bool {
+        (1..=MAX).contains(&signo) && self.0 & (1 << (signo - 1)) != 0
+    }
 }
+
+/// The signals that ask the app to stop, unless `--stop-signals` says
+/// otherwise: only these start `--grace`'s countdown and are followed by a
+/// SIGCONT. SIGHUP means "reload" to nginx, Prometheus and HAProxy, and SIGQUIT
+/// asks a JVM for a thread dump, so neither is one by default.
+pub const DEFAULT_STOP: Set = Set::of(&[SIGTERM, SIGINT]);
 
 /// "SIGTERM", "SIGRTMIN+3", "SIG33".
 pub fn name(signo: i32) -> String {
@@ -189,8 +211,11 @@ mod tests {
     }
 
     #[test]
-    fn terminating_signals() {
-        let yes: Vec<i32> = (1..=MAX).filter(|&s| is_terminating(s)).collect();
-        assert_eq!(yes, [SIGHUP, SIGINT, SIGQUIT, SIGTERM]);
+    fn stop_signals_are_term_and_int_by_default() {
+        let members = |set: Set| (1..=MAX).filter(|&s| set.contains(s)).collect::<Vec<_>>();
+        assert_eq!(members(DEFAULT_STOP), [SIGINT, SIGTERM]);
+        let set = Set::of(&[1, 64, 0, 65, -3]);
+        assert_eq!(members(set), [1, 64]);
+        assert!(!set.contains(0) && !set.contains(65));
     }
 }

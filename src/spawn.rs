@@ -6,12 +6,15 @@
 //! still blocked), then the signal mask tend itself was started with. Rust's
 //! std does not reset the mask in children (rust-lang/rust#101077), and
 //! tend's own mask is full, so this step is what lets the app see SIGTERM.
+//! Last, execve along PATH as execvp(3) does, and for a file without a `#!`
+//! line (ENOEXEC) `/bin/sh FILE ARGS…`, as POSIX says and glibc does, which
+//! musl's execvp does not: a script that runs under tini runs under tend.
 #![allow(unsafe_code)]
 
-use std::ffi::{CString, OsString};
+use std::ffi::{CStr, CString, OsString};
 use std::io;
 use std::os::fd::BorrowedFd;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -19,22 +22,23 @@ use nix::unistd::{
     ForkResult, Pid, fork, getpgrp, getpid, isatty, pipe2, setpgid, tcgetpgrp, tcsetpgrp,
 };
 
+use crate::environ::Environ;
 use crate::error::Error;
 use crate::sys::{self, SigSet};
 
-/// Start `command` in its own process group; returns its pid once exec has
-/// succeeded. `env` is set on top of tend's own environment, and `mask` is
-/// the signal mask tend was started with.
+/// Start `command` in its own process group, with exactly `env` as its
+/// environment; returns its pid once exec has succeeded. `mask` is the
+/// signal mask tend was started with.
 ///
 /// A hand-rolled fork and exec rather than std's Command, which costs about
 /// 50 KB of binary for features tend does not use. Failures in the child
 /// come back through a close-on-exec pipe: nothing read means exec worked.
-pub fn spawn(command: &[OsString], env: &[(String, OsString)], mask: SigSet) -> Result<Pid, Error> {
+pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet) -> Result<Pid, Error> {
     let Some(program) = command.first() else {
         return Err(Error::Usage("no program to run".into()));
     };
     let name = program.to_string_lossy().into_owned();
-    let not_c = |_| Error::Spawn {
+    let invalid = || Error::Spawn {
         program: name.clone(),
         source: io::Error::from_raw_os_error(libc::EINVAL),
     };
@@ -42,24 +46,24 @@ pub fn spawn(command: &[OsString], env: &[(String, OsString)], mask: SigSet) -> 
         .iter()
         .map(|a| CString::new(a.as_bytes()))
         .collect::<Result<_, _>>()
-        .map_err(not_c)?;
-    let envp: Option<Vec<CString>> = if env.is_empty() {
-        None
-    } else {
-        let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
-            .filter(|(k, _)| !env.iter().any(|(e, _)| k == e.as_str()))
-            .collect();
-        vars.extend(env.iter().map(|(k, v)| (OsString::from(k), v.clone())));
-        let joined = vars.into_iter().map(|(k, v)| {
-            let mut kv = k.into_vec();
-            kv.push(b'=');
-            kv.extend(v.into_vec());
-            CString::new(kv)
-        });
-        Some(joined.collect::<Result<_, _>>().map_err(not_c)?)
-    };
+        .map_err(|_| invalid())?;
+    let envp = env.to_c_strings().map_err(|_| invalid())?;
+    let candidates = candidates(program.as_bytes(), env.get("PATH").map(OsStrExt::as_bytes))
+        .into_iter()
+        .map(CString::new)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| invalid())?;
     let argv_ptrs = null_terminated(&argv);
-    let envp_ptrs = envp.as_deref().map(null_terminated);
+    let envp_ptrs = null_terminated(&envp);
+    // POSIX execvp on ENOEXEC: `/bin/sh FILE ARGS…`. Slot 1 is filled in the child.
+    let mut sh_argv: Vec<*const libc::c_char> = vec![SH_NAME.as_ptr(), std::ptr::null()];
+    sh_argv.extend(argv_ptrs.iter().skip(1));
+    let exec = Exec {
+        candidates: &candidates,
+        argv: &argv_ptrs,
+        envp: &envp_ptrs,
+        sh_argv,
+    };
 
     // The child takes the terminal only if tend has it: a tend started in
     // the background must not steal the foreground from the shell.
@@ -73,7 +77,7 @@ pub fn spawn(command: &[OsString], env: &[(String, OsString)], mask: SigSet) -> 
     // only runs `child_steps`, which is async-signal-safe, and never returns.
     match unsafe { fork() }.map_err(Error::setup("forking the child"))? {
         ForkResult::Child => {
-            let (stage, errno) = child_steps(foreground, mask, &argv_ptrs, envp_ptrs.as_deref());
+            let (stage, errno) = child_steps(foreground, mask, exec);
             let mut report = [stage, 0, 0, 0, 0];
             report[1..].copy_from_slice(&errno.to_ne_bytes());
             // If the report cannot be written the parent sees a clean exec and then a 127 exit.
@@ -112,6 +116,43 @@ pub fn spawn(command: &[OsString], env: &[(String, OsString)], mask: SigSet) -> 
     }
 }
 
+/// The shell that runs a script without a `#!` line, as POSIX execvp does.
+const SH: &CStr = c"/bin/sh";
+const SH_NAME: &CStr = c"sh";
+/// The search path when the environment has no PATH: musl's, as before.
+const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/bin:/usr/bin";
+
+/// Where execvp(3) would look for `program`, in order: the program itself
+/// when it names a path (has a `/`), else each PATH entry joined with it,
+/// an empty entry meaning the current directory. Pure.
+fn candidates(program: &[u8], path: Option<&[u8]>) -> Vec<Vec<u8>> {
+    if program.contains(&b'/') || program.is_empty() {
+        return vec![program.to_vec()];
+    }
+    path.filter(|p| !p.is_empty())
+        .unwrap_or(DEFAULT_PATH)
+        .split(|b| *b == b':')
+        .map(|dir| {
+            let dir = if dir.is_empty() { &b"."[..] } else { dir };
+            let mut full = dir.to_vec();
+            if !full.ends_with(b"/") {
+                full.push(b'/');
+            }
+            full.extend_from_slice(program);
+            full
+        })
+        .collect()
+}
+
+/// What exec needs, all prepared before the fork.
+struct Exec<'a> {
+    candidates: &'a [CString],
+    argv: &'a [*const libc::c_char],
+    envp: &'a [*const libc::c_char],
+    /// `sh`, a null slot for the script's path, then argv[1..] and the null.
+    sh_argv: Vec<*const libc::c_char>,
+}
+
 const STAGE_SETUP: u8 = 0;
 const STAGE_EXEC: u8 = 1;
 
@@ -124,12 +165,7 @@ fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
 }
 
 /// Between fork and exec: returns only on failure, with the stage and errno.
-fn child_steps(
-    foreground: bool,
-    mask: SigSet,
-    argv: &[*const libc::c_char],
-    envp: Option<&[*const libc::c_char]>,
-) -> (u8, i32) {
+fn child_steps(foreground: bool, mask: SigSet, mut exec: Exec) -> (u8, i32) {
     if let Err(e) = setpgid(Pid::from_raw(0), Pid::from_raw(0)) {
         return (STAGE_SETUP, e as i32);
     }
@@ -144,13 +180,59 @@ fn child_steps(
     if let Err(e) = sys::set_mask(mask) {
         return (STAGE_SETUP, e as i32);
     }
-    // SAFETY: argv and envp are NUL-terminated arrays of pointers to live
-    // C strings, built before the fork; exec only returns on failure.
-    unsafe {
-        match envp {
-            Some(envp) => libc::execvpe(argv[0], argv.as_ptr(), envp.as_ptr()),
-            None => libc::execvp(argv[0], argv.as_ptr()),
-        };
+    // execvp(3)'s search, by hand: musl's does not fall back to the shell.
+    let mut denied = false;
+    let mut last = libc::ENOENT;
+    for path in exec.candidates {
+        // SAFETY: path, argv and envp are NUL-terminated, built before the
+        // fork and alive until exec; execve only returns on failure.
+        unsafe { libc::execve(path.as_ptr(), exec.argv.as_ptr(), exec.envp.as_ptr()) };
+        last = Errno::last_raw();
+        match last {
+            libc::ENOEXEC => {
+                exec.sh_argv[1] = path.as_ptr();
+                // SAFETY: as above; sh_argv holds pointers into the same live strings.
+                unsafe { libc::execve(SH.as_ptr(), exec.sh_argv.as_ptr(), exec.envp.as_ptr()) };
+                // No shell to run it: the program's own error is the one to report.
+                return (STAGE_EXEC, libc::ENOEXEC);
+            }
+            libc::EACCES => denied = true,
+            // Not here: go on along PATH, as glibc does.
+            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
+            _ => return (STAGE_EXEC, last),
+        }
     }
-    (STAGE_EXEC, Errno::last_raw())
+    (STAGE_EXEC, if denied { libc::EACCES } else { last })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_follow_execvp() {
+        let list = |program: &str, path: Option<&str>| -> Vec<String> {
+            candidates(program.as_bytes(), path.map(str::as_bytes))
+                .into_iter()
+                .map(|c| String::from_utf8_lossy(&c).into_owned())
+                .collect()
+        };
+        assert_eq!(list("/bin/true", Some("/x")), ["/bin/true"]);
+        assert_eq!(list("./run", Some("/x")), ["./run"]);
+        assert_eq!(list("a/b", None), ["a/b"]);
+        assert_eq!(
+            list("app", Some("/usr/bin:/bin/")),
+            ["/usr/bin/app", "/bin/app"]
+        );
+        assert_eq!(list("app", Some("/x::/y")), ["/x/app", "./app", "/y/app"]);
+        assert_eq!(
+            list("app", None),
+            ["/usr/local/bin/app", "/bin/app", "/usr/bin/app"]
+        );
+        assert_eq!(
+            list("app", Some("")),
+            list("app", None),
+            "empty PATH is unset"
+        );
+    }
 }

@@ -16,7 +16,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::unistd::Pid;
 
 use crate::error::exit;
-use crate::signals::{self, Action, SIGKILL, SIGTERM};
+use crate::signals::{self, Action, SIGCONT, SIGKILL, SIGTERM};
 use crate::sys::{self, Exit, Reap};
 
 /// Who a signal is for. rustix's kill_process / kill_process_group, plus
@@ -47,7 +47,17 @@ pub struct Supervisor {
     pub signal_group: bool,
     pub warn_on_reap: bool,
     pub grace: Option<Duration>,
+    /// The signals that ask the app to stop: they start `grace` and are followed by SIGCONT.
+    pub stop_signals: signals::Set,
 }
+
+/// How long tend goes on killing and reaping after its final SIGKILL, for
+/// processes it adopts only as their parents die. SIGKILL acts at once, so
+/// only a process stuck in the kernel (state D) can outlast this.
+const KILL_BOUND: Duration = Duration::from_secs(5);
+/// How often tend looks for newly adopted processes while it kills: an
+/// adoption sends no signal, so it has to look.
+const KILL_POLL: Duration = Duration::from_millis(20);
 
 /// What one drain of waitpid found.
 struct Reaped {
@@ -63,14 +73,20 @@ impl Supervisor {
     /// if the grace ran out and tend killed it.
     pub fn run(self) -> u8 {
         let mut main_status: Option<u8> = None;
-        // --grace, path 1: when a forwarded TERM/INT/QUIT/HUP has gone unheeded too long.
+        // --grace, path 1: when a forwarded stop signal has gone unheeded too long.
         let mut kill_at: Option<Instant> = None;
         // --grace, path 2: when orphans outliving the main child get SIGKILL.
         let mut drain_until: Option<Instant> = None;
-        let mut killed = false;
+        // After the final SIGKILL: until when tend goes on killing what it
+        // adopts, and the status it will then exit with.
+        let mut killing: Option<(Instant, u8)> = None;
         loop {
-            let mut reap = false;
-            for (signo, sender) in self.next_signals(kill_at.or(drain_until)) {
+            let deadline = match killing {
+                Some(_) => Some(Instant::now() + KILL_POLL),
+                None => kill_at.or(drain_until),
+            };
+            let mut reap = killing.is_some();
+            for (signo, sender) in self.next_signals(deadline) {
                 match signals::classify(signo, sender == self.own_pid) {
                     Action::Reap => reap = true,
                     Action::Ignore => debug!(signal = signals::name(signo); "ignored signal"),
@@ -80,7 +96,7 @@ impl Supervisor {
                     Action::Forward => {
                         self.forward(signo);
                         if let (Some(grace), None) = (self.grace, kill_at)
-                            && signals::is_terminating(signo)
+                            && self.stop_signals.contains(signo)
                         {
                             kill_at = Some(Instant::now() + grace);
                         }
@@ -98,16 +114,28 @@ impl Supervisor {
                 }
             }
             let now = Instant::now();
+            if let Some((until, status)) = killing {
+                // As PID 1, tend's exit ends the namespace, whatever is left in it.
+                let done = main_status.is_some() && (self.is_pid1 || !others_remain);
+                if done || now >= until {
+                    if !done {
+                        warn!(bound_ms = KILL_BOUND.as_millis() as u64; "processes outlived SIGKILL (stuck in the kernel?): exiting without them");
+                    }
+                    return status;
+                }
+                // Orphaned by the kill itself, and adopted since: they get it too.
+                self.kill_everyone(SIGKILL);
+                continue;
+            }
             let Some(status) = main_status else {
                 if kill_at.is_some_and(|t| now >= t) {
-                    warn!(pid = self.child.as_raw(); "the child outlived --grace after a terminating signal: sending SIGKILL");
+                    warn!(pid = self.child.as_raw(); "the child outlived --grace after a stop signal: sending SIGKILL to it and every process left");
                     self.kill_everyone(SIGKILL);
-                    killed = true;
+                    killing = Some((now + KILL_BOUND, exit::KILLED));
                     kill_at = None;
                 }
                 continue;
             };
-            let status = if killed { exit::KILLED } else { status };
             if self.grace.is_none() || !others_remain {
                 return status;
             }
@@ -120,7 +148,7 @@ impl Supervisor {
                 Some(t) if now >= t => {
                     warn!("processes outlived --grace after the child exited: sending SIGKILL");
                     self.kill_everyone(SIGKILL);
-                    return status;
+                    killing = Some((now + KILL_BOUND, status));
                 }
                 Some(_) => {}
             }
@@ -172,36 +200,58 @@ impl Supervisor {
         }
     }
 
+    /// Pass `signo` on to the child, or to its group with `-g`. A stop
+    /// signal is followed by SIGCONT, as systemd does (systemd.kill(5)): a
+    /// stopped app, after Ctrl-Z or a SIGSTOP, would never act on it otherwise.
     fn forward(&self, signo: i32) {
-        let target = if self.signal_group {
-            Target::Group(self.child)
-        } else {
-            Target::Child(self.child)
+        let name = signals::name(signo);
+        let stop = self.stop_signals.contains(signo);
+        let pid = self.child.as_raw();
+        let mut target = match self.signal_group {
+            true => Target::Group(self.child),
+            false => Target::Child(self.child),
         };
-        match target.send(signo) {
+        let mut sent = target.send(signo);
+        if sent == Err(Errno::ESRCH) && target == Target::Group(self.child) {
+            // The child moved to another process group, and none is left in its own.
+            warn!(signal = name, pid = pid; "the child has left its process group (-g): forwarding to the child alone");
+            target = Target::Child(self.child);
+            sent = target.send(signo);
+        }
+        match sent {
             Ok(()) => {
-                info!(signal = signals::name(signo), pid = self.child.as_raw(), group = self.signal_group; "forwarded signal")
+                info!(signal = name, pid = pid, group = target != Target::Child(self.child); "forwarded signal");
+                if stop && let Err(e) = target.send(SIGCONT) {
+                    warn!(signal = "SIGCONT", pid = pid, error = e.desc(); "could not continue the child after a stop signal");
+                }
             }
-            // ESRCH: the child is exiting; its SIGCHLD is on the way.
-            Err(e) => {
-                debug!(signal = signals::name(signo), error = e.desc(); "could not forward signal")
+            Err(e) if stop => {
+                warn!(signal = name, pid = pid, error = e.desc(); "could not forward a stop signal");
             }
+            Err(e) => info!(signal = name, pid = pid, error = e.desc(); "could not forward signal"),
         }
     }
 
     /// Signal everything that is left: the whole namespace when tend is
-    /// PID 1; otherwise the child's group and tend's remaining children.
+    /// PID 1; otherwise the child's group, the child, and tend's other
+    /// children. SIGTERM is followed by SIGCONT, so stopped processes act on it.
     fn kill_everyone(&self, signo: i32) {
         let targets: Vec<Target> = if self.is_pid1 {
             vec![Target::All]
         } else {
+            // The child may have left its group; direct_children() names it, while it lives.
             let children = direct_children().into_iter().map(Target::Child);
             std::iter::once(Target::Group(self.child))
                 .chain(children)
                 .collect()
         };
         for target in targets {
-            if let Err(e) = target.send(signo) {
+            let sent = target.send(signo);
+            if sent.is_ok() && signo == SIGTERM {
+                // Best effort, as the SIGTERM itself: a failure here has the same cause.
+                let _ = target.send(SIGCONT);
+            }
+            if let Err(e) = sent {
                 // ESRCH is expected: the group or the process may be gone already.
                 debug!(signal = signals::name(signo), error = e.desc(); "could not signal {target:?}");
             }

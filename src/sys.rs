@@ -57,6 +57,28 @@ pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// Give SIGCHLD its default disposition if it was inherited as ignored
+/// (SIG_IGN, or SA_NOCLDWAIT). A parent can leave it so across exec, and then
+/// the kernel reaps tend's children itself and sends no SIGCHLD: tend would
+/// never learn that its app exited. Returns whether it had to change it.
+/// The child inherits the default too (POSIX leaves it open whether an
+/// ignored SIGCHLD survives exec): see the README.
+pub fn default_sigchld() -> Result<bool, Errno> {
+    // SAFETY: a zeroed sigaction is a valid out-parameter; a null new action only reads.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: `old` is a live sigaction for the kernel to fill in.
+    Errno::result(unsafe { libc::sigaction(libc::SIGCHLD, std::ptr::null(), &mut old) })?;
+    let ignored = old.sa_sigaction == libc::SIG_IGN || old.sa_flags & libc::SA_NOCLDWAIT != 0;
+    if !ignored {
+        return Ok(false);
+    }
+    // SAFETY: an all-zero sigaction is SIG_DFL with no flags and an empty mask.
+    let default: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: installs no handler code, only the default disposition.
+    Errno::result(unsafe { libc::sigaction(libc::SIGCHLD, &default, std::ptr::null_mut()) })?;
+    Ok(true)
+}
+
 /// kill(2) with a raw signal number, real-time ones included. `pid` follows
 /// kill(2): > 0 a process, < -1 a process group, -1 every process we may signal.
 pub fn kill(pid: libc::pid_t, signo: i32) -> Result<(), Errno> {

@@ -114,9 +114,14 @@ impl Tend {
 
     /// Start `cmd`; `namespaced` says whether it is unshare around tend.
     pub fn spawn(mut cmd: Command, namespaced: bool) -> Tend {
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.stderr(Stdio::piped());
+        Tend::spawn_keeping_stderr(cmd, namespaced)
+    }
+
+    /// As `spawn`, with whatever stderr the caller gave `cmd` (not collected
+    /// when it is not a pipe of ours: `stderr()` is then empty).
+    pub fn spawn_keeping_stderr(mut cmd: Command, namespaced: bool) -> Tend {
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped());
         let started = Instant::now();
         let mut wrapper = cmd.spawn().expect("start tend");
         let (tx, lines) = channel();
@@ -129,19 +134,20 @@ impl Tend {
             }
         });
         let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = Arc::clone(&stderr);
-        let mut pipe = wrapper.stderr.take().expect("piped stderr");
-        thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
+        if let Some(mut pipe) = wrapper.stderr.take() {
+            let sink = Arc::clone(&stderr);
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock()
+                        .expect("stderr lock")
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
                 }
-                sink.lock()
-                    .expect("stderr lock")
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+            });
+        }
         let wrapper_pid = wrapper.id() as i32;
         let pid = if namespaced {
             // A quick tend may be gone before it is seen: then there is nothing left to signal.

@@ -15,6 +15,12 @@
 //!                        exit 0, or with `wait` ignore SIGTERM too and wait for another signal
 //!   env                  print the environment, one VAR=value per line
 //!   try-root             report whether setuid(0) succeeds
+//!   ignoring SIGNO[,SIGNO…] PROGRAM ARGS…
+//!                        set the signals to ignored, then exec PROGRAM: a parent that leaves them so
+//!   leave-group          move to the process group of a helper child, so that the group tend
+//!                        made for it is empty; then wait with default dispositions
+//!   session-orphan       leave an orphan that ignores SIGTERM, whose own child leads a new
+//!                        session and ignores SIGTERM too; print `grandchild PID`, `ready`, exit 0
 #![allow(unsafe_code)]
 
 use std::io::Write;
@@ -211,6 +217,74 @@ fn main() {
             } else {
                 "setuid(0) failed"
             });
+        }
+        Some("ignoring") => {
+            let signals = args.get(1).map(String::as_str).unwrap_or_default();
+            for signo in signals.split(',').filter_map(|s| s.parse().ok()) {
+                set_disposition(signo, libc::SIG_IGN);
+            }
+            let Some(program) = args.get(2) else {
+                eprintln!("tend-fixture: ignoring SIGNOS PROGRAM ARGS...");
+                exit(2);
+            };
+            let error = std::os::unix::process::CommandExt::exec(
+                std::process::Command::new(program).args(&args[3..]),
+            );
+            eprintln!("tend-fixture: exec {program}: {error}");
+            exit(2);
+        }
+        Some("leave-group") => {
+            let helper = fork();
+            if helper == 0 {
+                pause_forever();
+            }
+            // SAFETY: setpgid takes plain integers. The parent may move its own child,
+            // so the helper's group exists before this process joins it.
+            unsafe {
+                libc::setpgid(helper, helper);
+                if libc::setpgid(0, helper) != 0 {
+                    eprintln!("tend-fixture: setpgid failed");
+                    exit(2);
+                }
+            }
+            for signo in 1..=64 {
+                set_disposition(signo, libc::SIG_DFL);
+            }
+            // SAFETY: getpgrp has no arguments and cannot fail.
+            say(&format!("ready {}", unsafe { libc::getpgrp() }));
+            pause_forever();
+        }
+        Some("session-orphan") => {
+            // Two pipes, so each step waits for the one before: the grandchild
+            // has left the session, then the orphan has said so, then `ready`.
+            let (mut set_up, mut said) = ([0; 2], [0; 2]);
+            // SAFETY: valid two-int arrays for pipe(2).
+            unsafe {
+                libc::pipe(set_up.as_mut_ptr());
+                libc::pipe(said.as_mut_ptr());
+            }
+            let mut byte = [0u8; 1];
+            if fork() == 0 {
+                set_disposition(libc::SIGTERM, libc::SIG_IGN);
+                let grandchild = fork();
+                if grandchild == 0 {
+                    // SAFETY: setsid and write take plain arguments; the byte says "done".
+                    unsafe {
+                        libc::setsid();
+                        libc::write(set_up[1], b"x".as_ptr().cast(), 1);
+                    }
+                    pause_forever();
+                }
+                // SAFETY: our own pipes, a valid buffer.
+                unsafe { libc::read(set_up[0], byte.as_mut_ptr().cast(), 1) };
+                say(&format!("grandchild {grandchild}"));
+                // SAFETY: as above.
+                unsafe { libc::write(said[1], b"x".as_ptr().cast(), 1) };
+                pause_forever();
+            }
+            // SAFETY: as above.
+            unsafe { libc::read(said[0], byte.as_mut_ptr().cast(), 1) };
+            say("ready");
         }
         _ => {
             eprintln!("tend-fixture: unknown mode {args:?}");
