@@ -121,7 +121,7 @@ pub fn apply(credentials: &Credentials) -> Result<(), Error> {
             .filter(|g| g != gid && !groups.contains(g))
             .collect();
         if !extra.is_empty() {
-            warn!(uid = uid, gid = gid, extra_groups = format!("{extra:?}");
+            warn!(uid = uid, gid = gid, extra_groups = show_ids(&extra);
                 "already running as the --user uid and gid, not as root: groups it does not list stay");
         }
         return Ok(());
@@ -129,7 +129,7 @@ pub fn apply(credentials: &Credentials) -> Result<(), Error> {
 
     let gid_list: Vec<Gid> = groups.iter().map(|g| Gid::from_raw(*g)).collect();
     // Groups first: after setuid, tend would no longer be allowed to change them.
-    setgroups(&gid_list).map_err(fail(format!("setgroups({groups:?}) failed")))?;
+    setgroups(&gid_list).map_err(fail(format!("setgroups({}) failed", show_ids(groups))))?;
     setgid(Gid::from_raw(*gid)).map_err(fail(format!("setgid({gid}) failed")))?;
     setuid(Uid::from_raw(*uid)).map_err(fail(format!("setuid({uid}) failed")))?;
 
@@ -152,9 +152,28 @@ pub fn apply(credentials: &Credentials) -> Result<(), Error> {
     if *gid != 0 && setgid(Gid::from_raw(0)).is_ok() {
         return Err(regained("setgid(0)"));
     }
-    info!(uid = uid, gid = gid, groups = format!("{groups:?}"); "dropped privileges");
+    info!(uid = uid, gid = gid, groups = show_ids(groups); "dropped privileges");
     Ok(())
 }
+
+/// `[1000, 2000]`, or for a long list its first few and the count:
+/// `[10000, 10001, …] (70001 groups; the kernel allows 65536)`. A user in
+/// thousands of groups must not turn one error into a megabyte of log.
+fn show_ids(ids: &[u32]) -> String {
+    const SHOWN: usize = 8;
+    let first: Vec<String> = ids.iter().take(SHOWN).map(u32::to_string).collect();
+    match ids.len() {
+        n if n <= SHOWN => format!("[{}]", first.join(", ")),
+        n if n > NGROUPS_MAX => format!(
+            "[{}, …] ({n} groups; the kernel allows {NGROUPS_MAX})",
+            first.join(", ")
+        ),
+        n => format!("[{}, …] ({n} groups)", first.join(", ")),
+    }
+}
+
+/// Linux's limit on supplementary groups (since 2.6.4).
+const NGROUPS_MAX: usize = 65536;
 
 /// One of the two files, as read; `None` when it does not exist.
 struct Table {
@@ -652,6 +671,19 @@ nonroot:x:65532:
         assert_eq!(
             credentials("app", &spec, b"", b""),
             Err(Unknown::User("app"))
+        );
+    }
+
+    #[test]
+    fn long_group_lists_are_shown_short() {
+        assert_eq!(show_ids(&[]), "[]");
+        assert_eq!(show_ids(&[1000, 2000]), "[1000, 2000]");
+        let many: Vec<u32> = (10_000..80_001).collect();
+        let text = show_ids(&many);
+        assert!(text.len() < 120, "{text}");
+        assert!(
+            text.starts_with("[10000, 10001,") && text.contains("70001 groups"),
+            "{text}"
         );
     }
 

@@ -190,6 +190,48 @@ fn programs_that_cannot_run_give_126_and_127() {
 }
 
 #[test]
+fn a_script_without_a_shebang_runs_with_bin_sh_as_posix_says() {
+    // glibc's execvp (tini's) runs such a file with /bin/sh; musl's did not (issue 9, kind 3).
+    let dir = std::env::temp_dir().join(format!("tend-test-noshebang-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("entrypoint");
+    std::fs::write(&script, "echo \"args:$0:$1:$2\"\nexit 3\n").expect("write");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let path = script.to_str().expect("utf-8 path").to_string();
+    let by_path = Tend::plain(&["--", &path, "a", "b"]).wait();
+    // Found along PATH, too, as execvp does.
+    let mut cmd = plain_command(&["--", "entrypoint", "c"]);
+    cmd.env("PATH", format!("/nonexistent:{}", dir.display()));
+    let by_name = Tend::spawn(cmd, false).wait();
+
+    let no_sh = if have_root("a_script_without_a_shebang_runs_with_bin_sh_as_posix_says") {
+        // Without /bin/sh (a FROM scratch image), it stays a 126 that says why.
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--mount", "--propagation", "private", "sh", "-c"])
+            .arg(r#"mount --bind /dev/null /bin/sh && exec "$@""#)
+            .args(["sh", common::TEND, "--", &path]);
+        Some(Tend::spawn(cmd, false).wait())
+    } else {
+        None
+    };
+    std::fs::remove_dir_all(&dir).expect("clean up");
+
+    assert_eq!(by_path.code, Some(3), "{by_path:?}");
+    assert_eq!(by_path.stdout, [format!("args:{path}:a:b")], "{by_path:?}");
+    assert_eq!(by_name.code, Some(3), "{by_name:?}");
+    assert!(by_name.stdout[0].ends_with("/entrypoint:c:"), "{by_name:?}");
+    if let Some(no_sh) = no_sh {
+        assert_eq!(no_sh.code, Some(126), "{no_sh:?}");
+        assert!(
+            no_sh.stderr.contains("#!") && no_sh.stderr.contains("/bin/sh"),
+            "{}",
+            no_sh.stderr
+        );
+    }
+}
+
+#[test]
 fn bad_flags_exit_125_naming_the_flag_and_value() {
     let cases: [(&[&str], &str); 6] = [
         (&["-p", "FOO", "true"], "FOO"),
@@ -445,6 +487,38 @@ fn grace_kills_a_child_that_ignores_sigterm() {
     tend.signal(SIGTERM);
     thread::sleep(Duration::from_millis(1500));
     assert!(tend.running());
+}
+
+#[test]
+fn only_stop_signals_start_the_grace() {
+    if !have_root("only_stop_signals_start_the_grace") {
+        return;
+    }
+    // The field report: `docker kill -s HUP` (reload) ended in SIGKILL two seconds later.
+    let mut tend = Tend::pid1(&["--grace", "1s", fixture(), "signals"]);
+    tend.expect_line("ready");
+    tend.signal(SIGHUP);
+    tend.expect_line(&format!("got {SIGHUP}"));
+    tend.signal(3); // SIGQUIT: a JVM's thread dump
+    tend.expect_line("got 3");
+    // Three graces later the app still runs: neither started the countdown.
+    thread::sleep(Duration::from_secs(3));
+    assert!(
+        tend.running(),
+        "killed after HUP or QUIT: {}",
+        tend.stderr()
+    );
+    // SIGTERM does, and the app, which only counts it, is killed after the grace.
+    let sent = std::time::Instant::now();
+    tend.signal(SIGTERM);
+    tend.expect_line(&format!("got {SIGTERM}"));
+    let out = tend.wait();
+    assert_eq!(out.code, Some(137), "{out:?}");
+    assert!(
+        sent.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        sent.elapsed()
+    );
 }
 
 #[test]

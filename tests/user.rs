@@ -332,6 +332,65 @@ fn home_user_and_logname_come_from_passwd() {
 }
 
 #[test]
+fn a_bare_uid_is_never_told_it_is_root() {
+    if !have_root("a_bare_uid_is_never_told_it_is_root") {
+        return;
+    }
+    // The field report: root's USER and LOGNAME reached a process running as 4242.
+    let sandbox = Sandbox::new("bare-uid-env");
+    let mut cmd = sandbox.command(&["--user", "4242", "--", &sandbox.fixture, "env"]);
+    cmd.env("USER", "root")
+        .env("LOGNAME", "root")
+        .env("HOME", "/root");
+    let outcome = sandbox.run(cmd);
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    let env = outcome.stdout;
+    for prefix in ["USER=", "LOGNAME=", "HOME=/root"] {
+        assert!(
+            !env.iter().any(|line| line.starts_with(prefix)),
+            "{prefix} in {env:?}"
+        );
+    }
+    assert!(env.iter().any(|line| line == "HOME=/"), "{env:?}");
+}
+
+#[test]
+fn a_failure_with_many_groups_is_still_one_bounded_log_line() {
+    if !have_root("a_failure_with_many_groups_is_still_one_bounded_log_line") {
+        return;
+    }
+    // More groups than NGROUPS_MAX (65536): setgroups fails, as it must, and
+    // the one line that says why must stay small enough for a log pipeline.
+    let sandbox = Sandbox::new("many-groups");
+    let mut group = String::from("app:x:1000:\n");
+    for gid in 10_000..80_000 {
+        group.push_str(&format!("g{gid}:x:{gid}:app\n"));
+    }
+    sandbox.write("many-groups", &group, 0o644);
+    let cmd = sandbox.command_with(
+        Etc::Files("passwd", "many-groups"),
+        &[],
+        &["--user", "app", "--", &sandbox.fixture, "exit", "0"],
+    );
+    let outcome = sandbox.run(cmd);
+    assert_eq!(outcome.code, Some(125), "{outcome:?}");
+    let lines: Vec<&str> = outcome.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {} bytes", outcome.stderr.len());
+    assert!(
+        lines[0].len() < 4096,
+        "a {}-byte line (bounded at 4096)",
+        lines[0].len()
+    );
+    let record: serde_json::Value = serde_json::from_str(lines[0]).expect("a JSON line");
+    assert!(
+        record["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("setgroups")),
+        "{record}"
+    );
+}
+
+#[test]
 fn no_new_privs_reaches_the_child() {
     if !have_root("no_new_privs_reaches_the_child") {
         return;
