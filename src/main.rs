@@ -15,7 +15,6 @@
 mod cli;
 mod environ;
 mod error;
-mod http;
 mod logger;
 mod privilege;
 mod probe;
@@ -23,7 +22,6 @@ mod signals;
 mod spawn;
 mod supervisor;
 mod sys;
-mod url;
 
 use std::ffi::OsString;
 #[cfg(not(test))]
@@ -57,32 +55,31 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     c_int::from(code)
 }
 
-fn run(args: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
+fn run(argv: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
     let env = |name: &str| std::env::var_os(name);
+    let (name, args) = match argv.split_first() {
+        Some((argv0, args)) => (program_name(argv0), args),
+        None => ("tend", argv),
+    };
     let mode = cli::parse(args, &env).and_then(|mode| Ok((mode, mask?)));
     let (mode, mask) = match mode {
         Ok(ok) => ok,
         Err(e) => {
-            let (format, level) = cli::log_settings_from_env(&env);
-            logger::init(format, level);
+            let logging = cli::logging_from_env(&env);
+            logger::init(logging.format, logging.level);
             error!("{e}");
             return e.exit_code();
         }
     };
     match mode {
-        Mode::Help => print(cli::USAGE),
-        Mode::Version => print(&format!(
-            "tend version {} - git.{}\n",
-            env!("CARGO_PKG_VERSION"),
-            env!("TEND_GIT_HASH")
-        )),
+        Mode::Help => print(&cli::usage()),
+        Mode::Version => print(&version(name)),
         Mode::License => print(LICENSE),
-        Mode::Probe(probe_args) => {
+        Mode::Probe(logging, probe) => {
             // A probe is an ordinary short-lived program: let Ctrl-C and timeouts reach it.
             let _ = sys::set_mask(mask);
-            let (format, level) = cli::log_settings_from_env(&env);
-            logger::init(format, level);
-            probe::run(&probe_args, &env)
+            logger::init(logging.format, logging.level);
+            probe::run(probe)
         }
         Mode::Supervise(config) => {
             logger::init(config.log_format, config.log_level);
@@ -94,6 +91,25 @@ fn run(args: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
                 }
             }
         }
+    }
+}
+
+/// The last part of argv[0]: `docker-init` for `/sbin/docker-init`.
+fn program_name(argv0: &OsString) -> &str {
+    let text = argv0.to_str().unwrap_or("tend");
+    text.rsplit('/').next().unwrap_or(text)
+}
+
+/// `tend version X.Y.Z - git.HASH`. Docker reads its init's version only
+/// after the literal `tini version `, so under the name docker-init (as
+/// `docker run --init` starts it) tend says `tini version X.Y.Z_tend`, as
+/// catatonit says `tini version 0.1.7_catatonit`: docker info and docker
+/// version then show tend's version and commit.
+fn version(name: &str) -> String {
+    let (version, hash) = (env!("CARGO_PKG_VERSION"), env!("TEND_GIT_HASH"));
+    match name {
+        "docker-init" => format!("tini version {version}_tend - git.{hash}\n"),
+        _ => format!("tend version {version} - git.{hash}\n"),
     }
 }
 

@@ -121,14 +121,14 @@ pub fn reap_one() -> Result<Reap, Errno> {
     }
 }
 
-/// The C runtime's argv, without argv[0].
+/// The C runtime's argv, argv[0] included.
 ///
 /// # Safety
 /// `argv` must point to `argc` valid NUL-terminated strings, as the C runtime
 /// passes them to `main`.
 pub unsafe fn args(argc: c_int, argv: *const *const c_char) -> Vec<OsString> {
     let count = usize::try_from(argc).unwrap_or(0);
-    (1..count)
+    (0..count)
         .map(|i| {
             // SAFETY: i < argc, and the caller promises argv[i] is a valid C string.
             let arg = unsafe { CStr::from_ptr(*argv.add(i)) };

@@ -531,13 +531,19 @@ fn https_is_refused_with_the_reason() {
 fn usage_errors_and_malformed_urls_exit_1() {
     let cases: [(&[&str], &str); 10] = [
         (&[], "no URL"),
-        (&["127.0.0.1:8080/health"], "bad URL"),
+        (
+            &["127.0.0.1:8080/health"],
+            "invalid value '127.0.0.1:8080/health' for URL",
+        ),
         (&["http://"], "no host"),
         (&["http://::1/"], "brackets"),
         (&["http://app:99999/"], "port"),
         (&["http://app/a b"], "percent-encode"),
         (&["tcp://db"], "needs a port"),
-        (&["http://app/", "--timeout", "soon"], "--timeout 'soon'"),
+        (
+            &["http://app/", "--timeout", "soon"],
+            "invalid value 'soon' for --timeout",
+        ),
         (
             &["http://app/", "--expect-status", "2xx"],
             "--expect-status",

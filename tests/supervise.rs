@@ -557,13 +557,16 @@ fn draining_after_a_forwarded_sigterm_does_not_spin() {
     if !have_root("draining_after_a_forwarded_sigterm_does_not_spin") {
         return;
     }
-    // SIGTERM at 0 s arms a kill deadline at 2 s; the child, which ignores it,
-    // dies of SIGUSR1 at 1 s instead, and its orphan ignores the drain's
-    // SIGTERM until the drain deadline at 3 s. Between 2 s and 3 s tend must
-    // sleep, not spin on a deadline that has passed.
+    // SIGTERM at T arms a kill deadline at T+G; the child, which ignores it,
+    // dies of SIGUSR1 at U (about T+G/2) instead, and its orphan ignores the
+    // drain's SIGTERM until the drain deadline at U+G. Between T+G and U+G
+    // tend must sleep, not spin on a deadline that has passed. The window is
+    // computed from when the signals really went out, so a slow machine only
+    // moves it; margins of a second keep it clear of both deadlines.
+    let grace = Duration::from_secs(4);
     let mut tend = Tend::pid1(&[
         "--grace",
-        "2s",
+        "4s",
         fixture(),
         "linger",
         "60",
@@ -571,21 +574,39 @@ fn draining_after_a_forwarded_sigterm_does_not_spin() {
         "wait",
     ]);
     tend.expect_line("ready");
+    let term = std::time::Instant::now();
     tend.signal(SIGTERM);
-    thread::sleep(Duration::from_secs(1));
+    thread::sleep(grace / 2);
+    let usr1 = std::time::Instant::now();
+    assert!(
+        usr1 < term + grace - Duration::from_millis(500),
+        "the machine is too slow for this test: SIGUSR1 left {:?} after SIGTERM, the grace is {grace:?}",
+        usr1 - term
+    );
     tend.signal(SIGUSR1);
-    thread::sleep(Duration::from_millis(1200));
-    let (switches, ticks) = (tend.context_switches(), tend.cpu_ticks());
-    thread::sleep(Duration::from_millis(600));
+    let margin = Duration::from_millis(300);
+    let (start, end) = (term + grace + margin, usr1 + grace - margin);
+    thread::sleep(start.saturating_duration_since(std::time::Instant::now()));
+    let (switches, ticks, from) = (
+        tend.context_switches(),
+        tend.cpu_ticks(),
+        std::time::Instant::now(),
+    );
+    thread::sleep(end.saturating_duration_since(from));
+    let window = from.elapsed();
     let woke = tend.context_switches() - switches;
+    assert!(
+        window >= Duration::from_millis(500),
+        "the machine is too slow for this test: the window between the deadlines shrank to {window:?}"
+    );
     let busy = tend.cpu_ticks() - ticks;
     assert!(
         woke < 10,
-        "tend woke {woke} times in 0.6 s while waiting out the grace"
+        "tend woke {woke} times in {window:?} while waiting out the grace (a sleeping tend: 0)"
     );
     assert!(
         busy < 10,
-        "tend used {busy} ticks of CPU in 0.6 s while waiting out the grace"
+        "tend used {busy} ticks of CPU in {window:?} while waiting out the grace (a sleeping tend: 0)"
     );
     let out = tend.wait();
     assert_eq!(out.code, Some(128 + SIGUSR1), "{out:?}");
@@ -729,6 +750,42 @@ fn version_and_help() {
             "--probe",
         ] {
             assert!(help.contains(documented), "{documented} missing from help");
+        }
+    }
+    // Under the name docker-init, the one shape Docker reads a version from.
+    let dir = std::env::temp_dir().join(format!("tend-test-docker-init-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let docker_init = dir.join("docker-init");
+    let _ = std::fs::remove_file(&docker_init);
+    std::os::unix::fs::symlink(common::TEND, &docker_init).expect("symlink");
+    let out = Command::new(&docker_init)
+        .arg("--version")
+        .output()
+        .expect("docker-init --version");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("tini version {version}_tend - git.{hash}\n"),
+        "moby's parseInitVersion wants 'tini version X - git.H'"
+    );
+    // --help in probe mode, and after a URL, shows every option of both modes.
+    for args in [&["--probe", "--help"][..], &["--probe", "http://a/", "-h"]] {
+        let out = Command::new(common::TEND)
+            .args(args)
+            .output()
+            .expect("help");
+        assert!(out.status.success(), "{args:?}");
+        let help = String::from_utf8_lossy(&out.stdout);
+        for needle in [
+            "--expect-body",
+            "TEND_PROBE_HEADERS",
+            "--grace",
+            "TINI_SUBREAPER",
+        ] {
+            assert!(
+                help.contains(needle),
+                "{args:?}: {needle} missing from help"
+            );
         }
     }
     let license = Command::new(common::TEND).arg("-l").output().expect("-l");

@@ -6,7 +6,6 @@
 //! reserves 2). Options, the request and the verdict's wording are pure;
 //! `check` and the functions below it do the I/O.
 
-use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -17,28 +16,31 @@ use std::time::{Duration, Instant};
 use log::{debug, info};
 use nix::sys::signal::{SigSet, Signal};
 
-use crate::cli::{Env, parse_duration};
 use crate::error::exit;
-use crate::http::{self, BODY_LIMIT, Parser, Progress};
-use crate::url::{self, Host, Scheme, Target, UrlError};
+mod http;
+pub mod url;
+
+use http::{BODY_LIMIT, Parser, Progress};
+use url::{Host, Scheme, Target, UrlError};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The Kubernetes httpGet rule.
 const DEFAULT_STATUS: &str = "200-399";
 
-#[derive(Debug, PartialEq)]
-struct Probe {
-    url: Target,
-    timeout: Duration,
-    expect_status: StatusSet,
-    expect_body: Option<String>,
+/// One probe, ready to run: from `tend --probe`'s options, or `--health`'s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    pub url: Target,
+    pub timeout: Duration,
+    pub expect_status: StatusSet,
+    pub expect_body: Option<String>,
     /// Extra request headers, validated: no CR, LF or other control bytes.
-    headers: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
 }
 
 /// `200-399`, `200,204`, `200-299,418`; `text` is how it was written.
-#[derive(Debug, PartialEq)]
-struct StatusSet {
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusSet {
     ranges: Vec<(u16, u16)>,
     text: String,
 }
@@ -57,11 +59,71 @@ enum Health {
     Unhealthy(String),
 }
 
-pub fn run(args: &[OsString], env: Env) -> u8 {
+/// What the options said, before `finish` checks it as a whole.
+#[derive(Debug, Default)]
+pub struct Args {
+    pub url: Option<Target>,
+    pub timeout: Option<Duration>,
+    pub expect_status: Option<StatusSet>,
+    /// The text, and whether a flag (not a variable) gave it.
+    pub expect_body: Option<(String, bool)>,
+    pub headers: Vec<(String, String)>,
+    pub headers_from_flag: bool,
+}
+
+impl Args {
+    /// Parse and set the URL; Err says what is wrong with it.
+    pub fn set_url(&mut self, text: &str) -> Result<(), String> {
+        self.url = Some(url::parse(text).map_err(|e| {
+            match e {
+                UrlError::Https => {
+                    "https is not supported: a probe talks to its own container, so \
+                                TLS would only multiply tend's size; probe the plain-HTTP port \
+                                or use tcp://"
+                        .to_string()
+                }
+                UrlError::Invalid(why) => why.to_string(),
+            }
+        })?);
+        Ok(())
+    }
+
+    /// The probe to run, with the defaults for what was not given.
+    pub fn finish(self) -> Result<Probe, String> {
+        let url = self
+            .url
+            .ok_or("no URL: tend --probe URL, or set TEND_PROBE_URL (see tend --help)")?;
+        let (mut expect_body, mut headers) = (self.expect_body, self.headers);
+        // Only flags are an error: a TEND_PROBE_HEADERS set for a whole
+        // image must not break its tcp:// probes.
+        if url.scheme == Scheme::Tcp {
+            if expect_body.as_ref().is_some_and(|(_, flag)| *flag) || self.headers_from_flag {
+                return Err(
+                    "a tcp:// probe only connects: it takes no --expect-body or --header".into(),
+                );
+            }
+            (expect_body, headers) = (None, Vec::new());
+        }
+        Ok(Probe {
+            url,
+            timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            expect_status: match self.expect_status {
+                Some(set) => set,
+                None => parse_status_set(DEFAULT_STATUS).ok_or("the default status set is bad")?,
+            },
+            expect_body: expect_body.map(|(text, _)| text),
+            headers,
+        })
+    }
+}
+
+/// `tend --probe`: run the probe (or report why it cannot run) and print
+/// the verdict as one line on stdout. Exit 0 healthy, 1 anything else.
+pub fn run(probe: Result<Probe, String>) -> u8 {
     // A closed stdout must not kill the probe with SIGPIPE (exit 141): blocked,
     // the write fails with EPIPE instead. Sockets already send with MSG_NOSIGNAL.
     let _ = SigSet::from(Signal::SIGPIPE).thread_block();
-    let health = match parse(args, env) {
+    let health = match probe {
         Ok(probe) => {
             let health = check(&probe);
             info!(url = describe_url(&probe.url), healthy = matches!(health, Health::Healthy(_)); "probe finished");
@@ -78,128 +140,8 @@ pub fn run(args: &[OsString], env: Env) -> u8 {
     code
 }
 
-/// The probe's arguments, then the TEND_PROBE_* variables for what they leave out.
-fn parse(args: &[OsString], env: Env) -> Result<Probe, String> {
-    let mut url = None;
-    let (mut timeout, mut status, mut body) = (None, None, None);
-    let mut headers: Option<Vec<String>> = None;
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        let text = arg
-            .to_str()
-            .ok_or_else(|| format!("argument {arg:?} is not UTF-8"))?;
-        let Some(long) = text.strip_prefix("--") else {
-            if url.replace(text.to_string()).is_some() {
-                return Err(format!("more than one URL: '{text}' (see tend --help)"));
-            }
-            continue;
-        };
-        let (name, inline) = match long.split_once('=') {
-            Some((name, value)) => (name, Some(value.to_string())),
-            None => (long, None),
-        };
-        if !matches!(name, "timeout" | "expect-status" | "expect-body" | "header") {
-            return Err(format!("unknown probe option '{text}' (see tend --help)"));
-        }
-        let value = match inline {
-            Some(value) => value,
-            None => rest
-                .next()
-                .and_then(|v| v.to_str())
-                .map(str::to_string)
-                .ok_or_else(|| format!("'--{name}' needs a UTF-8 value"))?,
-        };
-        match name {
-            "timeout" => timeout = Some((format!("--timeout '{value}'"), value)),
-            "expect-status" => status = Some((format!("--expect-status '{value}'"), value)),
-            "expect-body" => body = Some(value),
-            _ => headers.get_or_insert_with(Vec::new).push(value),
-        }
-    }
-
-    let var = |name: &str| -> Result<Option<String>, String> {
-        match env(name) {
-            // Empty is unset, so an image can clear an inherited ENV.
-            Some(v) if v.is_empty() => Ok(None),
-            Some(v) => v
-                .into_string()
-                .map(Some)
-                .map_err(|_| format!("{name} is not UTF-8")),
-            None => Ok(None),
-        }
-    };
-    let from_env = |name: &str| -> Result<Option<(String, String)>, String> {
-        Ok(var(name)?.map(|v| (format!("{name}='{v}'"), v)))
-    };
-
-    let url = match url {
-        Some(url) => url,
-        None => var("TEND_PROBE_URL")?
-            .ok_or("no URL: tend --probe URL, or set TEND_PROBE_URL (see tend --help)")?,
-    };
-    let url = url::parse(&url).map_err(|e| match e {
-        UrlError::Https => "https is not supported: a probe talks to its own container, so TLS \
-                            would only multiply tend's size; probe the plain-HTTP port or use tcp://"
-            .to_string(),
-        UrlError::Invalid(why) => format!("bad URL '{url}': {why}"),
-    })?;
-
-    // Only explicit flags are an error: a TEND_PROBE_HEADERS set for a whole
-    // image must not break its tcp:// probes.
-    if url.scheme == Scheme::Tcp {
-        if body.is_some() || headers.is_some() {
-            return Err(
-                "a tcp:// probe only connects: it takes no --expect-body or --header".into(),
-            );
-        }
-        headers = Some(Vec::new());
-    }
-    let timeout = match timeout.map_or_else(|| from_env("TEND_PROBE_TIMEOUT"), |t| Ok(Some(t)))? {
-        Some((what, text)) => parse_duration(&text)
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| format!("bad {what}: expected a duration such as 500ms, 2s or 1m"))?,
-        None => DEFAULT_TIMEOUT,
-    };
-    let expect_status =
-        match status.map_or_else(|| from_env("TEND_PROBE_EXPECT_STATUS"), |s| Ok(Some(s)))? {
-            Some((what, text)) => parse_status_set(&text).ok_or_else(|| {
-                format!("bad {what}: expected statuses and ranges such as 200-299,418")
-            })?,
-            None => parse_status_set(DEFAULT_STATUS).ok_or("the default status set is bad")?,
-        };
-    let expect_body = match body {
-        Some(body) => Some(body),
-        None if url.scheme == Scheme::Tcp => None,
-        None => var("TEND_PROBE_EXPECT_BODY")?,
-    };
-    let headers = match headers {
-        Some(list) => list
-            .iter()
-            .map(|h| parse_header(h).ok_or_else(|| bad_header("--header", h)))
-            .collect::<Result<Vec<_>, _>>()?,
-        None => var("TEND_PROBE_HEADERS")?
-            .unwrap_or_default()
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .map(|h| parse_header(h).ok_or_else(|| bad_header("TEND_PROBE_HEADERS", h)))
-            .collect::<Result<Vec<_>, _>>()?,
-    };
-    Ok(Probe {
-        url,
-        timeout,
-        expect_status,
-        expect_body,
-        headers,
-    })
-}
-
-fn bad_header(what: &str, header: &str) -> String {
-    format!("bad {what} '{header}': expected 'Name: value' on one line")
-}
-
 /// `200-399`, `200,204`, `200-299, 418`: statuses from 100 to 999.
-fn parse_status_set(text: &str) -> Option<StatusSet> {
+pub fn parse_status_set(text: &str) -> Option<StatusSet> {
     let status = |s: &str| {
         let s = s.trim();
         (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()))
@@ -221,7 +163,7 @@ fn parse_status_set(text: &str) -> Option<StatusSet> {
 }
 
 /// `Name: value`, with a token for a name and no control bytes in the value.
-fn parse_header(text: &str) -> Option<(String, String)> {
+pub fn parse_header(text: &str) -> Option<(String, String)> {
     let (name, value) = text.split_once(':')?;
     let (name, value) = (name.trim(), value.trim());
     let value_byte = |b: u8| b == b'\t' || (b >= 0x20 && b != 0x7f);
@@ -507,15 +449,24 @@ fn show_elapsed(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{self, Mode};
     use std::collections::HashMap;
+    use std::ffi::OsString;
 
+    /// `tend --probe ARGS`, through the one command-line parser.
     fn parse_with(args: &[&str], vars: &[(&str, &str)]) -> Result<Probe, String> {
         let vars: HashMap<String, OsString> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), OsString::from(v)))
             .collect();
-        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-        parse(&args, &|name| vars.get(name).cloned())
+        let args: Vec<OsString> = std::iter::once("--probe")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        match cli::parse(&args, &|name| vars.get(name).cloned()) {
+            Ok(Mode::Probe(_, probe)) => probe,
+            other => panic!("{args:?} is no probe: {other:?}"),
+        }
     }
 
     fn probe(args: &[&str], vars: &[(&str, &str)]) -> Probe {
@@ -618,23 +569,27 @@ mod tests {
             (&[], &[], &["no URL", "TEND_PROBE_URL"]),
             (&["http://a/", "http://b/"], &[], &["more than one URL"]),
             (&["http://a/", "--frob"], &[], &["unknown", "--frob"]),
-            (&["http://a/", "-t", "1"], &[], &["more than one URL"]),
+            (&["http://a/", "-t", "1"], &[], &["unknown option '-t'"]),
             (&["http://a/", "--timeout"], &[], &["--timeout", "needs"]),
             (
                 &["http://a/", "--timeout", "soon"],
                 &[],
-                &["--timeout 'soon'"],
+                &["invalid value 'soon' for --timeout: expected a duration"],
             ),
-            (&["http://a/", "--timeout", "0"], &[], &["--timeout '0'"]),
+            (
+                &["http://a/", "--timeout", "0"],
+                &[],
+                &["'0' for --timeout"],
+            ),
             (
                 &["http://a/"],
-                &[("TEND_PROBE_TIMEOUT", "1h")],
-                &["TEND_PROBE_TIMEOUT='1h'"],
+                &[("TEND_PROBE_TIMEOUT", "1d")],
+                &["invalid value '1d' for TEND_PROBE_TIMEOUT: expected a duration"],
             ),
             (
                 &["http://a/", "--expect-status", "2xx"],
                 &[],
-                &["--expect-status '2xx'"],
+                &["'2xx' for --expect-status"],
             ),
             (
                 &["http://a/"],
@@ -657,7 +612,11 @@ mod tests {
                 &["TEND_PROBE_HEADERS", "Bad Name"],
             ),
             (&["https://a/"], &[], &["https is not supported", "TLS"]),
-            (&["localhost:8080"], &[], &["bad URL 'localhost:8080'"]),
+            (
+                &["localhost:8080"],
+                &[],
+                &["invalid value 'localhost:8080' for URL: expected http://"],
+            ),
             (
                 &["tcp://a:1", "--expect-body", "x"],
                 &[],

@@ -1,0 +1,993 @@
+//! argv and the environment → what tend should do. Pure: no system calls.
+//!
+//! Every option is declared once, in `options::OPTIONS`; this module walks
+//! argv against that table and applies the values. Options stop at the
+//! first argument that is not an option, or after `--`, so `tend sh -c
+//! 'exit 3'` works; in probe mode a non-option is the URL and options may
+//! follow it. Short options cluster as with getopt (`-vvg`, `-e143`).
+//!
+//! One rule for every variable: an empty one is unset (tini's switches
+//! TINI_SUBREAPER and TINI_KILL_PROCESS_GROUP excepted: set at all is on,
+//! as in tini). One rule for precedence: a flag wins over every variable;
+//! for a repeatable option the flags replace the variable's whole list;
+//! among flags `--log-level` wins over `-v`, among variables
+//! TEND_LOG_LEVEL over TINI_VERBOSITY.
+
+pub mod options;
+pub mod values;
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::probe::{self, Probe};
+use crate::signals;
+use options::{Given, Group, List, OPTIONS, Opt, Read, Source, Takes};
+
+/// The environment, as a lookup: the real one in main, a table in tests.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<OsString>;
+
+#[derive(Debug, PartialEq)]
+pub enum Mode {
+    Supervise(Config),
+    /// `--probe …`; a usage error is the probe's verdict, not tend's failure.
+    Probe(Logging, Result<Probe, String>),
+    Help,
+    Version,
+    License,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+/// How tend logs, in either mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Logging {
+    pub format: LogFormat,
+    pub level: log::LevelFilter,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// PROGRAM and its arguments; never empty.
+    pub command: Vec<OsString>,
+    /// `-s`: registering as subreaper is required, not just attempted.
+    pub subreaper: bool,
+    pub pdeathsig: Option<i32>,
+    pub log_level: log::LevelFilter,
+    pub log_format: LogFormat,
+    pub warn_on_reap: bool,
+    pub signal_group: bool,
+    /// Exit codes of the child that become 0.
+    pub remap_exit: Vec<u8>,
+    pub grace: Option<Duration>,
+    /// The signals that mean "stop": they start `grace` and get a SIGCONT after them.
+    pub stop_signals: signals::Set,
+    /// `--user USER[:GROUP]`, unparsed: privilege parses it.
+    pub user: Option<String>,
+    pub no_new_privs: bool,
+}
+
+impl Default for Config {
+    /// tini's defaults.
+    fn default() -> Config {
+        Config {
+            command: Vec::new(),
+            subreaper: false,
+            pdeathsig: None,
+            log_level: log::LevelFilter::Warn,
+            log_format: LogFormat::Json,
+            warn_on_reap: false,
+            signal_group: false,
+            remap_exit: Vec::new(),
+            grace: None,
+            stop_signals: signals::DEFAULT_STOP,
+            user: None,
+            no_new_privs: false,
+        }
+    }
+}
+
+impl Config {
+    /// The child's status, after `-e`.
+    pub fn remap(&self, code: u8) -> u8 {
+        if self.remap_exit.contains(&code) {
+            0
+        } else {
+            code
+        }
+    }
+
+    pub fn logging(&self) -> Logging {
+        Logging {
+            format: self.log_format,
+            level: self.log_level,
+        }
+    }
+}
+
+/// What the options have set so far; each option's `apply` writes here.
+#[derive(Debug, Default)]
+pub struct Settings {
+    pub config: Config,
+    pub probe: probe::Args,
+    /// `-v` and TINI_VERBOSITY, as tini counts: 1 is warn.
+    pub verbosity: i64,
+    /// `--help`, `--version` or `-l`, which end parsing.
+    pub info: Option<Mode>,
+}
+
+/// One option as argv gave it.
+struct Occurrence<'a> {
+    opt: &'static Opt,
+    /// As written, for messages: `-p`, `--grace`, `URL`.
+    written: String,
+    value: Option<&'a str>,
+}
+
+/// Log settings from the environment alone, for errors found before the
+/// command line is understood.
+pub fn logging_from_env(env: Env) -> Logging {
+    let mut settings = Settings::default();
+    for name in ["log-format", "log-level"] {
+        if let Some(opt) = options::by_long(name) {
+            // A bad value here is reported by the parse that failed; the default stands.
+            let _ = apply_vars(&mut settings, opt, env);
+        }
+    }
+    settings.config.logging()
+}
+
+/// Parse `args` (without argv[0]).
+pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
+    let scanned = scan(args);
+    let probe_mode = scanned.probe_mode;
+    let fail = |text: String| match probe_mode {
+        false => Err(Error::Usage(text)),
+        true => Ok(Mode::Probe(logging_from_env(env), Err(text))),
+    };
+    let given = match scanned.given {
+        Ok(given) => given,
+        Err(text) => return fail(text),
+    };
+    let mut settings = Settings::default();
+    if let Err(text) = resolve(&mut settings, &given, env, probe_mode) {
+        return fail(text);
+    }
+    if let Some(info) = settings.info.take() {
+        return Ok(info);
+    }
+    if probe_mode {
+        let logging = settings.config.logging();
+        return Ok(Mode::Probe(logging, settings.probe.finish()));
+    }
+    if scanned.command.is_empty() {
+        return Err(Error::Usage(
+            "no program to run: tend [OPTIONS] [--] PROGRAM [ARGS...]".into(),
+        ));
+    }
+    settings.config.command = scanned.command.to_vec();
+    Ok(Mode::Supervise(settings.config))
+}
+
+/// What a walk over argv found.
+struct Scanned<'a> {
+    /// The options, each with its value; Err at the first that is wrong.
+    given: Result<Vec<Occurrence<'a>>, String>,
+    /// `--probe` came before the program (or the error).
+    probe_mode: bool,
+    /// What is left: PROGRAM and its arguments.
+    command: &'a [OsString],
+}
+
+/// Walk argv. Options stop at the program; once `--probe` is seen, a
+/// non-option is the URL instead, and options may follow it.
+fn scan(args: &[OsString]) -> Scanned<'_> {
+    let mut scanned = Scanned {
+        given: Ok(Vec::new()),
+        probe_mode: false,
+        command: &[],
+    };
+    let mut rest = args;
+    let mut given = Vec::new();
+    let result = loop {
+        let Some((arg, tail)) = rest.split_first() else {
+            break Ok(());
+        };
+        match scan_one(arg, tail, scanned.probe_mode, &mut given) {
+            Ok(Step::Next(after)) => rest = after,
+            Ok(Step::Program) => break Ok(()),
+            Ok(Step::ProgramAfter) => {
+                rest = tail;
+                break Ok(());
+            }
+            Ok(Step::Info) => {
+                rest = &[];
+                break Ok(());
+            }
+            Err(text) => break Err(text),
+        }
+        scanned.probe_mode |= given
+            .last()
+            .is_some_and(|g| g.opt.long == Some(options::PROBE));
+    };
+    scanned.given = result.map(|()| given);
+    if !scanned.probe_mode {
+        scanned.command = rest;
+    }
+    scanned
+}
+
+enum Step<'a> {
+    /// Go on with these arguments.
+    Next(&'a [OsString]),
+    /// `arg` is the program: stop.
+    Program,
+    /// `arg` is `--`: the program is what follows.
+    ProgramAfter,
+    /// --help, --version or -l: nothing else matters.
+    Info,
+}
+
+/// One argument (and the value it takes from `tail`, if any).
+fn scan_one<'a>(
+    arg: &'a OsString,
+    tail: &'a [OsString],
+    probe_mode: bool,
+    given: &mut Vec<Occurrence<'a>>,
+) -> Result<Step<'a>, String> {
+    let mut rest = tail;
+    let text = match arg.to_str() {
+        Some(text) => text,
+        None if probe_mode => return Err(format!("argument {arg:?} is not UTF-8")),
+        None => return Ok(Step::Program),
+    };
+    if text == "--" {
+        // In probe mode whatever follows is positional; otherwise it is the program.
+        return match probe_mode {
+            true => {
+                for url in tail {
+                    let opt = options::positional().ok_or("no URL option declared")?;
+                    let value = url.to_str().ok_or("a URL that is not UTF-8")?;
+                    given.push(Occurrence {
+                        opt,
+                        written: opt.name(),
+                        value: Some(value),
+                    });
+                }
+                Ok(Step::Next(&[]))
+            }
+            false => Ok(Step::ProgramAfter),
+        };
+    }
+    if !text.starts_with('-') || text == "-" {
+        if !probe_mode {
+            return Ok(Step::Program);
+        }
+        let opt = options::positional().ok_or("no URL option declared")?;
+        given.push(Occurrence {
+            opt,
+            written: opt.name(),
+            value: Some(text),
+        });
+        return Ok(Step::Next(tail));
+    }
+    if let Some(long) = text.strip_prefix("--") {
+        let (name, inline) = match long.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (long, None),
+        };
+        let opt = options::by_long(name).ok_or_else(|| unknown(text, probe_mode))?;
+        let written = format!("--{name}");
+        let value = match (opt.takes, inline) {
+            (Takes::Nothing, Some(_)) => {
+                return Err(format!("'{written}' takes no value: {text}"));
+            }
+            (Takes::Count, Some(_)) => {
+                return Err(format!("'{written}' takes no value: {text}"));
+            }
+            (Takes::Nothing | Takes::Count | Takes::Inline(_), _) => inline,
+            (Takes::Value(_), Some(v)) => Some(v),
+            (Takes::Value(what), None) => Some(take_value(&mut rest, &written, what)?),
+        };
+        let info = opt.group == Group::Info;
+        given.push(Occurrence {
+            opt,
+            written,
+            value,
+        });
+        return Ok(if info { Step::Info } else { Step::Next(rest) });
+    }
+    for (i, c) in text[1..].char_indices() {
+        let written = format!("-{c}");
+        let opt = options::by_short(c).ok_or_else(|| unknown(&written, probe_mode))?;
+        let attached = &text[1 + i + c.len_utf8()..];
+        let value = match opt.takes {
+            Takes::Nothing | Takes::Count | Takes::Inline(_) => None,
+            Takes::Value(_) if !attached.is_empty() => Some(attached),
+            Takes::Value(what) => Some(take_value(&mut rest, &written, what)?),
+        };
+        let (info, takes_value) = (opt.group == Group::Info, value.is_some());
+        given.push(Occurrence {
+            opt,
+            written,
+            value,
+        });
+        if info {
+            return Ok(Step::Info);
+        }
+        if takes_value {
+            break;
+        }
+    }
+    Ok(Step::Next(rest))
+}
+
+fn unknown(text: &str, probe_mode: bool) -> String {
+    match probe_mode {
+        false => format!("unknown option '{text}'"),
+        true => format!("unknown option '{text}' for --probe"),
+    }
+}
+
+/// The next argument, as the value of `flag`.
+fn take_value<'a>(rest: &mut &'a [OsString], flag: &str, what: &str) -> Result<&'a str, String> {
+    let (value, tail) = rest
+        .split_first()
+        .ok_or_else(|| format!("'{flag}' needs a value: {what}"))?;
+    *rest = tail;
+    value
+        .to_str()
+        .ok_or_else(|| format!("the value of '{flag}' is not UTF-8"))
+}
+
+/// Apply every option of the mode: first the variables of options no flag
+/// gave, in table order; then the flags, in table order, each option's in
+/// the order given. Later writes win, so flags beat variables.
+fn resolve(
+    settings: &mut Settings,
+    given: &[Occurrence],
+    env: Env,
+    probe_mode: bool,
+) -> Result<(), String> {
+    if let Some(info) = given.iter().find(|g| g.opt.group == Group::Info) {
+        return (info.opt.apply)(
+            settings,
+            &Given {
+                text: "",
+                source: Source::Flag(&info.written),
+            },
+        );
+    }
+    for occurrence in given {
+        if !occurrence.opt.modes.allows(probe_mode) {
+            return Err(match probe_mode {
+                true => format!("'{}' is not an option of --probe", occurrence.written),
+                false => format!(
+                    "'{}' is an option of --probe: tend --probe URL {}",
+                    occurrence.written,
+                    occurrence.opt.spec()
+                ),
+            });
+        }
+    }
+    let urls: Vec<&Occurrence> = given
+        .iter()
+        .filter(|g| g.opt.long.is_none() && g.opt.short.is_none())
+        .collect();
+    if let [_, second, ..] = urls.as_slice() {
+        return Err(format!(
+            "more than one URL: '{}'",
+            second.value.unwrap_or_default()
+        ));
+    }
+    let mine = |opt: &&Opt| opt.modes.allows(probe_mode);
+    for opt in OPTIONS.iter().filter(mine) {
+        if !given.iter().any(|g| std::ptr::eq(g.opt, opt)) {
+            apply_vars(settings, opt, env)?;
+        }
+    }
+    for opt in OPTIONS.iter().filter(mine) {
+        for occurrence in given.iter().filter(|g| std::ptr::eq(g.opt, opt)) {
+            let value = occurrence.value.unwrap_or_default();
+            let source = Source::Flag(&occurrence.written);
+            apply(
+                settings,
+                opt,
+                &Given {
+                    text: value,
+                    source,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The first of `opt`'s variables that is set (empty is unset, but for
+/// tini's), applied: each item of its list, for a repeatable option.
+fn apply_vars(settings: &mut Settings, opt: &Opt, env: Env) -> Result<(), String> {
+    for var in opt.vars {
+        let Some(value) = env(var.name) else { continue };
+        match var.read {
+            Read::TiniSwitch => {
+                let source = Source::Var(var.name);
+                return apply(settings, opt, &Given { text: "1", source });
+            }
+            Read::Plain if value.is_empty() => continue,
+            Read::Plain | Read::TiniNumber => {}
+        }
+        let text = value
+            .to_str()
+            .ok_or_else(|| format!("the value of {} is not UTF-8", var.name))?;
+        let source = Source::Var(var.name);
+        let items = match opt.list {
+            Some(List::Commas) => values::split(text, true, false),
+            Some(List::Lines) => values::split(text, false, true),
+            None => vec![text],
+        };
+        for item in items {
+            apply(settings, opt, &Given { text: item, source })?;
+        }
+        return Ok(());
+    }
+    Ok(())
+}
+
+/// One value through the option's `apply`, its error worded the one way:
+/// `invalid value 'X' for NAME: expected …`.
+fn apply(settings: &mut Settings, opt: &Opt, given: &Given) -> Result<(), String> {
+    (opt.apply)(settings, given).map_err(|expected| {
+        let name = match given.source {
+            Source::Flag(written) => written.to_string(),
+            Source::Var(name) => name.to_string(),
+        };
+        format!("invalid value '{}' for {name}: {expected}", given.text)
+    })
+}
+
+/// `tend --help`: every option of both modes, grouped, with its variables.
+pub fn usage() -> String {
+    let mut text = String::from(
+        "Usage: tend [OPTIONS] [--] PROGRAM [ARGS...]\n       tend --probe [URL] [PROBE OPTIONS]\n\n\
+         Runs PROGRAM as a supervised child: forwards signals, reaps zombies, exits with its status.\n",
+    );
+    for group in Group::ALL {
+        let _ = write!(text, "\n{}:\n", group.title());
+        for opt in OPTIONS.iter().filter(|o| o.group == group) {
+            let repeats = if opt.repeats() { " (repeatable)" } else { "" };
+            let _ = writeln!(text, "  {:<24} {}{repeats}", opt.spec(), opt.help);
+            let vars: Vec<&str> = opt.vars.iter().map(|v| v.name).collect();
+            if !vars.is_empty() {
+                let _ = writeln!(text, "  {:<24} env: {}", "", vars.join(", "));
+            }
+        }
+    }
+    text.push_str(
+        "\nA flag wins over its variable; an empty variable is unset. DURATION: 500ms, 10s, 1m30s, 2h.\n\
+         Exit status: the child's (128+N if it died of signal N); 125 when tend itself fails,\n\
+         126/127 when PROGRAM cannot run / is missing. --probe: 0 healthy, 1 not.\n",
+    );
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    fn parse_with(list: &[&str], vars: &[(&str, &str)]) -> Result<Mode, Error> {
+        let vars: HashMap<String, OsString> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        parse(&args(list), &|name| vars.get(name).cloned())
+    }
+
+    fn config(list: &[&str], vars: &[(&str, &str)]) -> Config {
+        match parse_with(list, vars) {
+            Ok(Mode::Supervise(config)) => config,
+            other => panic!("{list:?} {vars:?} gave {other:?}"),
+        }
+    }
+
+    fn usage_error(list: &[&str], vars: &[(&str, &str)]) -> String {
+        match parse_with(list, vars) {
+            Err(Error::Usage(text)) => text,
+            other => panic!("{list:?} {vars:?} should fail, gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_program_starts_at_the_first_non_option() {
+        let cases: [(&[&str], &[&str]); 6] = [
+            (&["sh", "-c", "exit 3"], &["sh", "-c", "exit 3"]),
+            (&["--", "sh", "-c", "exit 3"], &["sh", "-c", "exit 3"]),
+            (&["-s", "--", "-x"], &["-x"]),
+            (&["-v", "prog", "-v"], &["prog", "-v"]),
+            (&["-", "a"], &["-", "a"]),
+            (&["--grace", "2s", "prog", "--", "x"], &["prog", "--", "x"]),
+        ];
+        for (input, command) in cases {
+            assert_eq!(config(input, &[]).command, args(command), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn defaults_behave_like_tini() {
+        let c = config(&["prog"], &[]);
+        assert!(!c.subreaper && !c.warn_on_reap && !c.signal_group && !c.no_new_privs);
+        assert_eq!(c.pdeathsig, None);
+        assert_eq!(c.grace, None);
+        assert_eq!(c.log_level, log::LevelFilter::Warn);
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert!(c.remap_exit.is_empty());
+        assert_eq!(c.user, None);
+    }
+
+    #[test]
+    fn short_flags_cluster_like_getopt() {
+        let c = config(&["-sgwvv", "-e143", "-e", "2", "-pSIGKILL", "prog"], &[]);
+        assert!(c.subreaper && c.signal_group && c.warn_on_reap);
+        assert_eq!(c.log_level, log::LevelFilter::Debug);
+        assert_eq!(c.remap_exit, [143, 2]);
+        assert_eq!(c.pdeathsig, Some(9));
+        assert_eq!(config(&["-p", "KILL", "x"], &[]).pdeathsig, Some(9));
+        assert_eq!(config(&["-p", "9", "x"], &[]).pdeathsig, Some(9));
+    }
+
+    #[test]
+    fn verbosity_counts_like_tini() {
+        let cases = [
+            (&["x"][..], log::LevelFilter::Warn),
+            (&["-v", "x"], log::LevelFilter::Info),
+            (&["-vv", "x"], log::LevelFilter::Debug),
+            (&["-vvv", "x"], log::LevelFilter::Trace),
+            (
+                &["-v", "--log-level", "error", "x"],
+                log::LevelFilter::Error,
+            ),
+        ];
+        for (input, level) in cases {
+            assert_eq!(config(input, &[]).log_level, level, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn long_options_take_a_value_or_equals() {
+        let c = config(
+            &[
+                "--grace=1.5s",
+                "--log-format",
+                "text",
+                "--log-level=debug",
+                "--user",
+                "app:app",
+                "--no-new-privs",
+                "x",
+            ],
+            &[],
+        );
+        assert_eq!(c.grace, Some(Duration::from_millis(1500)));
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.log_level, log::LevelFilter::Debug);
+        assert_eq!(c.user.as_deref(), Some("app:app"));
+        assert!(c.no_new_privs);
+    }
+
+    #[test]
+    fn environment_fills_what_flags_leave() {
+        let env = [
+            ("TINI_SUBREAPER", ""),
+            ("TINI_KILL_PROCESS_GROUP", "1"),
+            ("TINI_VERBOSITY", "3"),
+            ("TEND_PDEATHSIG", "SIGTERM"),
+            ("TEND_WARN_REAP", "1"),
+            ("TEND_REMAP_EXIT", "143, 2"),
+            ("TEND_GRACE", "500ms"),
+            ("TEND_LOG_FORMAT", "text"),
+            ("TEND_USER", "65532"),
+            ("TEND_NO_NEW_PRIVS", "true"),
+        ];
+        let c = config(&["x"], &env);
+        assert!(c.subreaper && c.signal_group && c.warn_on_reap && c.no_new_privs);
+        assert_eq!(c.log_level, log::LevelFilter::Debug);
+        assert_eq!(c.pdeathsig, Some(15));
+        assert_eq!(c.remap_exit, [143, 2]);
+        assert_eq!(c.grace, Some(Duration::from_millis(500)));
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.user.as_deref(), Some("65532"));
+
+        let flags_win = config(
+            &[
+                "-p",
+                "KILL",
+                "-e",
+                "7",
+                "--grace",
+                "3s",
+                "--log-level",
+                "info",
+                "--log-format",
+                "json",
+                "x",
+            ],
+            &env,
+        );
+        assert_eq!(flags_win.pdeathsig, Some(9));
+        assert_eq!(flags_win.remap_exit, [7]);
+        assert_eq!(flags_win.grace, Some(Duration::from_secs(3)));
+        assert_eq!(flags_win.log_level, log::LevelFilter::Info);
+        assert_eq!(flags_win.log_format, LogFormat::Json);
+
+        assert_eq!(
+            config(
+                &["x"],
+                &[("TEND_LOG_LEVEL", "error"), ("TINI_VERBOSITY", "3")]
+            )
+            .log_level,
+            log::LevelFilter::Error
+        );
+        assert!(config(&["x"], &[("TEND_SUBREAPER", "1")]).subreaper);
+        assert!(!config(&["x"], &[("TEND_SUBREAPER", "0")]).subreaper);
+        assert!(config(&["x"], &[("TEND_SIGNAL_GROUP", "yes")]).signal_group);
+    }
+
+    #[test]
+    fn bad_input_names_the_flag_and_the_value() {
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a [&'a str]);
+        let cases: [Case; 14] = [
+            (&["-p", "FOO", "x"], &[], &["-p", "FOO"]),
+            (&["-p", "RTMIN", "x"], &[], &["-p", "RTMIN"]),
+            (&["-e", "300", "x"], &[], &["-e", "300"]),
+            (&["-e", "-1", "x"], &[], &["-e", "-1"]),
+            (&["--grace", "soon", "x"], &[], &["--grace", "soon"]),
+            (&["--log-format", "xml", "x"], &[], &["--log-format", "xml"]),
+            (&["--log-level", "loud", "x"], &[], &["--log-level", "loud"]),
+            (&["-x", "prog"], &[], &["'-x'"]),
+            (&["--frobnicate", "prog"], &[], &["--frobnicate"]),
+            (&["-e"], &[], &["-e", "needs a value"]),
+            (&["-v"], &[], &["no program"]),
+            (&[], &[], &["no program"]),
+            (
+                &["x"],
+                &[("TEND_REMAP_EXIT", "1,x")],
+                &["TEND_REMAP_EXIT", "'x'"],
+            ),
+            (
+                &["x"],
+                &[("TEND_LOG_LEVEL", "lots")],
+                &["TEND_LOG_LEVEL", "lots"],
+            ),
+        ];
+        for (input, env, needles) in cases {
+            let text = usage_error(input, env);
+            for needle in needles {
+                assert!(
+                    text.contains(needle),
+                    "{input:?}: {text:?} lacks {needle:?}"
+                );
+            }
+        }
+        assert!(usage_error(&["x"], &[("TEND_GRACE", "1d")]).contains("TEND_GRACE"));
+        assert!(usage_error(&["x"], &[("TEND_WARN_REAP", "maybe")]).contains("TEND_WARN_REAP"));
+    }
+
+    fn probe_of(list: &[&str], vars: &[(&str, &str)]) -> Result<Probe, String> {
+        match parse_with(list, vars) {
+            Ok(Mode::Probe(_, probe)) => probe,
+            other => panic!("{list:?} {vars:?} is no probe: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(parse_with(&["-h"], &[]).ok(), Some(Mode::Help));
+        assert_eq!(parse_with(&["--help", "x"], &[]).ok(), Some(Mode::Help));
+        assert_eq!(parse_with(&["-l"], &[]).ok(), Some(Mode::License));
+        assert_eq!(parse_with(&["--version"], &[]).ok(), Some(Mode::Version));
+        let url = |p: Result<Probe, String>| p.map(|p| p.url.path);
+        assert_eq!(
+            url(probe_of(&["--probe", "http://a/h", "--timeout", "1s"], &[])),
+            Ok("/h".to_string())
+        );
+        assert!(probe_of(&["--probe"], &[]).is_err_and(|e| e.contains("no URL")));
+        assert!(probe_of(&["--probe=tcp://a:1"], &[]).is_ok());
+        // The field report: --probe worked only as the first argument.
+        let p = parse_with(&["-v", "--probe", "http://a/"], &[]);
+        assert!(
+            matches!(&p, Ok(Mode::Probe(l, Ok(_))) if l.level == log::LevelFilter::Info),
+            "{p:?}"
+        );
+        assert!(probe_of(&["--log-format=text", "--probe", "http://a/", "-vv"], &[]).is_ok());
+        // Help wherever it is, in either mode.
+        for list in [&["--probe", "--help"][..], &["--probe", "http://a/", "-h"]] {
+            assert_eq!(parse_with(list, &[]).ok(), Some(Mode::Help), "{list:?}");
+        }
+        // A supervise option is no probe option, and the other way round.
+        assert!(probe_of(&["-g", "--probe", "http://a/"], &[]).is_err_and(|e| e.contains("'-g'")));
+        assert!(usage_error(&["--timeout", "1s", "x"], &[]).contains("--probe"));
+        // After the program, --probe is the program's.
+        assert_eq!(
+            config(&["prog", "--probe", "x"], &[]).command,
+            args(&["prog", "--probe", "x"])
+        );
+    }
+
+    #[test]
+    fn probe_options_in_any_order_and_from_the_environment() {
+        let p = probe_of(
+            &[
+                "--probe",
+                "--timeout=250ms",
+                "--header",
+                "X-A: 1",
+                "http://a/",
+                "--expect-status",
+                "200,204",
+                "--expect-body=ok",
+                "--header=Authorization:  Bearer x ",
+            ],
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.timeout, Duration::from_millis(250));
+        assert_eq!(p.expect_body.as_deref(), Some("ok"));
+        assert_eq!(p.headers.len(), 2);
+        let env = [
+            ("TEND_PROBE_URL", "http://env/"),
+            ("TEND_PROBE_TIMEOUT", "2s"),
+            ("TEND_PROBE_HEADERS", "X-A: 1\r\n\n  X-B: two words\n"),
+            ("TEND_PROBE_EXPECT_BODY", "up"),
+        ];
+        let p = probe_of(&["--probe"], &env).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((p.timeout, p.headers.len()), (Duration::from_secs(2), 2));
+        // --header replaces the variable's list rather than adding to it.
+        let p =
+            probe_of(&["--probe", "--header", "X-C: 3"], &env).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.headers, [("X-C".to_string(), "3".to_string())]);
+        // A tcp:// probe ignores the HTTP settings an image sets for all its probes, but not flags.
+        let p = probe_of(&["--probe", "tcp://db:5432"], &env).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((p.expect_body, p.headers), (None, vec![]));
+        assert!(
+            probe_of(&["--probe", "tcp://db:1", "--expect-body", "x"], &[])
+                .is_err_and(|e| e.contains("tcp://"))
+        );
+    }
+
+    #[test]
+    fn an_empty_variable_is_unset_for_every_option() {
+        // Helm and compose render `value: ""` all the time (issue 9, kind 3).
+        let default = config(&["x"], &[]);
+        let default_probe = probe_of(&["--probe", "http://a/"], &[]);
+        for opt in OPTIONS {
+            for var in opt.vars.iter().filter(|v| v.read == Read::Plain) {
+                let env = [(var.name, "")];
+                match opt.modes {
+                    options::Modes::Probe => {
+                        let got = probe_of(&["--probe", "http://a/"], &env);
+                        assert_eq!(got, default_probe, "{}=", var.name);
+                    }
+                    _ => assert_eq!(config(&["x"], &env), default, "{}=", var.name),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tini_variables_mean_what_they_mean_to_tini() {
+        // Switches: set at all is on, empty included.
+        for name in ["TINI_SUBREAPER", "TINI_KILL_PROCESS_GROUP"] {
+            let c = config(&["x"], &[(name, "")]);
+            assert!(c.subreaper || c.signal_group, "{name}=");
+        }
+        // TINI_VERBOSITY is read with atoi: garbage is 0, which is error level.
+        let level = |v: &str| config(&["x"], &[("TINI_VERBOSITY", v)]).log_level;
+        assert_eq!(level("abc"), log::LevelFilter::Error);
+        assert_eq!(level(""), log::LevelFilter::Error, "atoi(\"\") is 0");
+        assert_eq!(level("2"), log::LevelFilter::Info);
+        assert_eq!(level("3x"), log::LevelFilter::Debug);
+    }
+
+    #[test]
+    fn flags_win_over_every_variable() {
+        // The field report: `TEND_LOG_LEVEL=error tend -vv` was documented two ways.
+        let level = |list: &[&str], vars: &[(&str, &str)]| config(list, vars).log_level;
+        let env = [("TEND_LOG_LEVEL", "error"), ("TINI_VERBOSITY", "4")];
+        assert_eq!(level(&["-vv", "x"], &env), log::LevelFilter::Debug);
+        assert_eq!(level(&["x"], &env), log::LevelFilter::Error);
+        assert_eq!(
+            level(&["--log-level", "warn", "-vvv", "x"], &env),
+            log::LevelFilter::Warn
+        );
+        assert_eq!(
+            level(&["-vvv", "--log-level", "warn", "x"], &[]),
+            log::LevelFilter::Warn
+        );
+        // A bad variable is never read when its flag is given.
+        assert_eq!(
+            config(&["--grace", "1s", "x"], &[("TEND_GRACE", "soon")]).grace,
+            Some(Duration::from_secs(1))
+        );
+    }
+
+    #[test]
+    fn stop_signals() {
+        let stops = |c: Config| {
+            (1..=64)
+                .filter(|&s| c.stop_signals.contains(s))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(stops(config(&["x"], &[])), [2, 15]);
+        assert_eq!(
+            stops(config(&["--stop-signals", "QUIT,TERM", "x"], &[])),
+            [3, 15]
+        );
+        assert_eq!(
+            stops(config(&["x"], &[("TEND_STOP_SIGNALS", "SIGQUIT")])),
+            [3]
+        );
+        assert!(usage_error(&["--stop-signals", "TERM,NOPE", "x"], &[]).contains("'TERM,NOPE'"));
+    }
+
+    #[test]
+    fn the_same_words_for_a_flag_and_its_variable() {
+        let by_flag = usage_error(&["--grace", "soon", "x"], &[]);
+        let by_var = usage_error(&["x"], &[("TEND_GRACE", "soon")]);
+        assert_eq!(
+            by_flag,
+            "invalid value 'soon' for --grace: expected a duration such as 500ms, 10s, 1m30s or 2h (or seconds: 1.5), at most 24h"
+        );
+        assert_eq!(by_var, by_flag.replace("--grace", "TEND_GRACE"));
+        let switch = usage_error(&["x"], &[("TEND_SUBREAPER", "2")]);
+        assert!(
+            switch.contains("1, true, yes, on, 0, false, no or off"),
+            "{switch}"
+        );
+    }
+
+    #[test]
+    fn help_lists_every_option_of_both_modes_with_its_variables() {
+        let help = usage();
+        for opt in OPTIONS {
+            assert!(
+                help.contains(&opt.spec()),
+                "{} missing from --help",
+                opt.spec()
+            );
+            for var in opt.vars {
+                assert!(help.contains(var.name), "{} missing from --help", var.name);
+            }
+        }
+    }
+
+    #[test]
+    fn remap() {
+        let c = config(&["-e", "143", "-e", "3", "x"], &[]);
+        assert_eq!(
+            (c.remap(143), c.remap(3), c.remap(4), c.remap(0)),
+            (0, 0, 4, 0)
+        );
+    }
+
+    /// A row of one of the README's `| flag | environment | meaning |` tables:
+    /// the option names in its first cell, the variables in its second, and
+    /// whether it says "(repeatable)".
+    #[derive(Debug)]
+    struct Row {
+        names: Vec<String>,
+        vars: Vec<String>,
+        repeatable: bool,
+        line: String,
+    }
+
+    /// Every `code span` of a table cell.
+    fn spans(cell: &str) -> Vec<&str> {
+        cell.split('`').skip(1).step_by(2).collect()
+    }
+
+    fn readme_rows() -> Vec<Row> {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+            .unwrap_or_else(|e| panic!("README.md: {e}"));
+        let mut rows = Vec::new();
+        let mut in_table = false;
+        for line in readme.lines() {
+            if line.starts_with("| flag | environment | meaning |") {
+                in_table = true;
+                continue;
+            }
+            if !line.starts_with('|') {
+                in_table = false;
+            }
+            if !in_table || line.starts_with("|---") {
+                continue;
+            }
+            let cells: Vec<&str> = line.split(" | ").collect();
+            let (Some(first), Some(second)) = (cells.first(), cells.get(1)) else {
+                continue;
+            };
+            let names = spans(first)
+                .iter()
+                .filter_map(|span| span.split_whitespace().next())
+                .map(|name| name.split(['=', '[']).next().unwrap_or(name).to_string())
+                .collect();
+            let vars = spans(second)
+                .iter()
+                .map(|span| {
+                    span.chars()
+                        .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                        .collect::<String>()
+                })
+                .filter(|v| !v.is_empty())
+                .collect();
+            rows.push(Row {
+                names,
+                vars,
+                repeatable: first.contains("(repeatable)"),
+                line: line.to_string(),
+            });
+        }
+        rows
+    }
+
+    fn declared(name: &str) -> Option<&'static Opt> {
+        if let Some(long) = name.strip_prefix("--") {
+            return options::by_long(long);
+        }
+        if let Some(short) = name.strip_prefix('-') {
+            let mut chars = short.chars();
+            return match (chars.next(), chars.next()) {
+                (Some(c), None) => options::by_short(c),
+                _ => None,
+            };
+        }
+        options::positional().filter(|o| o.name() == name)
+    }
+
+    #[test]
+    fn the_readme_documents_every_option_as_declared() {
+        let rows = readme_rows();
+        assert!(rows.len() > 10, "the README's option tables: {rows:?}");
+        for row in &rows {
+            assert!(!row.names.is_empty(), "a row with no option: {}", row.line);
+            for name in &row.names {
+                let opt = declared(name).unwrap_or_else(|| {
+                    panic!(
+                        "the README documents {name}, which tend lacks: {}",
+                        row.line
+                    )
+                });
+                let vars: Vec<&str> = opt.vars.iter().map(|v| v.name).collect();
+                assert_eq!(row.vars, vars, "{name}'s variables: {}", row.line);
+                assert_eq!(
+                    row.repeatable,
+                    opt.repeats(),
+                    "{name} (repeatable): {}",
+                    row.line
+                );
+            }
+        }
+        for opt in OPTIONS {
+            let name = opt.name();
+            let short = opt.short.map(|c| format!("-{c}"));
+            let documented = rows.iter().any(|row| {
+                row.names
+                    .iter()
+                    .any(|n| *n == name || Some(n) == short.as_ref())
+            });
+            assert!(
+                documented,
+                "{} is missing from the README's option tables",
+                opt.spec()
+            );
+        }
+    }
+}

@@ -1,0 +1,544 @@
+//! Every option tend has, declared once: its names, its variables, what
+//! value it takes, whether it repeats, the mode it belongs to, one line of
+//! help, and how its value updates the settings. The parser, the
+//! environment lookup, `--help` and the README test are all driven from
+//! `OPTIONS` (the model: ripgrep's crates/core/flags/defs.rs). Adding an
+//! option is one entry here, plus its behaviour.
+
+use super::{LogFormat, Settings, values};
+use crate::probe;
+
+/// What an option takes after its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takes {
+    /// A switch; its variable takes 1/true/yes/on or 0/false/no/off.
+    Nothing,
+    /// A switch that counts, `-vvv`.
+    Count,
+    /// A value, as `--name VALUE`, `--name=VALUE` or `-xVALUE`; the text names it in --help.
+    Value(&'static str),
+    /// A value only as `--name=VALUE`; `--name` alone is the switch.
+    Inline(&'static str),
+}
+
+/// An environment variable that stands in for a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Var {
+    pub name: &'static str,
+    pub read: Read,
+}
+
+/// How a variable is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// tend's rule: an empty variable is unset.
+    Plain,
+    /// tini's rule for its switches: set at all, even empty, is on.
+    TiniSwitch,
+    /// tini's rule for TINI_VERBOSITY: atoi(3) of whatever is there, empty included.
+    TiniNumber,
+}
+
+const fn var(name: &'static str) -> Var {
+    Var {
+        name,
+        read: Read::Plain,
+    }
+}
+
+const fn tini(name: &'static str, read: Read) -> Var {
+    Var { name, read }
+}
+
+/// How a repeatable option's variable separates its items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    Commas,
+    Lines,
+}
+
+/// Where an option may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Modes {
+    Supervise,
+    Probe,
+    Both,
+}
+
+impl Modes {
+    pub fn allows(self, probe: bool) -> bool {
+        match self {
+            Modes::Supervise => !probe,
+            Modes::Probe => probe,
+            Modes::Both => true,
+        }
+    }
+}
+
+/// The heading an option is listed under in --help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Init,
+    User,
+    Logging,
+    Probe,
+    Info,
+}
+
+impl Group {
+    pub const ALL: [Group; 5] = [
+        Group::Init,
+        Group::User,
+        Group::Logging,
+        Group::Probe,
+        Group::Info,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Init => "As PID 1 (tini's flags and variables)",
+            Group::User => "Dropping root",
+            Group::Logging => "Logs (stderr; both modes)",
+            Group::Probe => "Probe mode (tend --probe URL [OPTIONS])",
+            Group::Info => "Information",
+        }
+    }
+}
+
+/// Where a value came from, for the error message and the few options
+/// whose meaning depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source<'a> {
+    /// As written: `-p`, `--grace`.
+    Flag(&'a str),
+    Var(&'static str),
+}
+
+/// One value, as given.
+#[derive(Debug, Clone, Copy)]
+pub struct Given<'a> {
+    pub text: &'a str,
+    pub source: Source<'a>,
+}
+
+impl Given<'_> {
+    pub fn is_flag(&self) -> bool {
+        matches!(self.source, Source::Flag(_))
+    }
+}
+
+/// Parse and store one value; Err is what was expected (or, for a URL, what is wrong).
+pub type Apply = fn(&mut Settings, &Given) -> Result<(), String>;
+
+/// One option.
+pub struct Opt {
+    /// `--long`, without the dashes; None for a positional (the probe's URL).
+    pub long: Option<&'static str>,
+    pub short: Option<char>,
+    /// Variables that stand in for the flag; the first one set wins.
+    pub vars: &'static [Var],
+    pub takes: Takes,
+    /// Some for an option that repeats: flags given replace the variable's whole list.
+    pub list: Option<List>,
+    pub modes: Modes,
+    pub group: Group,
+    pub help: &'static str,
+    pub apply: Apply,
+}
+
+impl Opt {
+    /// Whether it may be given more than once to more effect.
+    pub fn repeats(&self) -> bool {
+        self.list.is_some() || self.takes == Takes::Count
+    }
+
+    /// `-e, --long VALUE` as --help and error messages show it.
+    pub fn spec(&self) -> String {
+        let mut names: Vec<String> = Vec::new();
+        if let Some(c) = self.short {
+            names.push(format!("-{c}"));
+        }
+        if let Some(long) = self.long {
+            names.push(format!("--{long}"));
+        }
+        let mut spec = names.join(", ");
+        match self.takes {
+            Takes::Nothing | Takes::Count => {}
+            Takes::Value(v) if spec.is_empty() => spec.push_str(v),
+            Takes::Value(v) => {
+                spec.push(' ');
+                spec.push_str(v);
+            }
+            Takes::Inline(v) => {
+                spec.push_str("[=");
+                spec.push_str(v);
+                spec.push(']');
+            }
+        }
+        spec
+    }
+
+    /// The one name a message uses: `--grace`, `-p`, or the positional's value name.
+    pub fn name(&self) -> String {
+        match (self.long, self.short, self.takes) {
+            (Some(long), _, _) => format!("--{long}"),
+            (None, Some(c), _) => format!("-{c}"),
+            (None, None, Takes::Value(v) | Takes::Inline(v)) => v.to_string(),
+            (None, None, Takes::Nothing | Takes::Count) => String::new(),
+        }
+    }
+}
+
+fn on(given: &Given) -> Result<bool, String> {
+    match given.is_flag() {
+        true => Ok(true),
+        false => values::switch(given.text).map_err(String::from),
+    }
+}
+
+fn expected<T>(result: Result<T, &'static str>) -> Result<T, String> {
+    result.map_err(String::from)
+}
+
+/// The option that switches to probe mode; the parser looks for it first.
+pub const PROBE: &str = "probe";
+
+pub static OPTIONS: &[Opt] = &[
+    // --- As PID 1: tini 0.19's flags, with its variables.
+    Opt {
+        long: None,
+        short: Some('s'),
+        vars: &[
+            tini("TINI_SUBREAPER", Read::TiniSwitch),
+            var("TEND_SUBREAPER"),
+        ],
+        takes: Takes::Nothing,
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Init,
+        help: "register as child subreaper, and fail (125) if that fails",
+        apply: |s, g| {
+            s.config.subreaper = on(g)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: None,
+        short: Some('p'),
+        vars: &[var("TEND_PDEATHSIG")],
+        takes: Takes::Value("SIGNAL"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Init,
+        help: "the signal tend gets when its parent dies (1 to 31: SIGKILL, KILL, 9)",
+        apply: |s, g| {
+            s.config.pdeathsig = Some(expected(values::standard_signal(g.text))?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: None,
+        short: Some('w'),
+        vars: &[var("TEND_WARN_REAP")],
+        takes: Takes::Nothing,
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Init,
+        help: "warn for every zombie reaped that is not the child",
+        apply: |s, g| {
+            s.config.warn_on_reap = on(g)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: None,
+        short: Some('g'),
+        vars: &[
+            tini("TINI_KILL_PROCESS_GROUP", Read::TiniSwitch),
+            var("TEND_SIGNAL_GROUP"),
+        ],
+        takes: Takes::Nothing,
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Init,
+        help: "forward signals to the child's whole process group",
+        apply: |s, g| {
+            s.config.signal_group = on(g)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: None,
+        short: Some('e'),
+        vars: &[var("TEND_REMAP_EXIT")],
+        takes: Takes::Value("CODE"),
+        list: Some(List::Commas),
+        modes: Modes::Supervise,
+        group: Group::Init,
+        help: "the child's exit code CODE becomes 0 (-e 143: death by SIGTERM is success)",
+        apply: |s, g| {
+            s.config
+                .remap_exit
+                .push(expected(values::exit_code(g.text))?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("grace"),
+        short: None,
+        vars: &[var("TEND_GRACE")],
+        takes: Takes::Value("DURATION"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Init,
+        help: "SIGKILL a child that outlives a stop signal by DURATION; after it exits, TERM then KILL the rest",
+        apply: |s, g| {
+            s.config.grace = Some(expected(values::duration(g.text))?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("stop-signals"),
+        short: None,
+        vars: &[var("TEND_STOP_SIGNALS")],
+        takes: Takes::Value("SIGNALS"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Init,
+        help: "the signals that mean stop: they start --grace and are followed by SIGCONT (default TERM,INT)",
+        apply: |s, g| {
+            s.config.stop_signals = expected(values::signal_set(g.text))?;
+            Ok(())
+        },
+    },
+    // --- Dropping root.
+    Opt {
+        long: Some("user"),
+        short: None,
+        vars: &[var("TEND_USER")],
+        takes: Takes::Value("USER[:GROUP]"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::User,
+        help: "drop tend and the child to this user (name or uid) and group before starting",
+        apply: |s, g| {
+            s.config.user = Some(g.text.to_string());
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("no-new-privs"),
+        short: None,
+        vars: &[var("TEND_NO_NEW_PRIVS")],
+        takes: Takes::Nothing,
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::User,
+        help: "set PR_SET_NO_NEW_PRIVS: setuid programs cannot raise privileges again",
+        apply: |s, g| {
+            s.config.no_new_privs = on(g)?;
+            Ok(())
+        },
+    },
+    // --- Logs. -v before --log-level: flags win over variables, and --log-level over -v.
+    Opt {
+        long: None,
+        short: Some('v'),
+        vars: &[tini("TINI_VERBOSITY", Read::TiniNumber)],
+        takes: Takes::Count,
+        list: None,
+        modes: Modes::Both,
+        group: Group::Logging,
+        help: "more log: -v info, -vv debug, -vvv trace (TINI_VERBOSITY=N, as tini reads it)",
+        apply: |s, g| {
+            s.verbosity = match g.source {
+                Source::Flag(_) => s.verbosity.max(1) + 1,
+                Source::Var(_) => values::atoi(g.text),
+            };
+            s.config.log_level = values::level_for_verbosity(s.verbosity);
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("log-level"),
+        short: None,
+        vars: &[var("TEND_LOG_LEVEL")],
+        takes: Takes::Value("LEVEL"),
+        list: None,
+        modes: Modes::Both,
+        group: Group::Logging,
+        help: "off, error, warn (default), info, debug or trace",
+        apply: |s, g| {
+            s.config.log_level = expected(values::log_level(g.text))?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("log-format"),
+        short: None,
+        vars: &[var("TEND_LOG_FORMAT")],
+        takes: Takes::Value("FORMAT"),
+        list: None,
+        modes: Modes::Both,
+        group: Group::Logging,
+        help: "json (default: one object a line) or text",
+        apply: |s, g| {
+            s.config.log_format = match g.text.trim().to_ascii_lowercase().as_str() {
+                "json" => LogFormat::Json,
+                "text" => LogFormat::Text,
+                _ => return Err("expected json or text".into()),
+            };
+            Ok(())
+        },
+    },
+    // --- The probe.
+    Opt {
+        long: Some(PROBE),
+        short: None,
+        vars: &[],
+        takes: Takes::Inline("URL"),
+        list: None,
+        modes: Modes::Probe,
+        group: Group::Probe,
+        help: "probe mode: one HTTP GET or TCP connect; prints a verdict, exits 0 if healthy, 1 if not",
+        apply: |s, g| match g.text {
+            "" => Ok(()),
+            url => s.probe.set_url(url),
+        },
+    },
+    Opt {
+        long: None,
+        short: None,
+        vars: &[var("TEND_PROBE_URL")],
+        takes: Takes::Value("URL"),
+        list: None,
+        modes: Modes::Probe,
+        group: Group::Probe,
+        help: "http://HOST[:PORT][/PATH[?QUERY]] or tcp://HOST:PORT",
+        apply: |s, g| s.probe.set_url(g.text),
+    },
+    Opt {
+        long: Some("timeout"),
+        short: None,
+        vars: &[var("TEND_PROBE_TIMEOUT")],
+        takes: Takes::Value("DURATION"),
+        list: None,
+        modes: Modes::Probe,
+        group: Group::Probe,
+        help: "deadline for the whole probe: resolve, connect, send, read (default 5s)",
+        apply: |s, g| {
+            let timeout = expected(values::duration(g.text))?;
+            if timeout.is_zero() {
+                return Err("expected a duration above zero".into());
+            }
+            s.probe.timeout = Some(timeout);
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("expect-status"),
+        short: None,
+        vars: &[var("TEND_PROBE_EXPECT_STATUS")],
+        takes: Takes::Value("LIST"),
+        list: None,
+        modes: Modes::Probe,
+        group: Group::Probe,
+        help: "the healthy statuses (default 200-399; 200,204; 200-299,418)",
+        apply: |s, g| {
+            let set = probe::parse_status_set(g.text)
+                .ok_or("expected statuses and ranges such as 200-299,418")?;
+            s.probe.expect_status = Some(set);
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("expect-body"),
+        short: None,
+        vars: &[var("TEND_PROBE_EXPECT_BODY")],
+        takes: Takes::Value("TEXT"),
+        list: None,
+        modes: Modes::Probe,
+        group: Group::Probe,
+        help: "the body (its first 64 KiB) must contain TEXT",
+        apply: |s, g| {
+            s.probe.expect_body = Some((g.text.to_string(), g.is_flag()));
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("header"),
+        short: None,
+        vars: &[var("TEND_PROBE_HEADERS")],
+        takes: Takes::Value("'NAME: VALUE'"),
+        list: Some(List::Lines),
+        modes: Modes::Probe,
+        group: Group::Probe,
+        help: "an extra request header (the variable: one a line)",
+        apply: |s, g| {
+            let header = probe::parse_header(g.text).ok_or("expected 'Name: value' on one line")?;
+            s.probe.headers.push(header);
+            s.probe.headers_from_flag |= g.is_flag();
+            Ok(())
+        },
+    },
+    // --- Information: each does its job and exits 0, whatever else is given.
+    Opt {
+        long: Some("help"),
+        short: Some('h'),
+        vars: &[],
+        takes: Takes::Nothing,
+        list: None,
+        modes: Modes::Both,
+        group: Group::Info,
+        help: "show this help",
+        apply: |s, _| {
+            s.info = Some(super::Mode::Help);
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("version"),
+        short: None,
+        vars: &[],
+        takes: Takes::Nothing,
+        list: None,
+        modes: Modes::Both,
+        group: Group::Info,
+        help: "show the version: tend version X.Y.Z - git.HASH",
+        apply: |s, _| {
+            s.info = Some(super::Mode::Version);
+            Ok(())
+        },
+    },
+    Opt {
+        long: None,
+        short: Some('l'),
+        vars: &[],
+        takes: Takes::Nothing,
+        list: None,
+        modes: Modes::Both,
+        group: Group::Info,
+        help: "show the licence",
+        apply: |s, _| {
+            s.info = Some(super::Mode::License);
+            Ok(())
+        },
+    },
+];
+
+/// The option with this long name.
+pub fn by_long(name: &str) -> Option<&'static Opt> {
+    OPTIONS.iter().find(|o| o.long == Some(name))
+}
+
+/// The option with this short name.
+pub fn by_short(c: char) -> Option<&'static Opt> {
+    OPTIONS.iter().find(|o| o.short == Some(c))
+}
+
+/// The probe's positional URL.
+pub fn positional() -> Option<&'static Opt> {
+    OPTIONS
+        .iter()
+        .find(|o| o.long.is_none() && o.short.is_none())
+}

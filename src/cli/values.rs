@@ -1,0 +1,267 @@
+//! The kinds of value an option takes, each parsed once for a flag and its
+//! variable alike. Pure. Every parser returns `Err(expected)`, the text that
+//! follows "invalid value 'X' for NAME: ", so a flag and its variable fail
+//! with the same words.
+
+use std::time::Duration;
+
+use crate::signals;
+
+/// The longest DURATION: a day is far beyond any sane grace, timeout or
+/// interval, and it keeps poll(2)'s millisecond timeout in range.
+pub const MAX_DURATION: Duration = Duration::from_secs(86_400);
+
+pub const EXPECTED_SWITCH: &str = "expected 1, true, yes, on, 0, false, no or off";
+pub const EXPECTED_DURATION: &str =
+    "expected a duration such as 500ms, 10s, 1m30s or 2h (or seconds: 1.5), at most 24h";
+pub const EXPECTED_SIGNAL: &str =
+    "expected a signal name or number such as SIGTERM, TERM, 15 or SIGRTMIN+3";
+
+/// `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`, in any case.
+pub fn switch(text: &str) -> Result<bool, &'static str> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(EXPECTED_SWITCH),
+    }
+}
+
+/// A Go or Kubernetes duration (`300ms`, `1m30s`, `2h45m`, `1.5h`; units ns,
+/// us, µs, ms, s, m, h), or a bare number of seconds (`10`, `1.5`), as tini
+/// users and shell scripts write it. Integers only, so no float code.
+pub fn duration(text: &str) -> Result<Duration, &'static str> {
+    parse_duration(text.trim()).ok_or(EXPECTED_DURATION)
+}
+
+fn parse_duration(text: &str) -> Option<Duration> {
+    const NS: u64 = 1;
+    const UNITS: [(&str, u64); 8] = [
+        ("ns", NS),
+        ("us", 1_000),
+        ("µs", 1_000),
+        ("μs", 1_000),
+        ("ms", 1_000_000),
+        ("s", 1_000_000_000),
+        ("m", 60_000_000_000),
+        ("h", 3_600_000_000_000),
+    ];
+    let max = u64::try_from(MAX_DURATION.as_nanos()).ok()?;
+    let number_end = |s: &str| {
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len())
+    };
+    // A bare number is seconds.
+    if !text.is_empty() && number_end(text) == text.len() {
+        return number(text, 1_000_000_000)
+            .filter(|&ns| ns <= max)
+            .map(Duration::from_nanos);
+    }
+    let mut rest = text;
+    let mut total: u64 = 0;
+    while !rest.is_empty() {
+        let end = number_end(rest);
+        let (digits, after) = rest.split_at(end);
+        // The longest unit that matches, so `ms` is not read as `m`.
+        let (unit, scale) = UNITS
+            .iter()
+            .filter(|(u, _)| after.starts_with(u))
+            .max_by_key(|(u, _)| u.len())?;
+        total = total.checked_add(number(digits, *scale)?)?;
+        rest = &after[unit.len()..];
+    }
+    (!text.is_empty() && total <= max).then(|| Duration::from_nanos(total))
+}
+
+/// `digits[.digits]` times `scale` nanoseconds; fractions below 1 ns are dropped.
+fn number(text: &str, scale: u64) -> Option<u64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 12 || !all_digits(whole) || !all_digits(fraction) {
+        return None;
+    }
+    let mut value = whole.parse::<u64>().ok()?.checked_mul(scale)?;
+    let mut step = scale;
+    for digit in fraction.bytes() {
+        step /= 10;
+        value = value.checked_add(u64::from(digit - b'0') * step)?;
+    }
+    Some(value)
+}
+
+/// A signal name or number: `SIGTERM`, `term`, `15`, `SIGRTMIN+3`.
+pub fn signal(text: &str) -> Result<i32, &'static str> {
+    signals::parse(text.trim()).ok_or(EXPECTED_SIGNAL)
+}
+
+/// A standard signal, 1 to 31, for the calls that take no real-time one.
+pub fn standard_signal(text: &str) -> Result<i32, &'static str> {
+    signal(text)
+        .ok()
+        .filter(|n| *n < 32)
+        .ok_or("expected a signal name or number from 1 to 31, such as SIGKILL, KILL or 9")
+}
+
+/// `TERM,INT`, `SIGQUIT, SIGTERM`: a non-empty list of signals.
+pub fn signal_set(text: &str) -> Result<signals::Set, &'static str> {
+    let list = text
+        .split(',')
+        .map(signal)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| "expected signals separated by commas, such as TERM,INT or SIGQUIT")?;
+    Ok(signals::Set::of(&list))
+}
+
+/// An exit code, 0 to 255.
+pub fn exit_code(text: &str) -> Result<u8, &'static str> {
+    text.trim()
+        .parse::<u8>()
+        .map_err(|_| "expected an exit code from 0 to 255")
+}
+
+pub fn log_level(text: &str) -> Result<log::LevelFilter, &'static str> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "off" => Ok(log::LevelFilter::Off),
+        "error" => Ok(log::LevelFilter::Error),
+        "warn" | "warning" => Ok(log::LevelFilter::Warn),
+        "info" => Ok(log::LevelFilter::Info),
+        "debug" => Ok(log::LevelFilter::Debug),
+        "trace" => Ok(log::LevelFilter::Trace),
+        _ => Err("expected off, error, warn, info, debug or trace"),
+    }
+}
+
+/// tini's verbosity: 0 error, 1 warn, 2 info, 3 debug, 4 and more trace.
+pub fn level_for_verbosity(n: i64) -> log::LevelFilter {
+    match n {
+        ..=0 => log::LevelFilter::Error,
+        1 => log::LevelFilter::Warn,
+        2 => log::LevelFilter::Info,
+        3 => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    }
+}
+
+/// C's atoi(3), which is how tini reads TINI_VERBOSITY: leading blanks, a
+/// sign, the digits that follow; anything else, or nothing, is 0.
+pub fn atoi(text: &str) -> i64 {
+    let text = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'-') => (-1, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let value = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
+    sign * value
+}
+
+/// Split a variable's list: on commas, on newlines, or on both; items are
+/// trimmed and empty ones dropped.
+pub fn split(text: &str, commas: bool, lines: bool) -> Vec<&str> {
+    text.split(|c| (commas && c == ',') || (lines && c == '\n'))
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let ms = |n: u64| Some(Duration::from_millis(n));
+        let cases = [
+            ("500ms", ms(500)),
+            ("2s", ms(2000)),
+            ("1m", ms(60_000)),
+            ("10", ms(10_000)),
+            ("0", ms(0)),
+            ("1.5s", ms(1500)),
+            ("0.25", ms(250)),
+            (" 3s ", ms(3000)),
+            ("1h", ms(3_600_000)),
+            ("1m30s", ms(90_000)),
+            ("2h45m", ms(9_900_000)),
+            ("1.5h", ms(5_400_000)),
+            ("1h30m10.5s", ms(5_410_500)),
+            ("250us", Some(Duration::from_micros(250))),
+            ("250µs", Some(Duration::from_micros(250))),
+            ("1500000ns", Some(Duration::from_micros(1500))),
+            ("24h", ms(86_400_000)),
+            ("86400", ms(86_400_000)),
+            ("soon", None),
+            ("", None),
+            ("s", None),
+            ("-1s", None),
+            ("1e3", None),
+            ("2 s", None),
+            ("86401", None),
+            ("24h1s", None),
+            ("1d", None),
+            ("1.2.3", None),
+            (".5", None),
+            ("5.", ms(5000)),
+            ("1m30", None),
+            ("1.0000005s", Some(Duration::from_nanos(1_000_000_500))),
+            ("99999999999999999999", None),
+            ("9999999999999h", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(duration(text).ok(), want, "{text:?}");
+        }
+        assert_eq!(duration("soon"), Err(EXPECTED_DURATION));
+    }
+
+    #[test]
+    fn switches() {
+        for on in ["1", "true", "YES", "On"] {
+            assert_eq!(switch(on), Ok(true), "{on}");
+        }
+        for off in ["0", "false", "no", "OFF"] {
+            assert_eq!(switch(off), Ok(false), "{off}");
+        }
+        // The field report: the error listed two of the eight accepted values.
+        let expected = switch("2").err().unwrap_or_default();
+        for word in ["1", "true", "yes", "on", "0", "false", "no", "off"] {
+            assert!(expected.contains(word), "{expected} lacks {word}");
+        }
+    }
+
+    #[test]
+    fn atoi_reads_as_tini_does() {
+        let cases = [
+            ("3", 3),
+            (" 2", 2),
+            ("+4", 4),
+            ("-1", -1),
+            ("3x", 3),
+            ("abc", 0),
+            ("", 0),
+            ("  ", 0),
+            ("99999999999999999999999", i64::MAX),
+        ];
+        for (text, want) in cases {
+            assert_eq!(atoi(text), want, "{text:?}");
+        }
+        assert_eq!(level_for_verbosity(atoi("abc")), log::LevelFilter::Error);
+        assert_eq!(level_for_verbosity(7), log::LevelFilter::Trace);
+    }
+
+    #[test]
+    fn signals_and_lists() {
+        assert_eq!(signal(" term "), Ok(15));
+        assert_eq!(signal("RTMIN+2"), Ok(36));
+        assert_eq!(signal("FOO"), Err(EXPECTED_SIGNAL));
+        let set = signal_set("QUIT, SIGTERM").unwrap_or_default();
+        assert!(set.contains(3) && set.contains(15) && !set.contains(2));
+        assert!(signal_set("TERM,").is_err());
+        assert_eq!(split(" a, b ,,c\nd ", true, false), ["a", "b", "c\nd"]);
+        assert_eq!(split("a,b\n\n c \n", false, true), ["a,b", "c"]);
+        assert_eq!(split("a,b\nc", true, true), ["a", "b", "c"]);
+    }
+}
