@@ -855,3 +855,158 @@ mod tests {
         assert_eq!(calls.get(), 4);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use std::cell::Cell;
+
+    /// Bytes that make up expansions, so that random text is mostly syntax.
+    fn syntax_byte() -> impl Strategy<Value = u8> {
+        prop_oneof![
+            3 => proptest::sample::select(b"${}:-+?=#%()@ABE_1 \t\n".to_vec()),
+            1 => any::<u8>(),
+        ]
+    }
+
+    fn name() -> impl Strategy<Value = String> {
+        "[A-Za-z_][A-Za-z0-9_]{0,12}"
+    }
+
+    fn one(name: &str, value: &[u8]) -> impl Fn(&str) -> Option<OsString> {
+        let (name, value) = (name.to_string(), value.to_vec());
+        move |n: &str| (n == name).then(|| OsString::from_vec(value.clone()))
+    }
+
+    proptest! {
+        #[test]
+        fn text_without_a_dollar_is_itself(text in vec(any::<u8>(), 0..200)) {
+            let text: Vec<u8> = text.into_iter().filter(|&b| b != b'$').collect();
+            let none = |_: &str| None;
+            prop_assert_eq!(argument(&text, &none), Ok(vec![text.clone()]));
+            prop_assert_eq!(template(&text, &none), Ok(text));
+        }
+
+        #[test]
+        fn double_dollars_are_one_in_arguments_and_kept_in_templates(
+            pieces in vec(vec(any::<u8>(), 0..12), 1..8)
+        ) {
+            // No `$` to pair with, no `{` to make `$${`.
+            let pieces: Vec<Vec<u8>> = pieces
+                .into_iter()
+                .map(|p| p.into_iter().filter(|&b| b != b'$' && b != b'{').collect())
+                .collect();
+            let text = pieces.join(&b"$$"[..]);
+            let none = |_: &str| None;
+            prop_assert_eq!(argument(&text, &none), Ok(vec![pieces.join(&b"$"[..])]));
+            prop_assert_eq!(template(&text, &none), Ok(text));
+        }
+
+        #[test]
+        fn a_set_name_gives_its_value(name in name(), value in vec(any::<u8>(), 0..64)) {
+            let env = one(&name, &value);
+            let braced = format!("${{{name}}}");
+            prop_assert_eq!(argument(braced.as_bytes(), &env), Ok(vec![value.clone()]));
+            prop_assert_eq!(template(braced.as_bytes(), &env), Ok(value.clone()));
+            let bare = format!("${name}");
+            prop_assert_eq!(argument(bare.as_bytes(), &env), Ok(vec![value.clone()]));
+            prop_assert_eq!(template(bare.as_bytes(), &env), Ok(bare.into_bytes()));
+            // The colon only matters for an empty value.
+            let default = format!("${{{name}:-d}}|${{{name}-d}}|${{{name}:+a}}|${{{name}+a}}");
+            let want = match value.is_empty() {
+                true => b"d|||a".to_vec(),
+                false => [&value[..], b"|", &value[..], b"|a|a"].concat(),
+            };
+            prop_assert_eq!(template(default.as_bytes(), &env), Ok(want));
+        }
+
+        #[test]
+        fn an_unset_name_is_an_error_naming_it(name in name()) {
+            let none = |_: &str| None;
+            let braced = format!("${{{name}}}");
+            let want = Kind::Unset { name: name.clone(), braced: true };
+            prop_assert_eq!(argument(braced.as_bytes(), &none).map_err(|e| e.kind), Err(want));
+            let with_default = format!("${{{name}:-x}}${{{name}-y}}${{{name}+z}}");
+            prop_assert_eq!(template(with_default.as_bytes(), &none), Ok(b"xy".to_vec()));
+        }
+
+        #[test]
+        fn splitting_gives_the_words(
+            words in vec("[!-~&&[^$]]{1,8}", 0..6),
+            gaps in vec("[ \t\n]{1,3}", 7),
+        ) {
+            let mut value = gaps[6].clone();
+            for (word, gap) in words.iter().zip(&gaps) {
+                value.push_str(word);
+                value.push_str(gap);
+            }
+            let env = one("OPTS", value.as_bytes());
+            let want: Vec<Vec<u8>> = words.iter().map(|w| w.clone().into_bytes()).collect();
+            prop_assert_eq!(argument(b"$@OPTS", &env), Ok(want.clone()));
+            prop_assert_eq!(argument(b"$@{OPTS:-x}", &env), Ok(want));
+        }
+
+        #[test]
+        fn any_bytes_give_a_bounded_answer(
+            text in vec(syntax_byte(), 0..300),
+            a in vec(any::<u8>(), 0..20),
+        ) {
+            // A and B are set (B empty), E is unset; count what the lookups hand out.
+            let given = Cell::new(0);
+            let env = |name: &str| {
+                let value: Option<&[u8]> = match name {
+                    "A" => Some(&a),
+                    "B" => Some(b""),
+                    _ => None,
+                };
+                given.set(given.get() + value.map_or(0, <[u8]>::len));
+                value.map(|v| OsString::from_vec(v.to_vec()))
+            };
+            match argument(&text, &env) {
+                Ok(args) => {
+                    let bytes: usize = args.iter().map(Vec::len).sum();
+                    prop_assert!(bytes <= text.len() + given.get());
+                    if args.len() != 1 {
+                        prop_assert!(args.iter().all(|a| !a.is_empty()));
+                    }
+                }
+                Err(e) => {
+                    prop_assert!(e.at.is_none());
+                    let message = e.to_string();
+                    prop_assert!(!message.contains(['\n', '\r']), "{}", message);
+                    prop_assert!(message.len() <= 400, "{}", message);
+                }
+            }
+            given.set(0);
+            match template(&text, &env) {
+                Ok(out) => prop_assert!(out.len() <= text.len() + given.get()),
+                Err(e) => {
+                    let at = e.at.ok_or_else(|| TestCaseError::fail("no position"))?;
+                    let lines = 1 + text.iter().filter(|&&b| b == b'\n').count();
+                    prop_assert!(at.line >= 1 && at.line <= lines && at.column >= 1);
+                    let message = e.to_string();
+                    prop_assert!(!message.contains(['\n', '\r']), "{}", message);
+                    prop_assert!(message.len() <= 500, "{}", message);
+                }
+            }
+        }
+
+        #[test]
+        fn a_template_error_points_at_its_dollar(
+            lines in vec("[^$\n\r]{0,20}", 0..5),
+            prefix in "[^$\n]{0,20}",
+        ) {
+            let mut text = lines.join("\n");
+            if !lines.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&prefix);
+            text.push_str("${#X}");
+            let at = template(text.as_bytes(), &|_| None).map_err(|e| e.at);
+            let want = Position { line: lines.len() + 1, column: prefix.chars().count() + 1 };
+            prop_assert_eq!(at, Err(Some(want)));
+        }
+    }
+}
