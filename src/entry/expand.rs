@@ -410,29 +410,28 @@ fn position(text: &[u8], at: usize) -> Position {
     Position { line, column }
 }
 
-/// `bytes` for an error message: at most `limit` bytes (not splitting a
-/// character) then `…`, control characters escaped, invalid UTF-8 as `\xNN`.
+/// `bytes` for an error message, on one line: control characters escaped,
+/// invalid UTF-8 as `\xNN`, and cut with `…` before the escaped text would
+/// pass `limit` bytes (`\u{0}` is five times its byte).
 fn quote(bytes: &[u8], limit: usize) -> String {
-    let mut end = bytes.len().min(limit);
-    while end < bytes.len() && end > 0 && bytes.get(end).is_some_and(|&b| b & 0xC0 == 0x80) {
-        end -= 1;
-    }
+    let hex = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('?');
     let mut text = String::new();
-    for chunk in bytes.get(..end).unwrap_or_default().utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c.is_control() {
-                text.extend(c.escape_default());
-            } else {
-                text.push(c);
+    let mut piece = String::new();
+    for chunk in bytes.utf8_chunks() {
+        let invalid = chunk.invalid().iter().map(|&b| Err(b));
+        for c in chunk.valid().chars().map(Ok).chain(invalid) {
+            piece.clear();
+            match c {
+                Ok(c) if c.is_control() => piece.extend(c.escape_default()),
+                Ok(c) => piece.push(c),
+                Err(b) => piece.extend(['\\', 'x', hex(b >> 4), hex(b & 0xF)]),
             }
+            if text.len() + piece.len() > limit {
+                text.push('…');
+                return text;
+            }
+            text.push_str(&piece);
         }
-        for &b in chunk.invalid() {
-            let hex = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('?');
-            text.extend(['\\', 'x', hex(b >> 4), hex(b & 0xF)]);
-        }
-    }
-    if end < bytes.len() {
-        text.push('…');
     }
     text
 }
@@ -790,18 +789,23 @@ mod tests {
             format!("$@{long_name}."),
             long_message,
             format!("${{#\u{7}\r\n\u{85}{}}}", "é".repeat(100)),
+            format!("${{UNSET:?{}}}", "\0".repeat(1000)),
+            format!("${{{}", "\u{9f}".repeat(1000)),
         ];
         for text in &cases {
             let errors = failures(text.as_bytes());
             assert!(!errors.is_empty(), "{text:.40} should fail");
             for message in errors {
                 assert!(!message.contains(['\n', '\r', '\u{85}']), "{message:?}");
-                assert!(message.len() < 2 * MESSAGE_LIMIT + 200, "{message}");
+                assert!(message.len() <= 400, "{}: {message}", message.len());
             }
         }
         // A cut quote ends at a character, then says it was cut.
         assert_eq!(quote("é".repeat(40).as_bytes(), 5), "éé…");
-        assert_eq!(quote(b"ab\x00\xc3", 10), "ab\\u{0}\\xc3");
+        assert_eq!(quote(b"ab\x00\xc3", 11), "ab\\u{0}\\xc3");
+        assert_eq!(quote(b"ab\x00\xc3", 10), "ab\\u{0}…");
+        // Escapes count as what they print: 64 NULs do not make 320 bytes.
+        assert_eq!(quote(&[0; 64], QUOTE_LIMIT), "\\u{0}".repeat(12) + "…");
         assert_eq!(quote(b"", 10), "");
     }
 
@@ -988,7 +992,7 @@ mod properties {
                     prop_assert!(at.line >= 1 && at.line <= lines && at.column >= 1);
                     let message = e.to_string();
                     prop_assert!(!message.contains(['\n', '\r']), "{}", message);
-                    prop_assert!(message.len() <= 500, "{}", message);
+                    prop_assert!(message.len() <= 400, "{}", message);
                 }
             }
         }
