@@ -410,9 +410,9 @@ fn position(text: &[u8], at: usize) -> Position {
     Position { line, column }
 }
 
-/// `bytes` for an error message, on one line: control characters escaped,
-/// invalid UTF-8 as `\xNN`, and cut with `…` before the escaped text would
-/// pass `limit` bytes (`\u{0}` is five times its byte).
+/// `bytes` for an error message, on one line: control characters and line
+/// separators escaped, invalid UTF-8 as `\xNN`, and cut with `…` before the
+/// escaped text would pass `limit` bytes (`\u{0}` is five times its byte).
 fn quote(bytes: &[u8], limit: usize) -> String {
     let hex = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('?');
     let mut text = String::new();
@@ -422,7 +422,10 @@ fn quote(bytes: &[u8], limit: usize) -> String {
         for c in chunk.valid().chars().map(Ok).chain(invalid) {
             piece.clear();
             match c {
-                Ok(c) if c.is_control() => piece.extend(c.escape_default()),
+                // U+2028 and U+2029 are not controls, but some viewers break lines there.
+                Ok(c) if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                    piece.extend(c.escape_default());
+                }
                 Ok(c) => piece.push(c),
                 Err(b) => piece.extend(['\\', 'x', hex(b >> 4), hex(b & 0xF)]),
             }
@@ -807,6 +810,10 @@ mod tests {
         // Escapes count as what they print: 64 NULs do not make 320 bytes.
         assert_eq!(quote(&[0; 64], QUOTE_LIMIT), "\\u{0}".repeat(12) + "…");
         assert_eq!(quote(b"", 10), "");
+        assert_eq!(
+            quote("a\u{85}\u{2028}b".as_bytes(), 64),
+            "a\\u{85}\\u{2028}b"
+        );
     }
 
     #[test]
