@@ -13,6 +13,7 @@
 #![deny(unsafe_code)]
 
 mod cli;
+mod entry;
 mod environ;
 mod error;
 mod logger;
