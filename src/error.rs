@@ -17,6 +17,10 @@ pub mod exit {
     pub const NOT_FOUND: u8 = 127;
     /// `--grace` ran out after a terminating signal: tend killed the child.
     pub const KILLED: u8 = 128 + 9;
+    /// Under dumb-init's name: a usage error, and a program that cannot be
+    /// run (dumb-init's child exits 2 when exec fails, whatever the errno).
+    pub const DUMB_INIT_USAGE: u8 = 1;
+    pub const DUMB_INIT_EXEC: u8 = 2;
     /// `--probe`: healthy, or anything else. Docker reserves 2, so never more.
     pub const HEALTHY: u8 = 0;
     pub const UNHEALTHY: u8 = 1;
@@ -40,6 +44,8 @@ pub enum Error {
     Spawn { program: String, source: io::Error },
     /// `--user` could not be resolved or applied.
     Privilege(String, Option<io::Error>),
+    /// A peer dialect's usage error (dumb-init's), in its own words and with its exit code.
+    Peer { text: String, code: u8 },
 }
 
 impl Error {
@@ -49,6 +55,7 @@ impl Error {
 
     pub fn exit_code(&self) -> u8 {
         match self {
+            Error::Peer { code, .. } => *code,
             Error::Spawn { source, .. } => match source.raw_os_error() {
                 Some(libc::ENOENT | libc::ENOTDIR | libc::ELOOP | libc::ENAMETOOLONG) => {
                     exit::NOT_FOUND
@@ -77,6 +84,7 @@ impl fmt::Display for Error {
             Error::Spawn { program, source } => write!(f, "cannot run '{program}': {source}"),
             Error::Privilege(text, Some(source)) => write!(f, "{text}: {source}"),
             Error::Privilege(text, None) => f.write_str(text),
+            Error::Peer { text, .. } => f.write_str(text.trim_end()),
         }
     }
 }
@@ -86,7 +94,7 @@ impl std::error::Error for Error {
         match self {
             Error::Setup { source, .. } => Some(source),
             Error::Spawn { source, .. } | Error::Privilege(_, Some(source)) => Some(source),
-            Error::Usage(_) | Error::Privilege(_, None) => None,
+            Error::Usage(_) | Error::Privilege(_, None) | Error::Peer { .. } => None,
         }
     }
 }

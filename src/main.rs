@@ -34,10 +34,10 @@ use nix::sys::prctl;
 use nix::sys::signal::Signal;
 use nix::unistd::{getpid, getppid};
 
-use crate::cli::{Config, Mode};
+use crate::cli::{Config, Dialect, Mode};
 use crate::environ::Environ;
 use crate::error::{Error, exit};
-use crate::supervisor::Supervisor;
+use crate::supervisor::{Forwarding, Supervisor};
 
 /// `tend -l`: the licence text shipped beside the binary, with its copyright notice.
 const LICENSE: &str = include_str!("../LICENSE");
@@ -62,9 +62,10 @@ fn run(argv: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
         Some((argv0, args)) => (program_name(argv0), args),
         None => ("tend", argv),
     };
-    let mode = cli::parse(args, &env).and_then(|mode| Ok((mode, mask?)));
+    let mode = cli::parse_as(Dialect::of(name), args, &env).and_then(|mode| Ok((mode, mask?)));
     let (mode, mask) = match mode {
         Ok(ok) => ok,
+        Err(Error::Peer { text, code }) => return say(&text, code),
         Err(e) => {
             let logging = cli::logging_from_env(&env);
             logger::init(logging.format, logging.level);
@@ -76,6 +77,11 @@ fn run(argv: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
         Mode::Help => print(&cli::usage()),
         Mode::Version => print(&version(name)),
         Mode::License => print(LICENSE),
+        Mode::Print {
+            text,
+            stderr: false,
+        } => print(&text),
+        Mode::Print { text, stderr: true } => say(&text, 0),
         Mode::Probe(logging, probe) => {
             // A probe is an ordinary short-lived program: let Ctrl-C and timeouts reach it.
             let _ = sys::set_mask(mask);
@@ -86,6 +92,15 @@ fn run(argv: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
             logger::init(config.log_format, config.log_level);
             match supervise(&config, mask) {
                 Ok(code) => code,
+                // dumb-init's child reports its failed exec in its own words, and exits 2.
+                Err(Error::Spawn { program, source }) if config.dumb_init => {
+                    let why = source.to_string();
+                    let why = why.split(" (os error").next().unwrap_or_default();
+                    say(
+                        &format!("[dumb-init] {program}: {why}\n"),
+                        exit::DUMB_INIT_EXEC,
+                    )
+                }
                 Err(e) => {
                     error!("{e}");
                     e.exit_code()
@@ -112,6 +127,14 @@ fn version(name: &str) -> String {
         "docker-init" => format!("tini version {version}_tend - git.{hash}\n"),
         _ => format!("tend version {version} - git.{hash}\n"),
     }
+}
+
+/// A peer dialect's own words on stderr, then `code`. Before any child runs,
+/// so a plain (blocking) write is fine here.
+fn say(text: &str, code: u8) -> u8 {
+    // Nowhere else to report a failing stderr; the exit code still tells.
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    code
 }
 
 fn print(text: &str) -> u8 {
@@ -165,7 +188,15 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     if let Some(credentials) = &credentials {
         credentials.apply_env(&mut env);
     }
-    let child = spawn::spawn(&config.command, &env, mask)?;
+    // setsid mode: the child's new session takes the terminal, so tend lets go of it.
+    let handoff = config.setsid
+        && sys::detach_terminal().is_ok()
+        && nix::unistd::getsid(None).is_ok_and(|sid| sid == getpid());
+    let child = spawn::spawn(&config.command, &env, mask, config.setsid)?;
+    if config.dumb_init {
+        // As dumb-init: hold no directory busy; the child keeps the one it was started in.
+        let _ = nix::unistd::chdir("/");
+    }
     let program = config
         .command
         .first()
@@ -179,10 +210,18 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
         own_pid: std::process::id(),
         child,
         is_pid1,
-        signal_group: config.signal_group,
         warn_on_reap: config.warn_on_reap,
         grace: config.grace,
-        stop_signals: config.stop_signals,
+        forwarding: Forwarding {
+            group: config.signal_group || config.setsid,
+            all: config.signal_all,
+            setsid: config.setsid,
+            rewrite: config.rewrite,
+            drop_unhandled: config.drop_unhandled,
+            stop_signals: config.stop_signals,
+            continue_after_stop: !config.dumb_init,
+            handoff,
+        },
     };
     let code = config.remap(supervisor.run());
     info!(exit_code = code; "tend exiting");

@@ -9,17 +9,22 @@
 pub enum Action {
     /// Pass it on to the child (or its group, or everyone).
     Forward,
+    /// Pass it on, then stop tend itself: Ctrl-Z in setsid mode, as dumb-init does.
+    JobControl,
     /// A child changed state: drain `waitpid`.
     Reap,
     /// Drop it: job-control noise, or a signal tend raised on itself.
     Ignore,
 }
 
+pub const SIGHUP: i32 = 1;
 pub const SIGINT: i32 = 2;
 pub const SIGKILL: i32 = 9;
 pub const SIGTERM: i32 = 15;
 pub const SIGCHLD: i32 = 17;
 pub const SIGCONT: i32 = 18;
+pub const SIGSTOP: i32 = 19;
+pub const SIGTSTP: i32 = 20;
 pub const SIGTTIN: i32 = 21;
 pub const SIGTTOU: i32 = 22;
 pub const RTMIN: i32 = 34;
@@ -62,14 +67,65 @@ const NAMES: [&str; 32] = [
 
 /// Decide what to do with signal `signo`. `from_self` says tend raised it
 /// on itself: a write to a closed stderr sends tend SIGPIPE (SIGXFSZ for a
-/// full file) with its own pid as sender, and that is not the child's business.
-pub fn classify(signo: i32, from_self: bool) -> Action {
+/// full file) with its own pid as sender, and that is not the child's
+/// business. `job_control` is setsid mode, where a terminal's TSTP, TTIN and
+/// TTOU suspend the child's session and tend with it.
+pub fn classify(signo: i32, from_self: bool, job_control: bool) -> Action {
     match signo {
         SIGCHLD => Action::Reap,
+        SIGTSTP | SIGTTIN | SIGTTOU if job_control => Action::JobControl,
         // tend keeps them blocked, so a terminal never stops it; tini ignores them too.
         SIGTTIN | SIGTTOU => Action::Ignore,
         _ if from_self => Action::Ignore,
         _ => Action::Forward,
+    }
+}
+
+/// Whether a process that neither handles nor ignores `signo` dies of it
+/// (signal(7): the Term and Core actions). CHLD, CONT, URG and WINCH are
+/// ignored by default, and STOP, TSTP, TTIN and TTOU stop; every real-time
+/// signal terminates.
+pub fn ends_by_default(signo: i32) -> bool {
+    !matches!(signo, 17..=23 | 28) && (1..=MAX).contains(&signo)
+}
+
+/// `--rewrite FROM:TO`: each signal becomes another before it is forwarded;
+/// 0 drops it. Signals not mentioned pass as they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rewrite([u8; 65]);
+
+impl Default for Rewrite {
+    fn default() -> Rewrite {
+        let mut map = [0u8; 65];
+        for (signo, slot) in map.iter_mut().enumerate() {
+            *slot = signo as u8;
+        }
+        Rewrite(map)
+    }
+}
+
+impl Rewrite {
+    /// `from` becomes `to` (0: dropped). Numbers out of 1..=64 change nothing.
+    pub fn set(&mut self, from: i32, to: i32) {
+        if let (Ok(from), Ok(to)) = (usize::try_from(from), u8::try_from(to))
+            && (1..=64).contains(&from)
+            && to <= 64
+        {
+            self.0[from] = to;
+        }
+    }
+
+    /// Whether `from` was given a rule of its own.
+    pub fn is_set(&self, from: i32) -> bool {
+        self.apply(from) != from
+    }
+
+    /// What `signo` becomes; 0 means drop it.
+    pub fn apply(&self, signo: i32) -> i32 {
+        usize::try_from(signo)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map_or(signo, |&to| i32::from(to))
     }
 }
 
@@ -115,7 +171,8 @@ pub fn name(signo: i32) -> String {
 /// Parse "SIGKILL", "kill", "9", "RTMIN+3", "SIGRTMAX-1". None if it is no signal.
 pub fn parse(text: &str) -> Option<i32> {
     if let Ok(n) = text.parse::<i32>() {
-        return (1..=MAX).contains(&n).then_some(n);
+        // 32 and 33 belong to the C libraries' threads: no program's signal.
+        return ((1..=MAX).contains(&n) && !(32..=33).contains(&n)).then_some(n);
     }
     let upper = text.to_ascii_uppercase();
     let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
@@ -168,6 +225,8 @@ mod tests {
             ("RTMAX-1", Some(63)),
             ("RTMAX", Some(64)),
             ("64", Some(64)),
+            ("32", None),
+            ("33", None),
             ("0", None),
             ("65", None),
             ("-9", None),
@@ -186,6 +245,11 @@ mod tests {
     #[test]
     fn classify_table() {
         let (other, itself) = (false, true);
+        for job in [SIGTSTP, SIGTTIN, SIGTTOU] {
+            assert_eq!(classify(job, other, true), Action::JobControl, "{job}");
+        }
+        assert_eq!(classify(SIGTSTP, other, false), Action::Forward);
+        assert_eq!(classify(SIGCHLD, other, true), Action::Reap);
         let cases = [
             (SIGCHLD, other, Action::Reap),
             (SIGCHLD, itself, Action::Reap),
@@ -202,12 +266,36 @@ mod tests {
         ];
         for (signo, from_self, want) in cases {
             assert_eq!(
-                classify(signo, from_self),
+                classify(signo, from_self, false),
                 want,
                 "{} {from_self}",
                 name(signo)
             );
         }
+    }
+
+    #[test]
+    fn default_actions_follow_signal_7() {
+        let survivors: Vec<i32> = (1..=MAX).filter(|&s| !ends_by_default(s)).collect();
+        assert_eq!(survivors, [17, 18, 19, 20, 21, 22, 23, 28]);
+        assert!(!ends_by_default(0) && !ends_by_default(65));
+    }
+
+    #[test]
+    fn rewrites_map_and_drop() {
+        let mut r = Rewrite::default();
+        assert!((0..=64).all(|s| r.apply(s) == s) && !r.is_set(15));
+        r.set(15, 3);
+        r.set(10, 0);
+        r.set(RTMIN, MAX);
+        r.set(0, 9);
+        r.set(65, 1);
+        assert_eq!(
+            (r.apply(15), r.apply(10), r.apply(RTMIN), r.apply(3)),
+            (3, 0, MAX, 3)
+        );
+        assert!(r.is_set(15) && r.is_set(10) && !r.is_set(3));
+        assert_eq!(r.apply(70), 70);
     }
 
     #[test]

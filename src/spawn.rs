@@ -19,7 +19,7 @@ use std::os::unix::ffi::OsStrExt;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::unistd::{
-    ForkResult, Pid, fork, getpgrp, getpid, isatty, pipe2, setpgid, tcgetpgrp, tcsetpgrp,
+    ForkResult, Pid, fork, getpgrp, getpid, isatty, pipe2, setpgid, setsid, tcgetpgrp, tcsetpgrp,
 };
 
 use crate::environ::Environ;
@@ -33,7 +33,12 @@ use crate::sys::{self, SigSet};
 /// A hand-rolled fork and exec rather than std's Command, which costs about
 /// 50 KB of binary for features tend does not use. Failures in the child
 /// come back through a close-on-exec pipe: nothing read means exec worked.
-pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet) -> Result<Pid, Error> {
+pub fn spawn(
+    command: &[OsString],
+    env: &Environ,
+    mask: SigSet,
+    setsid: bool,
+) -> Result<Pid, Error> {
     let Some(program) = command.first() else {
         return Err(Error::Usage("no program to run".into()));
     };
@@ -63,13 +68,21 @@ pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet) -> Result<Pid, E
         argv: &argv_ptrs,
         envp: &envp_ptrs,
         sh_argv,
+        setsid,
     };
 
     // The child takes the terminal only if tend has it: a tend started in
     // the background must not steal the foreground from the shell.
     let stdin = std::io::stdin();
-    let foreground =
-        isatty(&stdin).unwrap_or(false) && tcgetpgrp(&stdin).is_ok_and(|pgrp| pgrp == getpgrp());
+    let tty = isatty(&stdin).unwrap_or(false);
+    let terminal = match setsid {
+        true if tty => Terminal::Controlling,
+        true => Terminal::None,
+        false if tty && tcgetpgrp(&stdin).is_ok_and(|pgrp| pgrp == getpgrp()) => {
+            Terminal::Foreground
+        }
+        false => Terminal::None,
+    };
     let (report_rx, report_tx) =
         pipe2(OFlag::O_CLOEXEC).map_err(Error::setup("making the exec-status pipe"))?;
 
@@ -77,7 +90,7 @@ pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet) -> Result<Pid, E
     // only runs `child_steps`, which is async-signal-safe, and never returns.
     match unsafe { fork() }.map_err(Error::setup("forking the child"))? {
         ForkResult::Child => {
-            let (stage, errno) = child_steps(foreground, mask, exec);
+            let (stage, errno) = child_steps(terminal, mask, exec);
             let mut report = [stage, 0, 0, 0, 0];
             report[1..].copy_from_slice(&errno.to_ne_bytes());
             // If the report cannot be written the parent sees a clean exec and then a 127 exit.
@@ -144,6 +157,17 @@ fn candidates(program: &[u8], path: Option<&[u8]>) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// What the child does with the terminal on stdin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Terminal {
+    /// Leave it alone.
+    None,
+    /// Make its own group the terminal's foreground group (tcsetpgrp).
+    Foreground,
+    /// setsid mode: make it the new session's controlling terminal (TIOCSCTTY).
+    Controlling,
+}
+
 /// What exec needs, all prepared before the fork.
 struct Exec<'a> {
     candidates: &'a [CString],
@@ -151,6 +175,8 @@ struct Exec<'a> {
     envp: &'a [*const libc::c_char],
     /// `sh`, a null slot for the script's path, then argv[1..] and the null.
     sh_argv: Vec<*const libc::c_char>,
+    /// A session of its own rather than only a process group.
+    setsid: bool,
 }
 
 const STAGE_SETUP: u8 = 0;
@@ -165,15 +191,29 @@ fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
 }
 
 /// Between fork and exec: returns only on failure, with the stage and errno.
-fn child_steps(foreground: bool, mask: SigSet, mut exec: Exec) -> (u8, i32) {
-    if let Err(e) = setpgid(Pid::from_raw(0), Pid::from_raw(0)) {
+fn child_steps(terminal: Terminal, mask: SigSet, mut exec: Exec) -> (u8, i32) {
+    let own = match terminal {
+        // A session of its own, which is a process group of its own too.
+        Terminal::Controlling => setsid().map(drop),
+        Terminal::None | Terminal::Foreground if exec.setsid => setsid().map(drop),
+        Terminal::None | Terminal::Foreground => setpgid(Pid::from_raw(0), Pid::from_raw(0)),
+    };
+    if let Err(e) = own {
         return (STAGE_SETUP, e as i32);
     }
-    if foreground {
-        // SAFETY: fd 0 is open (isatty said so before the fork) and stays open until exec.
-        let tty = unsafe { BorrowedFd::borrow_raw(libc::STDIN_FILENO) };
-        // Losing a race for the terminal is no reason not to run the program.
-        let _ = tcsetpgrp(tty, getpid());
+    match terminal {
+        Terminal::None => {}
+        Terminal::Foreground => {
+            // SAFETY: fd 0 is open (isatty said so before the fork) and stays open until exec.
+            let tty = unsafe { BorrowedFd::borrow_raw(libc::STDIN_FILENO) };
+            // Losing a race for the terminal is no reason not to run the program.
+            let _ = tcsetpgrp(tty, getpid());
+        }
+        Terminal::Controlling => {
+            // SAFETY: an ioctl on fd 0 with an integer argument; it fails harmlessly
+            // when the terminal is another session's, and then the child runs without one.
+            let _ = unsafe { libc::ioctl(libc::STDIN_FILENO, libc::TIOCSCTTY, 0) };
+        }
     }
     // Dispositions need no restoring: tend installs no handlers, and as its
     // main is its own, std never set SIGPIPE to ignored either.

@@ -44,11 +44,32 @@ pub struct Supervisor {
     pub own_pid: u32,
     pub child: Pid,
     pub is_pid1: bool,
-    pub signal_group: bool,
     pub warn_on_reap: bool,
     pub grace: Option<Duration>,
-    /// The signals that ask the app to stop: they start `grace` and are followed by SIGCONT.
+    pub forwarding: Forwarding,
+}
+
+/// How a signal from outside reaches the processes tend supervises.
+#[derive(Debug, Clone, Copy)]
+pub struct Forwarding {
+    /// `-g`: to the child's process group.
+    pub group: bool,
+    /// `--signal-all`: to every process tend supervises.
+    pub all: bool,
+    /// `--setsid`: job control (Ctrl-Z stops the session and tend), and a
+    /// SIGTERM to the child's group when the child exits, as dumb-init does.
+    pub setsid: bool,
+    pub rewrite: signals::Rewrite,
+    /// `--drop-unhandled`: drop what would kill the child only for want of a handler.
+    pub drop_unhandled: bool,
+    /// The signals that ask the app to stop: they start `grace`.
     pub stop_signals: signals::Set,
+    /// Follow a stop signal with SIGCONT; dumb-init never did, so not under its name.
+    pub continue_after_stop: bool,
+    /// dumb-init's terminal hand-off: when tend, a session leader, let go of
+    /// its terminal, the kernel sent its group SIGHUP and SIGCONT. The first
+    /// of each is that, not a request, and is not forwarded.
+    pub handoff: bool,
 }
 
 /// How long tend goes on killing and reaping after its final SIGKILL, for
@@ -80,6 +101,7 @@ impl Supervisor {
         // After the final SIGKILL: until when tend goes on killing what it
         // adopts, and the status it will then exit with.
         let mut killing: Option<(Instant, u8)> = None;
+        let mut handoff = self.forwarding.handoff.then(Handoff::default);
         loop {
             let deadline = match killing {
                 Some(_) => Some(Instant::now() + KILL_POLL),
@@ -87,16 +109,26 @@ impl Supervisor {
             };
             let mut reap = killing.is_some();
             for (signo, sender) in self.next_signals(deadline) {
-                match signals::classify(signo, sender == self.own_pid) {
+                let action =
+                    signals::classify(signo, sender == self.own_pid, self.forwarding.setsid);
+                match action {
                     Action::Reap => reap = true,
                     Action::Ignore => debug!(signal = signals::name(signo); "ignored signal"),
-                    Action::Forward if main_status.is_some() => {
+                    Action::Forward | Action::JobControl if main_status.is_some() => {
                         debug!(signal = signals::name(signo); "signal after the child exited, not forwarded");
                     }
-                    Action::Forward => {
-                        self.forward(signo);
-                        if let (Some(grace), None) = (self.grace, kill_at)
-                            && self.stop_signals.contains(signo)
+                    _ if handoff.as_mut().is_some_and(|h| h.take(signo)) => {
+                        debug!(signal = signals::name(signo); "ignored the terminal hand-off's signal");
+                    }
+                    Action::Forward | Action::JobControl => {
+                        let sent = self.forward(signo);
+                        if action == Action::JobControl {
+                            // Ctrl-Z: the session has been stopped, and tend stops with it (dumb-init).
+                            debug!(signal = signals::name(signo); "stopping tend too, until SIGCONT");
+                            let _ = sys::kill(self.own_host_pid(), signals::SIGSTOP);
+                        }
+                        if let (Some(grace), None, Some(sent)) = (self.grace, kill_at, sent)
+                            && self.forwarding.stop_signals.contains(sent)
                         {
                             kill_at = Some(Instant::now() + grace);
                         }
@@ -111,6 +143,9 @@ impl Supervisor {
                     main_status = reaped.main;
                     // Nothing left to kill the child for; a stale deadline would only spin the loop.
                     kill_at = None;
+                    if self.forwarding.setsid {
+                        self.terminate_session();
+                    }
                 }
             }
             let now = Instant::now();
@@ -200,14 +235,45 @@ impl Supervisor {
         }
     }
 
-    /// Pass `signo` on to the child, or to its group with `-g`. A stop
-    /// signal is followed by SIGCONT, as systemd does (systemd.kill(5)): a
-    /// stopped app, after Ctrl-Z or a SIGSTOP, would never act on it otherwise.
-    fn forward(&self, signo: i32) {
+    /// Pass `signo` on, as `--rewrite` says, to the child, its group with
+    /// `-g`, or everyone with `--signal-all`. Returns the signal sent, if any.
+    /// A stop signal is followed by SIGCONT, as systemd does (systemd.kill(5)):
+    /// a stopped app, after Ctrl-Z or a SIGSTOP, would never act on it otherwise.
+    fn forward(&self, received: i32) -> Option<i32> {
+        let how = &self.forwarding;
+        let signo = how.rewrite.apply(received);
         let name = signals::name(signo);
-        let stop = self.stop_signals.contains(signo);
         let pid = self.child.as_raw();
-        let mut target = match self.signal_group {
+        if signo == 0 {
+            info!(signal = signals::name(received); "dropped signal (--rewrite to 0)");
+            return None;
+        }
+        if signo != received {
+            debug!(received = signals::name(received), signal = name.as_str(); "rewrote signal");
+        }
+        let stop = how.stop_signals.contains(signo);
+        // The kernel's protection of PID 1, minus the stop signals that docker stop needs.
+        // Racy by nature: a handler installed after the read misses this signal.
+        if how.drop_unhandled
+            && !stop
+            && signals::ends_by_default(signo)
+            && !handles(self.child, signo)
+        {
+            info!(signal = name, pid = pid; "dropped signal: it would end the child, which neither handles nor ignores it (--drop-unhandled)");
+            return None;
+        }
+        if how.all {
+            for target in self.everyone() {
+                // ESRCH is expected: a process may be gone already.
+                let _ = target.send(signo);
+                if stop && how.continue_after_stop {
+                    let _ = target.send(SIGCONT);
+                }
+            }
+            info!(signal = name, pid = pid, all = true; "forwarded signal");
+            return Some(signo);
+        }
+        let mut target = match how.group {
             true => Target::Group(self.child),
             false => Target::Child(self.child),
         };
@@ -221,7 +287,10 @@ impl Supervisor {
         match sent {
             Ok(()) => {
                 info!(signal = name, pid = pid, group = target != Target::Child(self.child); "forwarded signal");
-                if stop && let Err(e) = target.send(SIGCONT) {
+                if stop
+                    && how.continue_after_stop
+                    && let Err(e) = target.send(SIGCONT)
+                {
                     warn!(signal = "SIGCONT", pid = pid, error = e.desc(); "could not continue the child after a stop signal");
                 }
             }
@@ -230,22 +299,46 @@ impl Supervisor {
             }
             Err(e) => info!(signal = name, pid = pid, error = e.desc(); "could not forward signal"),
         }
+        Some(signo)
     }
 
-    /// Signal everything that is left: the whole namespace when tend is
-    /// PID 1; otherwise the child's group, the child, and tend's other
-    /// children. SIGTERM is followed by SIGCONT, so stopped processes act on it.
+    /// setsid mode, once the child has exited: SIGTERM (as rewritten) to
+    /// what is left of its session's group, as dumb-init does.
+    fn terminate_session(&self) {
+        let signo = self.forwarding.rewrite.apply(SIGTERM);
+        if signo != 0 {
+            // ESRCH: nothing is left in the group, which is the usual case.
+            let _ = Target::Group(self.child).send(signo);
+            debug!(signal = signals::name(signo); "sent the child's group the end of its session");
+        }
+    }
+
+    /// tend's pid in the namespace its own signals are sent in.
+    fn own_host_pid(&self) -> libc::pid_t {
+        libc::pid_t::try_from(self.own_pid).unwrap_or(0)
+    }
+
+    /// Everything that is left: the whole namespace when tend is PID 1;
+    /// otherwise the child's group, the child, and tend's other children.
+    fn everyone(&self) -> Vec<Target> {
+        if self.is_pid1 {
+            return vec![Target::All];
+        }
+        // The child may have left its group; direct_children() names it, while it
+        // lives. Those still in the group get the group's signal, and no second one.
+        let group = Some(self.child);
+        let outside = direct_children()
+            .into_iter()
+            .filter(|&pid| nix::unistd::getpgid(Some(pid)).ok() != group)
+            .map(Target::Child);
+        std::iter::once(Target::Group(self.child))
+            .chain(outside)
+            .collect()
+    }
+
+    /// Signal everyone; SIGTERM is followed by SIGCONT, so stopped processes act on it.
     fn kill_everyone(&self, signo: i32) {
-        let targets: Vec<Target> = if self.is_pid1 {
-            vec![Target::All]
-        } else {
-            // The child may have left its group; direct_children() names it, while it lives.
-            let children = direct_children().into_iter().map(Target::Child);
-            std::iter::once(Target::Group(self.child))
-                .chain(children)
-                .collect()
-        };
-        for target in targets {
+        for target in self.everyone() {
             let sent = target.send(signo);
             if sent.is_ok() && signo == SIGTERM {
                 // Best effort, as the SIGTERM itself: a failure here has the same cause.
@@ -303,6 +396,55 @@ impl Supervisor {
     }
 }
 
+/// The first SIGHUP and SIGCONT after the terminal hand-off, not yet seen.
+#[derive(Debug)]
+struct Handoff {
+    hup: bool,
+    cont: bool,
+}
+
+impl Default for Handoff {
+    fn default() -> Handoff {
+        Handoff {
+            hup: true,
+            cont: true,
+        }
+    }
+}
+
+impl Handoff {
+    /// Whether `signo` is the hand-off's own, to be dropped (once each).
+    fn take(&mut self, signo: i32) -> bool {
+        let slot = match signo {
+            signals::SIGHUP => &mut self.hup,
+            SIGCONT => &mut self.cont,
+            _ => return false,
+        };
+        std::mem::replace(slot, false)
+    }
+}
+
+/// Whether `pid` catches or ignores `signo`, from its /proc status
+/// (SigCgt, SigIgn). When that cannot be read, the answer is yes: better a
+/// signal forwarded than one dropped on a guess.
+fn handles(pid: Pid, signo: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{}/status", pid.as_raw()))
+        .ok()
+        .and_then(|status| handled_mask(&status))
+        .is_none_or(|mask| mask & 1u64.checked_shl((signo - 1) as u32).unwrap_or(0) != 0)
+}
+
+/// SigCgt | SigIgn of a /proc/PID/status text.
+fn handled_mask(status: &str) -> Option<u64> {
+    let field = |key: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(key))
+            .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+    };
+    Some(field("SigCgt:")? | field("SigIgn:")?)
+}
+
 /// tend's own children, from /proc (empty when /proc is not mounted).
 fn direct_children() -> Vec<Pid> {
     let path = format!("/proc/self/task/{}/children", std::process::id());
@@ -311,4 +453,25 @@ fn direct_children() -> Vec<Pid> {
         .split_whitespace()
         .filter_map(|pid| pid.parse().ok().map(Pid::from_raw))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handled_signals_come_from_sigcgt_and_sigign() {
+        let status = "Name:\tapp\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000001000\nSigCgt:\t0000000000000202\n";
+        let mask = handled_mask(status).unwrap_or_default();
+        let handled: Vec<i32> = (1..=64).filter(|s| mask & (1 << (s - 1)) != 0).collect();
+        assert_eq!(handled, [2, 10, 13], "INT and USR1 caught, PIPE ignored");
+        assert_eq!(handled_mask("Name:\tapp\n"), None);
+    }
+
+    #[test]
+    fn the_handoff_drops_one_hup_and_one_cont() {
+        let mut h = Handoff::default();
+        assert!(h.take(signals::SIGHUP) && h.take(SIGCONT));
+        assert!(!h.take(signals::SIGHUP) && !h.take(SIGCONT) && !h.take(SIGTERM));
+    }
 }

@@ -79,6 +79,15 @@ pub fn default_sigchld() -> Result<bool, Errno> {
     Ok(true)
 }
 
+/// Let go of stdin's terminal if it is tend's controlling terminal
+/// (TIOCNOTTY, tty_ioctl(4)), so that the child's new session can take it.
+/// When tend leads its session, the kernel then sends SIGHUP and SIGCONT to
+/// tend's foreground group. Err(ENOTTY) when there is no such terminal.
+pub fn detach_terminal() -> Result<(), Errno> {
+    // SAFETY: TIOCNOTTY takes no argument and touches no memory of ours.
+    Errno::result(unsafe { libc::ioctl(libc::STDIN_FILENO, libc::TIOCNOTTY) }).map(drop)
+}
+
 /// kill(2) with a raw signal number, real-time ones included. `pid` follows
 /// kill(2): > 0 a process, < -1 a process group, -1 every process we may signal.
 pub fn kill(pid: libc::pid_t, signo: i32) -> Result<(), Errno> {

@@ -13,7 +13,9 @@
 //! among flags `--log-level` wins over `-v`, among variables
 //! TEND_LOG_LEVEL over TINI_VERBOSITY.
 
+mod dumb_init;
 pub mod options;
+mod parser;
 pub mod values;
 
 use std::ffi::OsString;
@@ -23,7 +25,8 @@ use std::time::Duration;
 use crate::error::Error;
 use crate::probe::{self, Probe};
 use crate::signals;
-use options::{Given, Group, List, OPTIONS, Opt, Read, Source, Takes};
+use options::{Given, Group, OPTIONS, Source};
+use parser::{Occurrence, Problem};
 
 /// The environment, as a lookup: the real one in main, a table in tests.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<OsString>;
@@ -36,6 +39,11 @@ pub enum Mode {
     Help,
     Version,
     License,
+    /// A peer dialect's help or version: print `text`, on stderr if asked, and exit 0.
+    Print {
+        text: String,
+        stderr: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +75,17 @@ pub struct Config {
     pub grace: Option<Duration>,
     /// The signals that mean "stop": they start `grace` and get a SIGCONT after them.
     pub stop_signals: signals::Set,
+    /// `--rewrite`: what each signal is forwarded as.
+    pub rewrite: signals::Rewrite,
+    /// `--drop-unhandled`: leave the app PID 1's protection.
+    pub drop_unhandled: bool,
+    /// `--signal-all`: forward to every process tend supervises.
+    pub signal_all: bool,
+    /// `--setsid` (and dumb-init's default): the child leads its own
+    /// session, with job control; signals go to its group.
+    pub setsid: bool,
+    /// Under the name dumb-init: its exit codes, messages and quirks.
+    pub dumb_init: bool,
     /// `--user USER[:GROUP]`, unparsed: privilege parses it.
     pub user: Option<String>,
     pub no_new_privs: bool,
@@ -86,6 +105,11 @@ impl Default for Config {
             remap_exit: Vec::new(),
             grace: None,
             stop_signals: signals::DEFAULT_STOP,
+            rewrite: signals::Rewrite::default(),
+            drop_unhandled: false,
+            signal_all: false,
+            setsid: false,
+            dumb_init: false,
             user: None,
             no_new_privs: false,
         }
@@ -99,6 +123,19 @@ impl Config {
             0
         } else {
             code
+        }
+    }
+
+    /// What one option implies for another, once all are in: setsid mode's
+    /// job control, as dumb-init's, makes a terminal's stop signals (TSTP,
+    /// TTIN, TTOU) a SIGSTOP for the session, unless --rewrite says otherwise.
+    pub fn settle(&mut self) {
+        if self.setsid {
+            for signo in [signals::SIGTSTP, signals::SIGTTIN, signals::SIGTTOU] {
+                if !self.rewrite.is_set(signo) {
+                    self.rewrite.set(signo, signals::SIGSTOP);
+                }
+            }
         }
     }
 
@@ -121,42 +158,66 @@ pub struct Settings {
     pub info: Option<Mode>,
 }
 
-/// One option as argv gave it.
-struct Occurrence<'a> {
-    opt: &'static Opt,
-    /// As written, for messages: `-p`, `--grace`, `URL`.
-    written: String,
-    value: Option<&'a str>,
-}
-
 /// Log settings from the environment alone, for errors found before the
 /// command line is understood.
 pub fn logging_from_env(env: Env) -> Logging {
     let mut settings = Settings::default();
     for name in ["log-format", "log-level"] {
-        if let Some(opt) = options::by_long(name) {
+        if let Some(opt) = parser::find(OPTIONS, Some(name), None) {
             // A bad value here is reported by the parse that failed; the default stands.
-            let _ = apply_vars(&mut settings, opt, env);
+            let _ = parser::apply_vars(&mut settings, opt, env, &|_| true);
         }
     }
     settings.config.logging()
 }
 
-/// Parse `args` (without argv[0]).
+/// Whose command line argv[0] asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Tend,
+    /// `docker run --init` runs its init as /sbin/docker-init: tend's command line, tini's version line.
+    DockerInit,
+    /// Copied or linked to dumb-init's name: dumb-init's command line and defaults.
+    DumbInit,
+}
+
+impl Dialect {
+    /// From the last part of argv[0].
+    pub fn of(name: &str) -> Dialect {
+        match name {
+            "docker-init" => Dialect::DockerInit,
+            "dumb-init" => Dialect::DumbInit,
+            _ => Dialect::Tend,
+        }
+    }
+}
+
+/// Parse `args` (without argv[0]) in the dialect `argv[0]` asked for.
+pub fn parse_as(dialect: Dialect, args: &[OsString], env: Env) -> Result<Mode, Error> {
+    match dialect {
+        Dialect::DumbInit => dumb_init::parse(args, env),
+        Dialect::Tend | Dialect::DockerInit => parse(args, env),
+    }
+}
+
+/// Parse `args` (without argv[0]) as tend's own command line.
 pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
-    let scanned = scan(args);
+    let scanned = parser::scan(args, OPTIONS);
     let probe_mode = scanned.probe_mode;
-    let fail = |text: String| match probe_mode {
-        false => Err(Error::Usage(text)),
-        true => Ok(Mode::Probe(logging_from_env(env), Err(text))),
+    let fail = |problem: Problem| match probe_mode {
+        false => Err(Error::Usage(in_words(&problem, probe_mode))),
+        true => Ok(Mode::Probe(
+            logging_from_env(env),
+            Err(in_words(&problem, probe_mode)),
+        )),
     };
     let given = match scanned.given {
         Ok(given) => given,
-        Err(text) => return fail(text),
+        Err(problem) => return fail(problem),
     };
     let mut settings = Settings::default();
-    if let Err(text) = resolve(&mut settings, &given, env, probe_mode) {
-        return fail(text);
+    if let Err(problem) = resolve(&mut settings, &given, env, probe_mode) {
+        return fail(problem);
     }
     if let Some(info) = settings.info.take() {
         return Ok(info);
@@ -171,208 +232,48 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
         ));
     }
     settings.config.command = scanned.command.to_vec();
+    settings.config.settle();
     Ok(Mode::Supervise(settings.config))
 }
 
-/// What a walk over argv found.
-struct Scanned<'a> {
-    /// The options, each with its value; Err at the first that is wrong.
-    given: Result<Vec<Occurrence<'a>>, String>,
-    /// `--probe` came before the program (or the error).
-    probe_mode: bool,
-    /// What is left: PROGRAM and its arguments.
-    command: &'a [OsString],
-}
-
-/// Walk argv. Options stop at the program; once `--probe` is seen, a
-/// non-option is the URL instead, and options may follow it.
-fn scan(args: &[OsString]) -> Scanned<'_> {
-    let mut scanned = Scanned {
-        given: Ok(Vec::new()),
-        probe_mode: false,
-        command: &[],
-    };
-    let mut rest = args;
-    let mut given = Vec::new();
-    let result = loop {
-        let Some((arg, tail)) = rest.split_first() else {
-            break Ok(());
-        };
-        match scan_one(arg, tail, scanned.probe_mode, &mut given) {
-            Ok(Step::Next(after)) => rest = after,
-            Ok(Step::Program) => break Ok(()),
-            Ok(Step::ProgramAfter) => {
-                rest = tail;
-                break Ok(());
-            }
-            Ok(Step::Info) => {
-                rest = &[];
-                break Ok(());
-            }
-            Err(text) => break Err(text),
-        }
-        scanned.probe_mode |= given
-            .last()
-            .is_some_and(|g| g.opt.long == Some(options::PROBE));
-    };
-    scanned.given = result.map(|()| given);
-    if !scanned.probe_mode {
-        scanned.command = rest;
-    }
-    scanned
-}
-
-enum Step<'a> {
-    /// Go on with these arguments.
-    Next(&'a [OsString]),
-    /// `arg` is the program: stop.
-    Program,
-    /// `arg` is `--`: the program is what follows.
-    ProgramAfter,
-    /// --help, --version or -l: nothing else matters.
-    Info,
-}
-
-/// One argument (and the value it takes from `tail`, if any).
-fn scan_one<'a>(
-    arg: &'a OsString,
-    tail: &'a [OsString],
-    probe_mode: bool,
-    given: &mut Vec<Occurrence<'a>>,
-) -> Result<Step<'a>, String> {
-    let mut rest = tail;
-    let text = match arg.to_str() {
-        Some(text) => text,
-        None if probe_mode => return Err(format!("argument {arg:?} is not UTF-8")),
-        None => return Ok(Step::Program),
-    };
-    if text == "--" {
-        // In probe mode whatever follows is positional; otherwise it is the program.
-        return match probe_mode {
-            true => {
-                for url in tail {
-                    let opt = options::positional().ok_or("no URL option declared")?;
-                    let value = url.to_str().ok_or("a URL that is not UTF-8")?;
-                    given.push(Occurrence {
-                        opt,
-                        written: opt.name(),
-                        value: Some(value),
-                    });
-                }
-                Ok(Step::Next(&[]))
-            }
-            false => Ok(Step::ProgramAfter),
-        };
-    }
-    if !text.starts_with('-') || text == "-" {
-        if !probe_mode {
-            return Ok(Step::Program);
-        }
-        let opt = options::positional().ok_or("no URL option declared")?;
-        given.push(Occurrence {
-            opt,
-            written: opt.name(),
-            value: Some(text),
-        });
-        return Ok(Step::Next(tail));
-    }
-    if let Some(long) = text.strip_prefix("--") {
-        let (name, inline) = match long.split_once('=') {
-            Some((name, value)) => (name, Some(value)),
-            None => (long, None),
-        };
-        let opt = options::by_long(name).ok_or_else(|| unknown(text, probe_mode))?;
-        let written = format!("--{name}");
-        let value = match (opt.takes, inline) {
-            (Takes::Nothing, Some(_)) => {
-                return Err(format!("'{written}' takes no value: {text}"));
-            }
-            (Takes::Count, Some(_)) => {
-                return Err(format!("'{written}' takes no value: {text}"));
-            }
-            (Takes::Nothing | Takes::Count | Takes::Inline(_), _) => inline,
-            (Takes::Value(_), Some(v)) => Some(v),
-            (Takes::Value(what), None) => Some(take_value(&mut rest, &written, what)?),
-        };
-        let info = opt.group == Group::Info;
-        given.push(Occurrence {
-            opt,
-            written,
+/// A problem in tend's words: `invalid value 'X' for NAME: expected …`.
+fn in_words(problem: &Problem, probe_mode: bool) -> String {
+    match problem {
+        Problem::Unknown(text) if probe_mode => format!("unknown option '{text}' for --probe"),
+        Problem::Unknown(text) => format!("unknown option '{text}'"),
+        Problem::NeedsValue { written, what } => format!("'{written}' needs a value: {what}"),
+        Problem::TakesNoValue { written, text } => format!("'{written}' takes no value: {text}"),
+        Problem::NotUtf8(what) => format!("{what} is not UTF-8"),
+        Problem::Invalid {
+            name,
             value,
-        });
-        return Ok(if info { Step::Info } else { Step::Next(rest) });
-    }
-    for (i, c) in text[1..].char_indices() {
-        let written = format!("-{c}");
-        let opt = options::by_short(c).ok_or_else(|| unknown(&written, probe_mode))?;
-        let attached = &text[1 + i + c.len_utf8()..];
-        let value = match opt.takes {
-            Takes::Nothing | Takes::Count | Takes::Inline(_) => None,
-            Takes::Value(_) if !attached.is_empty() => Some(attached),
-            Takes::Value(what) => Some(take_value(&mut rest, &written, what)?),
-        };
-        let (info, takes_value) = (opt.group == Group::Info, value.is_some());
-        given.push(Occurrence {
-            opt,
-            written,
-            value,
-        });
-        if info {
-            return Ok(Step::Info);
-        }
-        if takes_value {
-            break;
-        }
-    }
-    Ok(Step::Next(rest))
-}
-
-fn unknown(text: &str, probe_mode: bool) -> String {
-    match probe_mode {
-        false => format!("unknown option '{text}'"),
-        true => format!("unknown option '{text}' for --probe"),
+            expected,
+        } => format!("invalid value '{value}' for {name}: {expected}"),
+        Problem::Other(text) => text.clone(),
     }
 }
 
-/// The next argument, as the value of `flag`.
-fn take_value<'a>(rest: &mut &'a [OsString], flag: &str, what: &str) -> Result<&'a str, String> {
-    let (value, tail) = rest
-        .split_first()
-        .ok_or_else(|| format!("'{flag}' needs a value: {what}"))?;
-    *rest = tail;
-    value
-        .to_str()
-        .ok_or_else(|| format!("the value of '{flag}' is not UTF-8"))
-}
-
-/// Apply every option of the mode: first the variables of options no flag
-/// gave, in table order; then the flags, in table order, each option's in
-/// the order given. Later writes win, so flags beat variables.
+/// Apply every option of the mode; information options first, and alone.
 fn resolve(
     settings: &mut Settings,
     given: &[Occurrence],
     env: Env,
     probe_mode: bool,
-) -> Result<(), String> {
+) -> Result<(), Problem> {
     if let Some(info) = given.iter().find(|g| g.opt.group == Group::Info) {
-        return (info.opt.apply)(
-            settings,
-            &Given {
-                text: "",
-                source: Source::Flag(&info.written),
-            },
-        );
+        let source = Source::Flag(&info.written);
+        return parser::apply(settings, info.opt, &Given { text: "", source });
     }
     for occurrence in given {
         if !occurrence.opt.modes.allows(probe_mode) {
-            return Err(match probe_mode {
+            return Err(Problem::Other(match probe_mode {
                 true => format!("'{}' is not an option of --probe", occurrence.written),
                 false => format!(
                     "'{}' is an option of --probe: tend --probe URL {}",
                     occurrence.written,
                     occurrence.opt.spec()
                 ),
-            });
+            }));
         }
     }
     let urls: Vec<&Occurrence> = given
@@ -380,73 +281,11 @@ fn resolve(
         .filter(|g| g.opt.long.is_none() && g.opt.short.is_none())
         .collect();
     if let [_, second, ..] = urls.as_slice() {
-        return Err(format!(
-            "more than one URL: '{}'",
-            second.value.unwrap_or_default()
-        ));
+        let url = second.value.unwrap_or_default();
+        return Err(Problem::Other(format!("more than one URL: '{url}'")));
     }
-    let mine = |opt: &&Opt| opt.modes.allows(probe_mode);
-    for opt in OPTIONS.iter().filter(mine) {
-        if !given.iter().any(|g| std::ptr::eq(g.opt, opt)) {
-            apply_vars(settings, opt, env)?;
-        }
-    }
-    for opt in OPTIONS.iter().filter(mine) {
-        for occurrence in given.iter().filter(|g| std::ptr::eq(g.opt, opt)) {
-            let value = occurrence.value.unwrap_or_default();
-            let source = Source::Flag(&occurrence.written);
-            apply(
-                settings,
-                opt,
-                &Given {
-                    text: value,
-                    source,
-                },
-            )?;
-        }
-    }
-    Ok(())
-}
-
-/// The first of `opt`'s variables that is set (empty is unset, but for
-/// tini's), applied: each item of its list, for a repeatable option.
-fn apply_vars(settings: &mut Settings, opt: &Opt, env: Env) -> Result<(), String> {
-    for var in opt.vars {
-        let Some(value) = env(var.name) else { continue };
-        match var.read {
-            Read::TiniSwitch => {
-                let source = Source::Var(var.name);
-                return apply(settings, opt, &Given { text: "1", source });
-            }
-            Read::Plain if value.is_empty() => continue,
-            Read::Plain | Read::TiniNumber => {}
-        }
-        let text = value
-            .to_str()
-            .ok_or_else(|| format!("the value of {} is not UTF-8", var.name))?;
-        let source = Source::Var(var.name);
-        let items = match opt.list {
-            Some(List::Commas) => values::split(text, true, false),
-            Some(List::Lines) => values::split(text, false, true),
-            None => vec![text],
-        };
-        for item in items {
-            apply(settings, opt, &Given { text: item, source })?;
-        }
-        return Ok(());
-    }
-    Ok(())
-}
-
-/// One value through the option's `apply`, its error worded the one way:
-/// `invalid value 'X' for NAME: expected …`.
-fn apply(settings: &mut Settings, opt: &Opt, given: &Given) -> Result<(), String> {
-    (opt.apply)(settings, given).map_err(|expected| {
-        let name = match given.source {
-            Source::Flag(written) => written.to_string(),
-            Source::Var(name) => name.to_string(),
-        };
-        format!("invalid value '{}' for {name}: {expected}", given.text)
+    parser::apply_all(settings, OPTIONS, given, env, &|opt| {
+        opt.modes.allows(probe_mode)
     })
 }
 
@@ -478,6 +317,7 @@ pub fn usage() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use options::{Opt, Read};
     use std::collections::HashMap;
 
     fn args(list: &[&str]) -> Vec<OsString> {
@@ -940,16 +780,16 @@ mod tests {
 
     fn declared(name: &str) -> Option<&'static Opt> {
         if let Some(long) = name.strip_prefix("--") {
-            return options::by_long(long);
+            return parser::find(OPTIONS, Some(long), None);
         }
         if let Some(short) = name.strip_prefix('-') {
             let mut chars = short.chars();
             return match (chars.next(), chars.next()) {
-                (Some(c), None) => options::by_short(c),
+                (Some(c), None) => parser::find(OPTIONS, None, Some(c)),
                 _ => None,
             };
         }
-        options::positional().filter(|o| o.name() == name)
+        parser::find(OPTIONS, None, None).filter(|o| o.name() == name)
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub enum Read {
     TiniSwitch,
     /// tini's rule for TINI_VERBOSITY: atoi(3) of whatever is there, empty included.
     TiniNumber,
+    /// dumb-init's rule: on when the value is exactly this, and unset otherwise.
+    Equals(&'static str),
 }
 
 const fn var(name: &'static str) -> Var {
@@ -79,6 +81,7 @@ impl Modes {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
     Init,
+    Signals,
     User,
     Logging,
     Probe,
@@ -86,8 +89,9 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 5] = [
+    pub const ALL: [Group; 6] = [
         Group::Init,
+        Group::Signals,
         Group::User,
         Group::Logging,
         Group::Probe,
@@ -97,6 +101,7 @@ impl Group {
     pub fn title(self) -> &'static str {
         match self {
             Group::Init => "As PID 1 (tini's flags and variables)",
+            Group::Signals => "Signal control",
             Group::User => "Dropping root",
             Group::Logging => "Logs (stderr; both modes)",
             Group::Probe => "Probe mode (tend --probe URL [OPTIONS])",
@@ -308,6 +313,64 @@ pub static OPTIONS: &[Opt] = &[
         help: "the signals that mean stop: they start --grace and are followed by SIGCONT (default TERM,INT)",
         apply: |s, g| {
             s.config.stop_signals = expected(values::signal_set(g.text))?;
+            Ok(())
+        },
+    },
+    // --- Signal control.
+    Opt {
+        long: Some("rewrite"),
+        short: None,
+        vars: &[var("TEND_REWRITE")],
+        takes: Takes::Value("FROM:TO"),
+        list: Some(List::Commas),
+        modes: Modes::Supervise,
+        group: Group::Signals,
+        help: "forward signal FROM as TO (names or numbers, real-time ones too); TO 0 drops FROM",
+        apply: |s, g| {
+            let (from, to) = values::rewrite(g.text)?;
+            s.config.rewrite.set(from, to);
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("drop-unhandled"),
+        short: None,
+        vars: &[var("TEND_DROP_UNHANDLED")],
+        takes: Takes::Nothing,
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Signals,
+        help: "drop a signal that would kill the child only because it has no handler (not a stop signal)",
+        apply: |s, g| {
+            s.config.drop_unhandled = on(g)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("signal-all"),
+        short: None,
+        vars: &[var("TEND_SIGNAL_ALL")],
+        takes: Takes::Nothing,
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Signals,
+        help: "forward to every process tend supervises: all of them as PID 1, else the group and all adopted",
+        apply: |s, g| {
+            s.config.signal_all = on(g)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("setsid"),
+        short: None,
+        vars: &[var("TEND_SETSID")],
+        takes: Takes::Nothing,
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Signals,
+        help: "dumb-init's session mode: the child leads a session on the terminal; Ctrl-Z stops it and tend",
+        apply: |s, g| {
+            s.config.setsid = on(g)?;
             Ok(())
         },
     },
@@ -525,20 +588,3 @@ pub static OPTIONS: &[Opt] = &[
         },
     },
 ];
-
-/// The option with this long name.
-pub fn by_long(name: &str) -> Option<&'static Opt> {
-    OPTIONS.iter().find(|o| o.long == Some(name))
-}
-
-/// The option with this short name.
-pub fn by_short(c: char) -> Option<&'static Opt> {
-    OPTIONS.iter().find(|o| o.short == Some(c))
-}
-
-/// The probe's positional URL.
-pub fn positional() -> Option<&'static Opt> {
-    OPTIONS
-        .iter()
-        .find(|o| o.long.is_none() && o.short.is_none())
-}

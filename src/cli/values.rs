@@ -111,6 +111,19 @@ pub fn signal_set(text: &str) -> Result<signals::Set, &'static str> {
     Ok(signals::Set::of(&list))
 }
 
+/// `FROM:TO`, each a signal name or number; TO may be 0, which drops FROM.
+pub fn rewrite(text: &str) -> Result<(i32, i32), &'static str> {
+    const EXPECTED: &str =
+        "expected FROM:TO, two signal names or numbers (TO 0 drops FROM), such as TERM:QUIT";
+    let (from, to) = text.split_once(':').ok_or(EXPECTED)?;
+    let from = signal(from).map_err(|_| EXPECTED)?;
+    let to = match to.trim() {
+        "0" => 0,
+        to => signal(to).map_err(|_| EXPECTED)?,
+    };
+    Ok((from, to))
+}
+
 /// An exit code, 0 to 255.
 pub fn exit_code(text: &str) -> Result<u8, &'static str> {
     text.trim()
@@ -260,6 +273,12 @@ mod tests {
         let set = signal_set("QUIT, SIGTERM").unwrap_or_default();
         assert!(set.contains(3) && set.contains(15) && !set.contains(2));
         assert!(signal_set("TERM,").is_err());
+        assert_eq!(rewrite("TERM:QUIT"), Ok((15, 3)));
+        assert_eq!(rewrite("10:0"), Ok((10, 0)));
+        assert_eq!(rewrite("SIGRTMIN+1:RTMAX"), Ok((35, 64)));
+        for bad in ["15", "15::12", "0:1", "1:32", "herp:derp", ":1", "1:"] {
+            assert!(rewrite(bad).is_err(), "{bad}");
+        }
         assert_eq!(split(" a, b ,,c\nd ", true, false), ["a", "b", "c\nd"]);
         assert_eq!(split("a,b\n\n c \n", false, true), ["a,b", "c"]);
         assert_eq!(split("a,b\nc", true, true), ["a", "b", "c"]);

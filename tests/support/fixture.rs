@@ -19,6 +19,11 @@
 //!                        set the signals to ignored, then exec PROGRAM: a parent that leaves them so
 //!   leave-group          move to the process group of a helper child, so that the group tend
 //!                        made for it is empty; then wait with default dispositions
+//!   handle SIGNO...      install a handler for each that prints `got SIGNO`; every other
+//!                        signal at its default; wait forever
+//!   daemon               leave a daemon in a session of its own, adopted by the init, that
+//!                        prints `daemon got SIGNO` for SIGUSR1 and SIGTERM; print `main got SIGNO`
+//!                        for the same; `ready` once both are set up
 //!   session-orphan       leave an orphan that ignores SIGTERM, whose own child leads a new
 //!                        session and ignores SIGTERM too; print `grandchild PID`, `ready`, exit 0
 #![allow(unsafe_code)]
@@ -62,6 +67,53 @@ fn fork() -> libc::pid_t {
 fn set_disposition(signo: i32, handler: libc::sighandler_t) {
     // SAFETY: only SIG_IGN / SIG_DFL are installed; no handler code runs.
     unsafe { libc::signal(signo, handler) };
+}
+
+/// Write `PREFIXgot SIGNO` with write(2) alone: async-signal-safe, no allocation.
+fn write_signal(prefix: &[u8], signo: libc::c_int) {
+    let mut line = [0u8; 32];
+    let mut n = 0;
+    for &b in prefix.iter().chain(b"got ") {
+        line[n] = b;
+        n += 1;
+    }
+    let digits = [signo / 10, signo % 10];
+    for (i, d) in digits.iter().enumerate() {
+        if i == 0 && *d == 0 {
+            continue;
+        }
+        line[n] = b'0' + *d as u8;
+        n += 1;
+    }
+    line[n] = b'\n';
+    // SAFETY: write(2) on stdout from a valid buffer is async-signal-safe.
+    unsafe { libc::write(1, line.as_ptr().cast(), n + 1) };
+}
+
+extern "C" fn report_signal(signo: libc::c_int) {
+    write_signal(b"", signo);
+}
+
+extern "C" fn report_main_signal(signo: libc::c_int) {
+    write_signal(b"main ", signo);
+}
+
+extern "C" fn report_daemon_signal(signo: libc::c_int) {
+    write_signal(b"daemon ", signo);
+}
+
+fn set_handler(signo: i32, handler: extern "C" fn(libc::c_int)) {
+    // SAFETY: the handler only calls write(2), which is async-signal-safe.
+    unsafe { libc::signal(signo, handler as libc::sighandler_t) };
+}
+
+fn unblock_all() {
+    // SAFETY: an empty set on the stack, applied to this thread's mask.
+    unsafe {
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+    }
 }
 
 fn block_all() -> libc::sigset_t {
@@ -285,6 +337,46 @@ fn main() {
             // SAFETY: as above.
             unsafe { libc::read(said[0], byte.as_mut_ptr().cast(), 1) };
             say("ready");
+        }
+        Some("handle") => {
+            for signo in 1..=64 {
+                set_disposition(signo, libc::SIG_DFL);
+            }
+            for i in 1..args.len() {
+                set_handler(arg(&args, i), report_signal);
+            }
+            unblock_all();
+            say("ready");
+            pause_forever();
+        }
+        Some("daemon") => {
+            let mut fds = [0; 2];
+            // SAFETY: a valid two-int array for pipe(2).
+            unsafe { libc::pipe(fds.as_mut_ptr()) };
+            if fork() == 0 {
+                if fork() == 0 {
+                    // SAFETY: setsid takes no arguments; the daemon leaves our session.
+                    unsafe { libc::setsid() };
+                    for signo in [libc::SIGUSR1, libc::SIGTERM] {
+                        set_handler(signo, report_daemon_signal);
+                    }
+                    unblock_all();
+                    // SAFETY: our own pipe; the byte says "set up".
+                    unsafe { libc::write(fds[1], b"x".as_ptr().cast(), 1) };
+                    pause_forever();
+                }
+                // SAFETY: _exit is async-signal-safe; the daemon is orphaned and adopted.
+                unsafe { libc::_exit(0) };
+            }
+            for signo in [libc::SIGUSR1, libc::SIGTERM] {
+                set_handler(signo, report_main_signal);
+            }
+            unblock_all();
+            let mut byte = [0u8; 1];
+            // SAFETY: our own pipe, a valid buffer.
+            unsafe { libc::read(fds[0], byte.as_mut_ptr().cast(), 1) };
+            say("ready");
+            pause_forever();
         }
         _ => {
             eprintln!("tend-fixture: unknown mode {args:?}");
