@@ -44,6 +44,12 @@ pub enum Error {
     Spawn { program: String, source: io::Error },
     /// `--user` could not be resolved or applied.
     Privilege(String, Option<io::Error>),
+    /// An entrypoint step failed (secrets, expansion, templates, chown,
+    /// dependencies); the text names the flag, the file or URL, and why.
+    Entry(String),
+    /// A stop signal came while tend waited for its dependencies (`--wait-for`):
+    /// tend ends at once, as the app would have, with 128+N.
+    Stopped(i32),
     /// A peer dialect's usage error (dumb-init's), in its own words and with its exit code.
     Peer { text: String, code: u8 },
 }
@@ -56,6 +62,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Peer { code, .. } => *code,
+            Error::Stopped(signo) => exit::for_signal(*signo),
             Error::Spawn { source, .. } => match source.raw_os_error() {
                 Some(libc::ENOENT | libc::ENOTDIR | libc::ELOOP | libc::ENAMETOOLONG) => {
                     exit::NOT_FOUND
@@ -85,6 +92,12 @@ impl fmt::Display for Error {
             Error::Privilege(text, Some(source)) => write!(f, "{text}: {source}"),
             Error::Privilege(text, None) => f.write_str(text),
             Error::Peer { text, .. } => f.write_str(text.trim_end()),
+            Error::Entry(text) => f.write_str(text),
+            Error::Stopped(signo) => write!(
+                f,
+                "{} while waiting for the dependencies (--wait-for): exiting before the program starts",
+                crate::signals::name(*signo)
+            ),
         }
     }
 }
@@ -94,7 +107,11 @@ impl std::error::Error for Error {
         match self {
             Error::Setup { source, .. } => Some(source),
             Error::Spawn { source, .. } | Error::Privilege(_, Some(source)) => Some(source),
-            Error::Usage(_) | Error::Privilege(_, None) | Error::Peer { .. } => None,
+            Error::Usage(_)
+            | Error::Privilege(_, None)
+            | Error::Peer { .. }
+            | Error::Entry(_)
+            | Error::Stopped(_) => None,
         }
     }
 }

@@ -129,6 +129,54 @@ fn version(name: &str) -> String {
     }
 }
 
+/// The entrypoint steps that come before the wait: secrets into `env`, the
+/// command as it will run, the umask, templates and chown. Returns the command.
+fn prepare(
+    config: &Config,
+    credentials: Option<&privilege::Credentials>,
+    env: &mut Environ,
+) -> Result<Vec<OsString>, Error> {
+    // A missing directory is found now, before anything is changed.
+    if let Some(dir) = &config.chdir
+        && !dir.is_dir()
+    {
+        return Err(Error::Entry(format!(
+            "--chdir {}: not a directory",
+            dir.display()
+        )));
+    }
+    entry::secrets::load(&config.file_env, env)?;
+    let mut command = config.command.clone();
+    if config.expand {
+        command = entry::expand_command(&command, env)?;
+    }
+    if let Some(program) = &config.default_program {
+        command = entry::with_default_program(command, program);
+    }
+    if command.is_empty() {
+        return Err(Error::Usage(
+            "no program to run: the command expanded to nothing".into(),
+        ));
+    }
+    if let Some(mask) = config.umask {
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
+    }
+    let owner = credentials.map(|c| (c.uid(), c.gid()));
+    for (template, output) in &config.render {
+        entry::render::render(template, output, env, owner)?;
+        info!(template = template.display().to_string(), output = output.display().to_string(); "rendered");
+    }
+    if let Some((uid, gid)) = owner {
+        for path in &config.chown {
+            let started = std::time::Instant::now();
+            let counts = entry::chown::chown_tree(path, uid, gid)?;
+            let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            info!(path = path.display().to_string(), entries = counts.entries, changed = counts.changed, uid = uid, gid = gid, ms = ms; "chowned");
+        }
+    }
+    Ok(command)
+}
+
 /// A peer dialect's own words on stderr, then `code`. Before any child runs,
 /// so a plain (blocking) write is fine here.
 fn say(text: &str, code: u8) -> u8 {
@@ -147,10 +195,34 @@ fn print(text: &str) -> u8 {
 
 /// Set up, start the child, and supervise it. Errors before the spawn end
 /// tend with 125 (or 126/127); after it, only the child's status is returned.
+///
+/// The set-up order is the README's ("Replacing docker-entrypoint.sh"):
+/// resolve --user; secrets; the command (expansion, default program); the
+/// umask; templates; chown; the wait for dependencies; the drop of root;
+/// the directory; the spawn. Secrets, templates and chown need root, so
+/// they come before the drop; the wait comes last of the steps, so a
+/// mistake in the others fails at once rather than after a minute of it.
 fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let parent = getppid();
     // Resolve before anything starts: a bad --user must leave nothing behind.
     let credentials = config.user.as_deref().map(privilege::resolve).transpose()?;
+    let mut env = Environ::from_process();
+    if let Some(credentials) = &credentials {
+        credentials.apply_env(&mut env);
+    }
+    let command = prepare(config, credentials.as_ref(), &mut env)?;
+    if sys::default_sigchld().map_err(Error::setup("restoring SIGCHLD's default disposition"))? {
+        info!("SIGCHLD was inherited as ignored: restored to the default, for tend and the child");
+    }
+    let sigfd = sys::signalfd(sys::ALL_SIGNALS).map_err(Error::setup("creating a signalfd"))?;
+    let own_pid = std::process::id();
+    entry::wait::wait(
+        &config.wait_for,
+        config.wait_timeout,
+        &sigfd,
+        own_pid,
+        config.stop_signals,
+    )?;
     if let Some(credentials) = &credentials {
         privilege::apply(credentials)?;
     }
@@ -180,25 +252,21 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
             )(nix::Error::ESRCH));
         }
     }
-    if sys::default_sigchld().map_err(Error::setup("restoring SIGCHLD's default disposition"))? {
-        info!("SIGCHLD was inherited as ignored: restored to the default, for tend and the child");
-    }
-    let sigfd = sys::signalfd(sys::ALL_SIGNALS).map_err(Error::setup("creating a signalfd"))?;
-    let mut env = Environ::from_process();
-    if let Some(credentials) = &credentials {
-        credentials.apply_env(&mut env);
+    // After the drop, so that the directory is checked with the child's permissions.
+    if let Some(dir) = &config.chdir {
+        nix::unistd::chdir(dir.as_path())
+            .map_err(|e| Error::Entry(format!("--chdir {}: {}", dir.display(), e.desc())))?;
     }
     // setsid mode: the child's new session takes the terminal, so tend lets go of it.
     let handoff = config.setsid
         && sys::detach_terminal().is_ok()
         && nix::unistd::getsid(None).is_ok_and(|sid| sid == getpid());
-    let child = spawn::spawn(&config.command, &env, mask, config.setsid)?;
+    let child = spawn::spawn(&command, &env, mask, config.setsid)?;
     if config.dumb_init {
         // As dumb-init: hold no directory busy; the child keeps the one it was started in.
         let _ = nix::unistd::chdir("/");
     }
-    let program = config
-        .command
+    let program = command
         .first()
         .map(|p| p.to_string_lossy())
         .unwrap_or_default();
@@ -207,7 +275,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     // The point of no return: from here on, tend only ever exits with the child's status.
     let supervisor = Supervisor {
         sigfd,
-        own_pid: std::process::id(),
+        own_pid,
         child,
         is_pid1,
         warn_on_reap: config.warn_on_reap,

@@ -39,6 +39,14 @@ pub struct Credentials {
 }
 
 impl Credentials {
+    pub fn uid(&self) -> u32 {
+        self.uid
+    }
+
+    pub fn gid(&self) -> u32 {
+        self.gid
+    }
+
     /// HOME, USER and LOGNAME for the child, over tend's own environment.
     /// Without a passwd entry HOME is `/`, as Docker does for a bare uid (a
     /// HOME left at /root would point the app at a directory it cannot

@@ -13,7 +13,7 @@
 
 use std::ffi::{CStr, CString, OsString};
 use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
 use nix::errno::Errno;
@@ -177,6 +177,43 @@ struct Exec<'a> {
     sh_argv: Vec<*const libc::c_char>,
     /// A session of its own rather than only a process group.
     setsid: bool,
+}
+
+/// Run `work` in a forked copy of tend and hand back its pid and the read
+/// end of a pipe that gets `work`'s bytes; the copy then exits. For the
+/// probes that `--wait-for` and `--health` run while tend goes on watching
+/// its signals: a probe that hangs hangs only the copy, which the caller
+/// kills at its deadline. The read end is close-on-exec and non-blocking.
+///
+/// tend never starts a thread while it supervises, so the copy is a faithful
+/// one and may run ordinary code, allocation included (fork(2) in a
+/// single-threaded process). Its signals stay blocked: only SIGKILL ends it.
+pub fn fork_work(work: impl FnOnce() -> Vec<u8>) -> Result<(Pid, OwnedFd), Errno> {
+    let (rx, tx) = pipe2(OFlag::O_CLOEXEC)?;
+    // SAFETY: tend is single-threaded here (see above); the child runs
+    // `work`, writes, and leaves with _exit, never returning into tend.
+    match unsafe { fork() }? {
+        ForkResult::Child => {
+            drop(rx);
+            let bytes = work();
+            let mut written = 0;
+            while written < bytes.len() {
+                match nix::unistd::write(&tx, &bytes[written..]) {
+                    Ok(n) if n > 0 => written += n,
+                    Err(Errno::EINTR) => {}
+                    // The parent is gone or stopped listening: nobody wants the answer.
+                    _ => break,
+                }
+            }
+            // SAFETY: _exit skips tend's destructors and atexit handlers, which belong to the parent.
+            unsafe { libc::_exit(0) }
+        }
+        ForkResult::Parent { child } => {
+            drop(tx);
+            nix::fcntl::fcntl(&rx, nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+            Ok((child, rx))
+        }
+    }
 }
 
 const STAGE_SETUP: u8 = 0;

@@ -215,19 +215,8 @@ impl Supervisor {
                 }
             }
         }
-        // struct signalfd_siginfo: ssi_signo (u32) at 0, ssi_pid (u32) at 12; 128 bytes each.
-        const SIGINFO_BYTES: usize = 128;
-        let mut buf = [0u8; SIGINFO_BYTES * 16];
-        match nix::unistd::read(&self.sigfd, &mut buf) {
-            Ok(n) => buf[..n]
-                .chunks_exact(SIGINFO_BYTES)
-                .map(|info| {
-                    let signo = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
-                    let sender = u32::from_ne_bytes([info[12], info[13], info[14], info[15]]);
-                    (i32::try_from(signo).unwrap_or(0), sender)
-                })
-                .collect(),
-            Err(Errno::EINTR) => Vec::new(),
+        match sys::read_signals(&self.sigfd) {
+            Ok(signals) => signals,
             Err(e) => {
                 error!(error = e.desc(); "reading the signalfd failed");
                 Vec::new()

@@ -95,6 +95,27 @@ pub fn kill(pid: libc::pid_t, signo: i32) -> Result<(), Errno> {
     Errno::result(unsafe { libc::kill(pid, signo) }).map(drop)
 }
 
+/// Read what signals are waiting in `sigfd`: (signal number, sender's pid)
+/// for each. A blocking signalfd waits for one; a non-blocking one returns
+/// at once, empty when there is none (EAGAIN).
+pub fn read_signals(sigfd: &OwnedFd) -> Result<Vec<(i32, u32)>, Errno> {
+    // struct signalfd_siginfo: ssi_signo (u32) at 0, ssi_pid (u32) at 12; 128 bytes each.
+    const SIGINFO_BYTES: usize = 128;
+    let mut buf = [0u8; SIGINFO_BYTES * 16];
+    match nix::unistd::read(sigfd, &mut buf) {
+        Ok(n) => Ok(buf[..n]
+            .chunks_exact(SIGINFO_BYTES)
+            .map(|info| {
+                let signo = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
+                let sender = u32::from_ne_bytes([info[12], info[13], info[14], info[15]]);
+                (i32::try_from(signo).unwrap_or(0), sender)
+            })
+            .collect()),
+        Err(Errno::EAGAIN | Errno::EINTR) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
 /// How a child ended, with the raw signal number (nix's WaitStatus cannot
 /// hold a real-time signal, and its waitpid fails after reaping such a child).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,9 +20,11 @@ pub mod values;
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::probe::url::Target;
 use crate::probe::{self, Probe};
 use crate::signals;
 use options::{Given, Group, OPTIONS, Source};
@@ -86,10 +88,30 @@ pub struct Config {
     pub setsid: bool,
     /// Under the name dumb-init: its exit codes, messages and quirks.
     pub dumb_init: bool,
+    /// `--file-env`: variables to load from the files their `_FILE` names.
+    pub file_env: Vec<String>,
+    /// `--expand`: shell parameter expansion of PROGRAM and ARGS.
+    pub expand: bool,
+    /// `--default-program`: put in front of a command that is empty or starts with `-`.
+    pub default_program: Option<OsString>,
+    /// `--umask`, for tend's rendered files and the child.
+    pub umask: Option<u32>,
+    /// `--render TEMPLATE:OUTPUT`, in order.
+    pub render: Vec<(PathBuf, PathBuf)>,
+    /// `--chown PATH`: trees to give to `--user`.
+    pub chown: Vec<PathBuf>,
+    /// `--wait-for URL`: dependencies that must answer first.
+    pub wait_for: Vec<Target>,
+    pub wait_timeout: Duration,
+    /// `--chdir DIR`, for the child.
+    pub chdir: Option<PathBuf>,
     /// `--user USER[:GROUP]`, unparsed: privilege parses it.
     pub user: Option<String>,
     pub no_new_privs: bool,
 }
+
+/// `--wait-timeout`, when not given.
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Default for Config {
     /// tini's defaults.
@@ -110,6 +132,15 @@ impl Default for Config {
             signal_all: false,
             setsid: false,
             dumb_init: false,
+            file_env: Vec::new(),
+            expand: false,
+            default_program: None,
+            umask: None,
+            render: Vec::new(),
+            chown: Vec::new(),
+            wait_for: Vec::new(),
+            wait_timeout: DEFAULT_WAIT_TIMEOUT,
+            chdir: None,
             user: None,
             no_new_privs: false,
         }
@@ -226,9 +257,14 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
         let logging = settings.config.logging();
         return Ok(Mode::Probe(logging, settings.probe.finish()));
     }
-    if scanned.command.is_empty() {
+    if scanned.command.is_empty() && settings.config.default_program.is_none() {
         return Err(Error::Usage(
             "no program to run: tend [OPTIONS] [--] PROGRAM [ARGS...]".into(),
+        ));
+    }
+    if !settings.config.chown.is_empty() && settings.config.user.is_none() {
+        return Err(Error::Usage(
+            "--chown needs --user: it gives the paths to the user the program will run as".into(),
         ));
     }
     settings.config.command = scanned.command.to_vec();

@@ -57,6 +57,8 @@ const fn tini(name: &'static str, read: Read) -> Var {
 pub enum List {
     Commas,
     Lines,
+    /// Commas or newlines: `TEND_WAIT_FOR`.
+    CommasOrLines,
 }
 
 /// Where an option may be used.
@@ -82,6 +84,7 @@ impl Modes {
 pub enum Group {
     Init,
     Signals,
+    Entrypoint,
     User,
     Logging,
     Probe,
@@ -89,9 +92,10 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 6] = [
+    pub const ALL: [Group; 7] = [
         Group::Init,
         Group::Signals,
+        Group::Entrypoint,
         Group::User,
         Group::Logging,
         Group::Probe,
@@ -102,6 +106,9 @@ impl Group {
         match self {
             Group::Init => "As PID 1 (tini's flags and variables)",
             Group::Signals => "Signal control",
+            Group::Entrypoint => {
+                "Before the program starts, in this order (docker-entrypoint.sh's jobs)"
+            }
             Group::User => "Dropping root",
             Group::Logging => "Logs (stderr; both modes)",
             Group::Probe => "Probe mode (tend --probe URL [OPTIONS])",
@@ -371,6 +378,134 @@ pub static OPTIONS: &[Opt] = &[
         help: "dumb-init's session mode: the child leads a session on the terminal; Ctrl-Z stops it and tend",
         apply: |s, g| {
             s.config.setsid = on(g)?;
+            Ok(())
+        },
+    },
+    // --- The entrypoint's jobs, in the order tend does them.
+    Opt {
+        long: Some("file-env"),
+        short: None,
+        vars: &[var("TEND_FILE_ENV")],
+        takes: Takes::Value("NAME"),
+        list: Some(List::Commas),
+        modes: Modes::Supervise,
+        group: Group::Entrypoint,
+        help: "NAME = the contents of the file NAME_FILE names (Docker and Kubernetes secrets)",
+        apply: |s, g| {
+            s.config.file_env.push(expected(values::env_name(g.text))?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("expand"),
+        short: None,
+        vars: &[var("TEND_EXPAND")],
+        takes: Takes::Nothing,
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Entrypoint,
+        help: "expand $NAME, ${NAME:-word}, … in PROGRAM and ARGS; $@NAME splits a value into arguments",
+        apply: |s, g| {
+            s.config.expand = on(g)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("default-program"),
+        short: None,
+        vars: &[var("TEND_DEFAULT_PROGRAM")],
+        takes: Takes::Value("PROGRAM"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Entrypoint,
+        help: "run PROGRAM first when the command is empty or starts with -: docker run IMAGE --verbose",
+        apply: |s, g| {
+            s.config.default_program = Some(g.text.into());
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("umask"),
+        short: None,
+        vars: &[var("TEND_UMASK")],
+        takes: Takes::Value("MODE"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Entrypoint,
+        help: "the file mode creation mask, octal (0077), for rendered files and the child",
+        apply: |s, g| {
+            s.config.umask = Some(expected(values::umask(g.text))?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("render"),
+        short: None,
+        vars: &[var("TEND_RENDER")],
+        takes: Takes::Value("TEMPLATE:OUTPUT"),
+        list: Some(List::Lines),
+        modes: Modes::Supervise,
+        group: Group::Entrypoint,
+        help: "expand ${NAME} forms in TEMPLATE into OUTPUT, atomically, owned by --user (variable: a pair a line)",
+        apply: |s, g| {
+            s.config.render.push(expected(values::render_pair(g.text))?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("chown"),
+        short: None,
+        vars: &[var("TEND_CHOWN")],
+        takes: Takes::Value("PATH"),
+        list: Some(List::Lines),
+        modes: Modes::Supervise,
+        group: Group::Entrypoint,
+        help: "give PATH and all under it to --user's uid and gid, links not followed (variable: a path a line)",
+        apply: |s, g| {
+            s.config.chown.push(expected(values::path(g.text))?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("wait-for"),
+        short: None,
+        vars: &[var("TEND_WAIT_FOR")],
+        takes: Takes::Value("URL"),
+        list: Some(List::CommasOrLines),
+        modes: Modes::Supervise,
+        group: Group::Entrypoint,
+        help: "wait until URL answers (tcp:// connects, http:// gives 200-399) before starting",
+        apply: |s, g| {
+            let url = probe::url::parse(g.text).map_err(probe::describe_url_error)?;
+            s.config.wait_for.push(url);
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("wait-timeout"),
+        short: None,
+        vars: &[var("TEND_WAIT_TIMEOUT")],
+        takes: Takes::Value("DURATION"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Entrypoint,
+        help: "how long --wait-for waits for all of them (default 60s); then tend exits 125",
+        apply: |s, g| {
+            s.config.wait_timeout = expected(values::duration(g.text))?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("chdir"),
+        short: None,
+        vars: &[var("TEND_CHDIR")],
+        takes: Takes::Value("DIR"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Entrypoint,
+        help: "start the child in DIR (after --user, so with the child's permissions)",
+        apply: |s, g| {
+            s.config.chdir = Some(expected(values::path(g.text))?);
             Ok(())
         },
     },

@@ -275,6 +275,7 @@ pub fn apply_vars(
         let items = match opt.list {
             Some(List::Commas) => values::split(text, true, false),
             Some(List::Lines) => values::split(text, false, true),
+            Some(List::CommasOrLines) => values::split(text, true, true),
             None => vec![text],
         };
         for item in items {

@@ -124,6 +124,49 @@ pub fn rewrite(text: &str) -> Result<(i32, i32), &'static str> {
     Ok((from, to))
 }
 
+/// An environment variable's name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn env_name(text: &str) -> Result<String, &'static str> {
+    let text = text.trim();
+    let mut bytes = text.bytes();
+    let first = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    (first && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        .then(|| text.to_string())
+        .ok_or("expected a variable name: letters, digits and _, not starting with a digit")
+}
+
+/// An octal file mode creation mask: `0077`, `027`, `22`.
+pub fn umask(text: &str) -> Result<u32, &'static str> {
+    let text = text.trim();
+    let digits = text.strip_prefix("0o").unwrap_or(text);
+    u32::from_str_radix(digits, 8)
+        .ok()
+        .filter(|m| *m <= 0o777 && !digits.is_empty() && digits.len() <= 4)
+        .ok_or("expected an octal mask from 000 to 0777, such as 0077 or 022")
+}
+
+/// A path, not empty.
+pub fn path(text: &str) -> Result<std::path::PathBuf, &'static str> {
+    let text = text.trim();
+    (!text.is_empty() && !text.contains('\0'))
+        .then(|| text.into())
+        .ok_or("expected a path")
+}
+
+/// `TEMPLATE:OUTPUT`, split at the first colon: two paths, not the same.
+pub fn render_pair(text: &str) -> Result<(std::path::PathBuf, std::path::PathBuf), &'static str> {
+    const EXPECTED: &str = "expected TEMPLATE:OUTPUT, two different paths";
+    let (template, output) = text.split_once(':').ok_or(EXPECTED)?;
+    let (template, output) = (
+        path(template).map_err(|_| EXPECTED)?,
+        path(output).map_err(|_| EXPECTED)?,
+    );
+    (template != output)
+        .then_some((template, output))
+        .ok_or(EXPECTED)
+}
+
 /// An exit code, 0 to 255.
 pub fn exit_code(text: &str) -> Result<u8, &'static str> {
     text.trim()
@@ -228,6 +271,32 @@ mod tests {
             assert_eq!(duration(text).ok(), want, "{text:?}");
         }
         assert_eq!(duration("soon"), Err(EXPECTED_DURATION));
+    }
+
+    #[test]
+    fn entrypoint_values() {
+        assert_eq!(env_name("DB_PASSWORD"), Ok("DB_PASSWORD".into()));
+        assert_eq!(env_name(" _x1 "), Ok("_x1".into()));
+        for bad in ["", "1X", "A-B", "A B", "Ä"] {
+            assert!(env_name(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            (umask("0077"), umask("022"), umask("0o27"), umask("0")),
+            (Ok(0o77), Ok(0o22), Ok(0o27), Ok(0))
+        );
+        for bad in ["8", "0778", "", "-1", "00777x", "07777"] {
+            assert!(umask(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            render_pair("/t/nginx.conf.template:/etc/nginx/conf.d/default.conf"),
+            Ok((
+                "/t/nginx.conf.template".into(),
+                "/etc/nginx/conf.d/default.conf".into()
+            ))
+        );
+        for bad in ["/a", ":/b", "/a:", "/a:/a"] {
+            assert!(render_pair(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ use nix::sys::signal::{SigSet, Signal};
 
 use crate::error::exit;
 mod http;
+pub mod runner;
 pub mod url;
 
 use http::{BODY_LIMIT, Parser, Progress};
@@ -38,6 +39,21 @@ pub struct Probe {
     pub headers: Vec<(String, String)>,
 }
 
+impl Probe {
+    /// A dependency's check for `--wait-for`: the URL alone, with the
+    /// defaults (200-399, no body, no extra headers). The TEND_PROBE_*
+    /// variables describe the app, not what it depends on.
+    pub fn dependency(url: Target, timeout: Duration) -> Probe {
+        Probe {
+            url,
+            timeout,
+            expect_status: StatusSet::default_set(),
+            expect_body: None,
+            headers: Vec::new(),
+        }
+    }
+}
+
 /// `200-399`, `200,204`, `200-299,418`; `text` is how it was written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusSet {
@@ -46,6 +62,14 @@ pub struct StatusSet {
 }
 
 impl StatusSet {
+    /// The Kubernetes httpGet rule, 200-399.
+    fn default_set() -> StatusSet {
+        StatusSet {
+            ranges: vec![(200, 399)],
+            text: DEFAULT_STATUS.to_string(),
+        }
+    }
+
     fn contains(&self, status: u16) -> bool {
         self.ranges
             .iter()
@@ -53,8 +77,9 @@ impl StatusSet {
     }
 }
 
-#[derive(Debug, PartialEq)]
-enum Health {
+/// A probe's verdict, with the line that says why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
     Healthy(String),
     Unhealthy(String),
 }
@@ -107,13 +132,21 @@ impl Args {
         Ok(Probe {
             url,
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-            expect_status: match self.expect_status {
-                Some(set) => set,
-                None => parse_status_set(DEFAULT_STATUS).ok_or("the default status set is bad")?,
-            },
+            expect_status: self.expect_status.unwrap_or_else(StatusSet::default_set),
             expect_body: expect_body.map(|(text, _)| text),
             headers,
         })
+    }
+}
+
+/// What is wrong with a URL, for "invalid value 'X' for NAME: …".
+pub fn describe_url_error(e: UrlError) -> String {
+    match e {
+        UrlError::Https => "https is not supported: a probe talks to its own container or its \
+                            neighbours, so TLS would only multiply tend's size; probe the \
+                            plain-HTTP port or use tcp://"
+            .to_string(),
+        UrlError::Invalid(why) => why.to_string(),
     }
 }
 
@@ -191,7 +224,8 @@ fn request(url: &Target, headers: &[(String, String)]) -> Vec<u8> {
     text.into_bytes()
 }
 
-fn describe_url(url: &Target) -> String {
+/// A URL as a user wrote it, for the logs: `http://app:8080/health`, `tcp://db:5432`.
+pub fn describe_url(url: &Target) -> String {
     match url.scheme {
         Scheme::Http => format!("http://{}{}", url.authority(), url.path),
         Scheme::Tcp => format!("tcp://{}", url.authority()),
@@ -224,7 +258,10 @@ impl Clock {
     }
 }
 
-fn check(probe: &Probe) -> Health {
+/// Run `probe` here and now, under its deadline. It may leave a resolver
+/// thread behind when DNS hangs, which is why the supervisor runs it in a
+/// forked copy (`runner`) and only `tend --probe` calls it directly.
+pub fn check(probe: &Probe) -> Health {
     let clock = Clock {
         started: Instant::now(),
         timeout: probe.timeout,
@@ -425,7 +462,7 @@ fn one_line(text: &str) -> String {
 }
 
 /// A timeout as a user would write it: 5s, 1500ms, 250us. Integers only.
-fn show_duration(d: Duration) -> String {
+pub fn show_duration(d: Duration) -> String {
     let micros = d.as_micros();
     if micros % 1_000_000 == 0 {
         format!("{}s", micros / 1_000_000)

@@ -14,6 +14,8 @@
 //!                        leave one orphan alive for SECONDS (ignoring SIGTERM if asked), then
 //!                        exit 0, or with `wait` ignore SIGTERM too and wait for another signal
 //!   env                  print the environment, one VAR=value per line
+//!   argv ARGS...         print each argument on a line of its own, as `arg: ARG`
+//!   where                print `cwd: DIR` and `umask: MASK` (from /proc/self/status)
 //!   try-root             report whether setuid(0) succeeds
 //!   ignoring SIGNO[,SIGNO…] PROGRAM ARGS…
 //!                        set the signals to ignored, then exec PROGRAM: a parent that leaves them so
@@ -251,6 +253,24 @@ fn main() {
                 set_disposition(libc::SIGUSR1, libc::SIG_DFL);
                 pause_forever();
             }
+        }
+        Some("argv") => {
+            for a in std::env::args_os().skip(2) {
+                say(&format!("arg: {}", a.to_string_lossy()));
+            }
+        }
+        Some("where") => {
+            let cwd = std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default();
+            say(&format!("cwd: {cwd}"));
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            let umask = status
+                .lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .unwrap_or("?")
+                .trim();
+            say(&format!("umask: {umask}"));
         }
         Some("env") => {
             for (key, value) in std::env::vars_os() {

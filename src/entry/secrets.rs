@@ -1,0 +1,126 @@
+//! `--file-env NAME`: NAME's value from the file that NAME_FILE names, as
+//! the official images' `file_env` does, for Docker and Kubernetes secrets.
+//! The invariant: a value read here is never logged, not even at trace;
+//! messages name the variable and the file, never what is in it.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::ffi::OsStringExt;
+use std::path::Path;
+
+use crate::environ::Environ;
+use crate::error::Error;
+
+/// The kernel refuses one environment string, `NAME=value` and its NUL,
+/// longer than this (MAX_ARG_STRLEN, execve(2)): E2BIG, after the fork.
+pub const MAX_ARG_STRLEN: usize = 32 * 4096;
+
+/// For each NAME: if NAME_FILE is set, NAME gets the file's contents (less
+/// trailing newlines) and NAME_FILE goes. NAME and NAME_FILE both set is an
+/// error, as in the official images; an empty one counts as unset.
+pub fn load(names: &[String], env: &mut Environ) -> Result<(), Error> {
+    for name in names {
+        let file_var = format!("{name}_FILE");
+        let Some(path) = env.get(&file_var).filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        let path = path.to_os_string();
+        let fail = |why: String| {
+            Error::Entry(format!(
+                "--file-env {name}: {file_var}={}: {why}",
+                Path::new(&path).display()
+            ))
+        };
+        if env.get(name).is_some_and(|v| !v.is_empty()) {
+            return Err(fail(format!(
+                "{name} is set too; set one of {name} and {file_var}, not both"
+            )));
+        }
+        let bytes = read(Path::new(&path), name).map_err(|e| fail(describe(&e)))?;
+        let value = value_of(name, bytes).map_err(|why| fail(why.to_string()))?;
+        env.set(name.as_str(), value);
+        env.remove(&file_var);
+    }
+    Ok(())
+}
+
+/// The file's bytes, refused before they are read if they cannot fit one
+/// environment string. The file must be a regular file once symlinks are
+/// followed (Kubernetes mounts each secret as a symlink).
+fn read(path: &Path, name: &str) -> io::Result<Vec<u8>> {
+    let file = File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    let room = room_for(name);
+    if meta.len() > room as u64 {
+        return Err(io::Error::other(too_big(meta.len(), room)));
+    }
+    let mut bytes = Vec::new();
+    // One byte more than there is room for: a file that grew since the stat still fails.
+    file.take(room as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The most bytes a value of `name` can have in one environment string.
+fn room_for(name: &str) -> usize {
+    MAX_ARG_STRLEN.saturating_sub(name.len() + 2)
+}
+
+fn too_big(len: u64, room: usize) -> String {
+    format!(
+        "{len} bytes is more than one environment variable can hold ({room} bytes: the kernel's MAX_ARG_STRLEN is 128 KiB); mount it as a file for the app to read instead"
+    )
+}
+
+/// What the variable gets: the contents without trailing newlines, as `$(cat file)`. Pure.
+fn value_of(name: &str, mut bytes: Vec<u8>) -> Result<OsString, String> {
+    while bytes.last() == Some(&b'\n') {
+        bytes.pop();
+    }
+    if bytes.contains(&0) {
+        return Err("it holds a NUL byte, which no environment variable can".into());
+    }
+    let room = room_for(name);
+    if bytes.len() > room {
+        return Err(too_big(bytes.len() as u64, room));
+    }
+    Ok(OsString::from_vec(bytes))
+}
+
+/// "No such file or directory (os error 2)" → "No such file or directory".
+fn describe(e: &io::Error) -> String {
+    let text = e.to_string();
+    text.split(" (os error")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_lose_trailing_newlines_only_and_must_fit() {
+        let value = |bytes: &[u8]| value_of("DB_PASSWORD", bytes.to_vec());
+        assert_eq!(value(b"s3cret\n\n"), Ok(OsString::from("s3cret")));
+        assert_eq!(
+            value(b" two\nlines \r\n"),
+            Ok(OsString::from(" two\nlines \r"))
+        );
+        assert_eq!(value(b""), Ok(OsString::new()));
+        assert!(value(b"a\0b").is_err_and(|e| e.contains("NUL")));
+        let room = room_for("DB_PASSWORD");
+        assert!(value(&vec![b'x'; room]).is_ok());
+        let over = value(&vec![b'x'; room + 1]).err().unwrap_or_default();
+        assert!(
+            over.contains("MAX_ARG_STRLEN") && !over.contains("xxx"),
+            "{over}"
+        );
+        // "NAME=" + value + NUL is exactly the kernel's limit.
+        assert_eq!("DB_PASSWORD".len() + 1 + room + 1, MAX_ARG_STRLEN);
+    }
+}
