@@ -1,5 +1,5 @@
 //! End to end: tend as the ENTRYPOINT of a real image, under podman + runc
-//! and under Docker Engine.
+//! and under Docker Engine, and in a Kubernetes Pod under `podman kube play`.
 //!
 //! The image is a `FROM scratch` twin of the runtime stage of
 //! Dockerfile.example: the same COPY destinations, USER, EXPOSE, HEALTHCHECK,
@@ -27,9 +27,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::engine::{
-    Container, ContextFile, Engine, GROUP, Image, Kind, NONROOT, PASSWD, STOP_TIMEOUT, Terminal,
-    cmdline, ids, json_lines, orphans_reported, poll, process_named, processes, wait_for_zombies,
-    wait_until_reaped,
+    Container, ContextFile, Engine, GROUP, Image, Kind, NONROOT, PASSWD, PODMAN, Proc,
+    STOP_TIMEOUT, Terminal, cmdline, ids, json_lines, orphans_reported, poll, process_named,
+    processes, wait_for_zombies, wait_until_reaped,
 };
 use common::{HANG, field, musl_release};
 use serde_json::Value;
@@ -1149,6 +1149,168 @@ fn ctrl_c_on_a_terminal_stops_the_app(engine: &'static Engine, test: &str) {
     );
     bare.kill("KILL");
     drop(terminal);
+}
+
+// ---------------------------------------------------------------------------
+// A Kubernetes Pod, under podman kube play
+
+/// A pod played from tests/container/pod.yaml; `kube down` on drop.
+struct Pod {
+    name: String,
+    manifest: Scratch,
+}
+
+impl Pod {
+    fn manifest(&self) -> String {
+        self.manifest
+            .0
+            .join("pod.yaml")
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+impl Drop for Pod {
+    fn drop(&mut self) {
+        // Best effort: kube down removes the pod and its containers.
+        let _ = PODMAN.output(&["kube", "down", &self.manifest()]);
+        let _ = PODMAN.output(&["pod", "rm", "-f", &self.name]);
+    }
+}
+
+/// 11. The README's Kubernetes example, as a Pod under `podman kube play`:
+///     the security context holds, tend is PID 1 as 65532, a stop is graceful,
+///     and `kube down` removes it all. What podman ignores of the manifest is
+///     printed, for the README.
+#[test]
+fn podman_kube_play_runs_the_readme_pod() {
+    let test = "podman_kube_play_runs_the_readme_pod";
+    let engine = &PODMAN;
+    if !engine.available(test) {
+        return;
+    }
+    let image = twin(engine);
+    let manifest = fs::read_to_string(Path::new(MANIFEST_DIR).join("tests/container/pod.yaml"))
+        .expect("read tests/container/pod.yaml");
+    let pod = Pod {
+        name: engine.unique(test),
+        manifest: Scratch::new(&engine.unique(test)),
+    };
+    let manifest = manifest
+        .replace("POD_NAME", &pod.name)
+        .replace("IMAGE", &format!("localhost/{}:latest", image.name));
+    fs::write(pod.manifest(), &manifest).expect("write the manifest");
+    engine.ok(&["kube", "play", "--network", "none", &pod.manifest()]);
+    let container = Container::named(engine, format!("{}-app", pod.name));
+    container.wait_for_log("\"listening\"", 1);
+
+    let host_pid1 = container.pid1();
+    let tend = processes(host_pid1)
+        .into_iter()
+        .find(|p| p.pid == 1)
+        .expect("PID 1");
+    assert_eq!(tend.name, "tend", "the pod's container has tend as PID 1");
+    for process in [&tend, &process_named(host_pid1, "app")] {
+        check_kube_security_context(process);
+    }
+    assert!(
+        root_is_read_only(host_pid1),
+        "readOnlyRootFilesystem: / is mounted ro"
+    );
+    assert_eq!(
+        container.inspect("{{.HostConfig.ReadonlyRootfs}}"),
+        "true",
+        "podman inspect shows readOnlyRootFilesystem"
+    );
+
+    // What podman made of the manifest, measured for the README.
+    let stop_timeout: u64 = container
+        .inspect("{{.Config.StopTimeout}}")
+        .parse()
+        .expect("StopTimeout");
+    let healthcheck = container.inspect("{{json .Config.Healthcheck.Test}}");
+    println!(
+        "podman kube play: terminationGracePeriodSeconds 30 became a stop timeout of \
+         {stop_timeout} s; the livenessProbe became the healthcheck {healthcheck}; \
+         the readinessProbe is not kept"
+    );
+
+    // `podman pod stop`, with the timeout podman gave the container.
+    let started = Instant::now();
+    engine.ok(&["pod", "stop", &pod.name]);
+    let took = started.elapsed();
+    let code = container.exit_code();
+    let (stdout, stderr) = container.logs();
+    assert_eq!(
+        code, 0,
+        "the app's graceful exit code after pod stop; app logs:\n{stdout}"
+    );
+    assert!(
+        took < Duration::from_secs(stop_timeout) / 2,
+        "pod stop took {took:?}: not well under the container's {stop_timeout} s stop timeout"
+    );
+    assert!(
+        stdout.contains("\"stopped\""),
+        "the app stopped gracefully:\n{stdout}"
+    );
+    let events = json_lines(
+        &stderr
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["msg"] == "forwarded signal" && e["signal"] == "SIGTERM"),
+        "tend's events (TEND_LOG_LEVEL from the manifest's env) show the forwarded SIGTERM: {events:?}"
+    );
+
+    engine.ok(&["kube", "down", &pod.manifest()]);
+    let exists = engine.output(&["pod", "exists", &pod.name]);
+    assert_eq!(
+        exists.status.code(),
+        Some(1),
+        "the pod is gone after kube down"
+    );
+    let left = engine.output(&["container", "exists", &container.name]);
+    assert_eq!(
+        left.status.code(),
+        Some(1),
+        "its container is gone after kube down"
+    );
+}
+
+/// runAsUser/runAsGroup 65532, capabilities drop ALL, allowPrivilegeEscalation
+/// false (NoNewPrivs), as the host's /proc shows a process of the pod.
+fn check_kube_security_context(process: &Proc) {
+    assert_eq!(
+        ids(&process.status, "Uid"),
+        [NONROOT; 4],
+        "runAsUser: Uid of {}",
+        process.name
+    );
+    assert_eq!(
+        ids(&process.status, "Gid"),
+        [NONROOT; 4],
+        "runAsGroup: Gid of {}",
+        process.name
+    );
+    for key in ["CapEff", "CapPrm", "CapBnd"] {
+        assert_eq!(
+            field(&process.status, key),
+            Some("0000000000000000"),
+            "drop ALL: {key} of {}",
+            process.name
+        );
+    }
+    assert_eq!(
+        field(&process.status, "NoNewPrivs"),
+        Some("1"),
+        "allowPrivilegeEscalation false: NoNewPrivs of {}",
+        process.name
+    );
 }
 
 /// An ELF64 executable without a PT_INTERP segment: it needs no dynamic loader.
