@@ -30,7 +30,7 @@ pids_naming() {
     for pid in /proc/[0-9]*; do
         pid=${pid#/proc/}
         [[ $pid == "$$" ]] && continue
-        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/" && echo "$pid"
+        tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$dir/" && echo "$pid"
     done
     return 0
 }
@@ -88,14 +88,16 @@ stop() {
     local left
     left=$(pids_naming "$dir")
     if [[ -n $left ]]; then
-        echo "dockerd.sh: ending leftover processes $(echo $left)" >&2
+        echo "dockerd.sh: ending leftover processes ${left//$'\n'/ }" >&2
         # shellcheck disable=SC2086 # one pid per word
         kill -KILL $left 2>/dev/null || true # each may be gone already
     fi
     # Mounts of containers that were never cleaned up; deepest first.
-    findmnt -rn -o TARGET | grep -F -- "$dir/" | sort -r | while read -r mount; do
-        umount -l "$mount" 2>/dev/null || true # already gone with its parent
-    done
+    local mounts
+    mounts=$(findmnt -rn -o TARGET | grep -F -- "$dir/" | sort -r || true) # none is the usual case
+    while read -r mount; do
+        [[ -n $mount ]] && { umount -l "$mount" 2>/dev/null || true; } # already gone with its parent
+    done <<<"$mounts"
     rm -rf "$dir"
 }
 
