@@ -284,15 +284,21 @@ fn tend_version() -> (String, String) {
 /// `_tend` after the version as catatonit does (`0.1.7_catatonit`).
 #[test]
 fn tend_named_docker_init_prints_the_line_docker_parses() {
-    let dir = std::env::temp_dir().join(format!("tend-e2e-{}-docker-init", std::process::id()));
+    // A hard link beside tend, not a copy: a file just written can be
+    // ETXTBSY to exec while other tests fork with its descriptor still open.
+    let tend_dir = std::path::Path::new(TEND)
+        .parent()
+        .expect("tend's directory");
+    let dir = tend_dir.join(format!("tend-e2e-{}-docker-init", std::process::id()));
+    let _ = fs::remove_dir_all(&dir); // a leftover of an earlier run, if any
     fs::create_dir_all(&dir).expect("create a scratch directory");
     let docker_init = dir.join("docker-init");
-    fs::copy(TEND, &docker_init).expect("copy tend to docker-init");
+    fs::hard_link(TEND, &docker_init).expect("link tend as docker-init");
     let out = Command::new(&docker_init)
         .arg("--version")
         .output()
         .expect("run docker-init --version");
-    let _ = fs::remove_dir_all(&dir); // only our scratch copy
+    let _ = fs::remove_dir_all(&dir); // only our scratch link
     let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let plain = Command::new(TEND)
         .arg("--version")
