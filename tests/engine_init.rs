@@ -10,7 +10,6 @@
 //! (128 + N for a death by signal N), lets Ctrl-C on a terminal reach the
 //! app, and logs its JSON events. Then what `docker info` and `docker
 //! version` say about the init they found.
-#![allow(clippy::zombie_processes)]
 
 mod common;
 

@@ -117,14 +117,15 @@ impl Engine {
         if !super::have_root(test) {
             return false;
         }
-        let works = |mut cmd: Command| {
-            cmd.stdout(Stdio::null()).stderr(Stdio::null());
-            let what = format!("{cmd:?}");
-            bounded(cmd, &what).status.success()
-        };
+        // A program that is not installed does not work either.
+        let works = |cmd: Command| try_bounded(cmd).is_ok_and(|out| out.status.success());
         let (found, hint) = match self.kind {
             Kind::Podman => (
-                works(self.command(&["--version"])) && works(Command::new("runc")),
+                works(self.command(&["--version"])) && {
+                    let mut runc = Command::new("runc");
+                    runc.arg("--version");
+                    works(runc)
+                },
                 "podman and runc (.ci/setup installs them: apt-get install -y podman runc)",
             ),
             Kind::Docker => (
@@ -138,9 +139,10 @@ impl Engine {
         }
         assert!(
             std::env::var_os("CI").is_none(),
-            "{test} needs {hint}, and CI is set"
+            "{test} under {} needs {hint}, and CI is set",
+            self.program()
         );
-        eprintln!("skipping {test}: needs {hint}");
+        eprintln!("skipping {test} under {}: needs {hint}", self.program());
         false
     }
 
@@ -217,13 +219,15 @@ fn containers_conf() -> PathBuf {
 }
 
 /// Run `cmd` to its end with piped output, killing it after COMMAND_LIMIT.
-fn bounded(mut cmd: Command, what: &str) -> Output {
+fn bounded(cmd: Command, what: &str) -> Output {
+    try_bounded(cmd).unwrap_or_else(|e| panic!("start {what}: {e}"))
+}
+
+/// As `bounded`, but a program that cannot start is an error, not a panic.
+fn try_bounded(mut cmd: Command) -> std::io::Result<Output> {
+    let what = format!("{cmd:?}");
     cmd.stdin(Stdio::null());
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let collect = |pipe: Option<Box<dyn Read + Send>>| {
         thread::spawn(move || {
             let mut bytes = Vec::new();
@@ -247,11 +251,11 @@ fn bounded(mut cmd: Command, what: &str) -> Output {
         }
         thread::sleep(Duration::from_millis(10));
     };
-    Output {
+    Ok(Output {
         status,
         stdout: stdout.join().unwrap_or_default(),
         stderr: stderr.join().unwrap_or_default(),
-    }
+    })
 }
 
 /// Poll `probe` every `every` until it yields, within HANG; `what` and the
