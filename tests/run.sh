@@ -20,4 +20,5 @@ bash tests/engines/dockerd.sh start "$dockerd_dir" "${CARGO_TARGET_DIR:-target}/
 export DOCKER_HOST="unix://$dockerd_dir/docker.sock"
 
 # Plain `cargo test`: unit tests, integration tests, and examples built (not run: they have no tests).
-cargo test
+# --no-fail-fast: a failing test binary must not hide what the later ones would say.
+cargo test --no-fail-fast
