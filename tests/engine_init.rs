@@ -293,11 +293,9 @@ fn tend_named_docker_init_prints_the_line_docker_parses() {
     fs::create_dir_all(&dir).expect("create a scratch directory");
     let docker_init = dir.join("docker-init");
     fs::hard_link(TEND, &docker_init).expect("link tend as docker-init");
-    let out = Command::new(&docker_init)
-        .arg("--version")
-        .output()
-        .expect("run docker-init --version");
+    let out = Command::new(&docker_init).arg("--version").output();
     let _ = fs::remove_dir_all(&dir); // only our scratch link
+    let out = out.expect("run docker-init --version");
     let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let plain = Command::new(TEND)
         .arg("--version")
