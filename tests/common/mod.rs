@@ -5,6 +5,8 @@
 //! test starts is killed when its handle drops.
 #![allow(dead_code)]
 
+pub mod engine;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
