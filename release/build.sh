@@ -165,10 +165,12 @@ for entry in "${SMALL[@]}"; do
 done
 
 # The SBOM covers every target (the dependencies are the same on both).
-# cargo-cyclonedx can only write beside Cargo.toml; move it out at once.
-sbom=$root/tend.cdx.json
+# cargo-cyclonedx can only write beside Cargo.toml: under a name of this
+# run's own, so that two runs in one checkout cannot take each other's, and
+# moved out at once.
+sbom=$root/tend-sbom-$$.json
 trap 'rm -f "$sbom"' EXIT
-RUST_BACKTRACE=0 cargo cyclonedx --quiet --format json --spec-version 1.5 --target all --override-filename tend.cdx
+RUST_BACKTRACE=0 cargo cyclonedx --quiet --format json --spec-version 1.5 --target all --override-filename "tend-sbom-$$"
 # Its bom-refs name the checkout (path+file:///home/…#tend@0.1.0); use the
 # same name the binaries use, so the SBOM does not depend on the directory.
 content=$(<"$sbom")
