@@ -183,8 +183,21 @@ fn the_signed_checksums_verify_as_a_user_checks_them() {
     let (code, stdout, _) = run_in(&tampered, "sha256sum", &["-c", "SHA256SUMS"]);
     assert_ne!(code, Some(0), "a changed binary must fail: {stdout}");
     assert!(stdout.contains("tend-aarch64: FAILED"), "{stdout}");
+    // Sums edited to match the changed binary pass sha256sum, not the signature.
     let sums = fs::read_to_string(tampered.join("SHA256SUMS")).expect("read the sums");
-    fs::write(tampered.join("SHA256SUMS"), sums.replacen(' ', "0 ", 1)).expect("tamper");
+    let edited = sums.replacen(
+        &sha256_of(&dist.join("tend-aarch64")),
+        &sha256_of(&binary),
+        1,
+    );
+    assert_ne!(edited, sums, "the edit changed the sums");
+    fs::write(tampered.join("SHA256SUMS"), edited).expect("tamper");
+    let (code, stdout, _) = run_in(&tampered, "sha256sum", &["-c", "SHA256SUMS"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "the edited sums match the changed binary: {stdout}"
+    );
     let (code, stdout, stderr) = run_in(&tampered, "minisign", &["-Vm", "SHA256SUMS", "-P", key]);
     assert_ne!(
         code,
@@ -616,7 +629,8 @@ fn the_tend_image_holds_tend_for_both_architectures_and_serves_copy_from() {
         .expect("manifests")
         .iter()
         .map(|m| {
-            format!("{}/{}", m["platform"]["os"], m["platform"]["architecture"]).replace('"', "")
+            let field = |k: &str| m["platform"][k].as_str().unwrap_or("?").to_string();
+            format!("{}/{}", field("os"), field("architecture"))
         })
         .collect();
     platforms.sort();
