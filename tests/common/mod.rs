@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod release;
+
 pub const TEND: &str = env!("CARGO_BIN_EXE_tend");
 /// Long enough never to fire on a loaded machine; only a hang reaches it.
 pub const HANG: Duration = Duration::from_secs(30);
