@@ -17,18 +17,7 @@ CYCLONEDX_VERSION=0.5.9
 TARGETS=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
 NIGHTLY=${TEND_NIGHTLY:-nightly}
 
-packages=(qemu-user-static minisign file)
-missing=()
-for pkg in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-    echo "release/tools: installing ${missing[*]}"
-    sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash "$(dirname "$0")/../.ci/apt-install" qemu-user-static minisign file
 
 for target in "${TARGETS[@]}"; do
     rustup target list --installed | grep -qx "$target" || rustup target add "$target"

@@ -118,13 +118,16 @@ fn program_name(argv0: &OsString) -> &str {
 
 /// `tend version X.Y.Z - git.HASH`. Docker reads its init's version only
 /// after the literal `tini version `, so under the name docker-init (as
-/// `docker run --init` starts it) tend says `tini version X.Y.Z_tend`, as
+/// `docker run --init` starts it), and under tini's own names, which
+/// scripts grep the same way, tend says `tini version X.Y.Z_tend`, as
 /// catatonit says `tini version 0.1.7_catatonit`: docker info and docker
 /// version then show tend's version and commit.
 fn version(name: &str) -> String {
     let (version, hash) = (env!("CARGO_PKG_VERSION"), env!("TEND_GIT_HASH"));
     match name {
-        "docker-init" => format!("tini version {version}_tend - git.{hash}\n"),
+        "docker-init" | "tini" | "tini-static" => {
+            format!("tini version {version}_tend - git.{hash}\n")
+        }
         _ => format!("tend version {version} - git.{hash}\n"),
     }
 }

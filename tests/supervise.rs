@@ -752,22 +752,25 @@ fn version_and_help() {
             assert!(help.contains(documented), "{documented} missing from help");
         }
     }
-    // Under the name docker-init, the one shape Docker reads a version from.
+    // Under the name docker-init, the one shape Docker reads a version from;
+    // under tini's names too, which scripts grep the same way.
     let dir = std::env::temp_dir().join(format!("tend-test-docker-init-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let docker_init = dir.join("docker-init");
-    let _ = std::fs::remove_file(&docker_init);
-    std::os::unix::fs::symlink(common::TEND, &docker_init).expect("symlink");
-    let out = Command::new(&docker_init)
-        .arg("--version")
-        .output()
-        .expect("docker-init --version");
+    for name in ["docker-init", "tini", "tini-static"] {
+        let link = dir.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(common::TEND, &link).expect("symlink");
+        let out = Command::new(&link)
+            .arg("--version")
+            .output()
+            .expect("--version");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("tini version {version}_tend - git.{hash}\n"),
+            "{name}: moby's parseInitVersion wants 'tini version X - git.H'"
+        );
+    }
     std::fs::remove_dir_all(&dir).expect("clean up");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("tini version {version}_tend - git.{hash}\n"),
-        "moby's parseInitVersion wants 'tini version X - git.H'"
-    );
     // --help in probe mode, and after a URL, shows every option of both modes.
     for args in [&["--probe", "--help"][..], &["--probe", "http://a/", "-h"]] {
         let out = Command::new(common::TEND)

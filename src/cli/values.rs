@@ -187,9 +187,10 @@ pub fn log_level(text: &str) -> Result<log::LevelFilter, &'static str> {
 }
 
 /// tini's verbosity: 0 error, 1 warn, 2 info, 3 debug, 4 and more trace.
+/// tini keeps it in an unsigned int, so a negative number is a huge one.
 pub fn level_for_verbosity(n: i64) -> log::LevelFilter {
-    match n {
-        ..=0 => log::LevelFilter::Error,
+    match u32::try_from(n).unwrap_or(u32::MAX) {
+        0 => log::LevelFilter::Error,
         1 => log::LevelFilter::Warn,
         2 => log::LevelFilter::Info,
         3 => log::LevelFilter::Debug,
@@ -197,22 +198,28 @@ pub fn level_for_verbosity(n: i64) -> log::LevelFilter {
     }
 }
 
-/// C's atoi(3), which is how tini reads TINI_VERBOSITY: leading blanks, a
-/// sign, the digits that follow; anything else, or nothing, is 0.
+/// glibc's atoi(3), which is how tini reads TINI_VERBOSITY: leading blanks,
+/// a sign, the digits that follow, as strtol(3) (saturating at 64 bits),
+/// then cut to a C int; anything else, or nothing, is 0.
 pub fn atoi(text: &str) -> i64 {
     let text = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (sign, digits) = match text.as_bytes().first() {
-        Some(b'-') => (-1, &text[1..]),
-        Some(b'+') => (1, &text[1..]),
-        _ => (1, text),
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
     };
-    let value = digits
+    let magnitude = digits
         .bytes()
         .take_while(u8::is_ascii_digit)
         .fold(0i64, |n, d| {
             n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
         });
-    sign * value
+    let long = match negative {
+        true => magnitude.checked_neg().unwrap_or(i64::MIN),
+        false => magnitude,
+    };
+    // The (int) cast of glibc's atoi keeps the low 32 bits.
+    i64::from(long as i32)
 }
 
 /// Split a variable's list: on commas, on newlines, or on both; items are
@@ -325,13 +332,21 @@ mod tests {
             ("abc", 0),
             ("", 0),
             ("  ", 0),
-            ("99999999999999999999999", i64::MAX),
+            // strtol saturates, and the int cast keeps the low 32 bits, as in glibc.
+            ("99999999999999999999999", -1),
+            ("4294967296", 0),
+            ("4294967298", 2),
+            ("-4294967294", 2),
         ];
         for (text, want) in cases {
             assert_eq!(atoi(text), want, "{text:?}");
         }
-        assert_eq!(level_for_verbosity(atoi("abc")), log::LevelFilter::Error);
-        assert_eq!(level_for_verbosity(7), log::LevelFilter::Trace);
+        let level = |text: &str| level_for_verbosity(atoi(text));
+        assert_eq!(level("abc"), log::LevelFilter::Error);
+        assert_eq!(level("7"), log::LevelFilter::Trace);
+        // tini's unsigned int: -1 is everything.
+        assert_eq!(level("-1"), log::LevelFilter::Trace);
+        assert_eq!(level("4294967296"), log::LevelFilter::Error);
     }
 
     #[test]
