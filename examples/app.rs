@@ -9,7 +9,9 @@
 //!   - `/toggle` (any method): flips the health that `/health` reports, so an
 //!     image with no curl and no shell can be flipped with `tend --probe`;
 //!   - `/orphans`: leaves an orphan behind now (see below);
-//!   - `/slow`: takes 2 s, to show that a stop lets in-flight requests finish;
+//!   - `/slow`: takes `$SLOW` seconds (default 2), or ends half a second
+//!     after a stop is requested if that comes first, to show that a stop
+//!     lets in-flight requests finish;
 //! - leaves orphans every `$ORPHAN_EVERY` seconds (default 5, 0 = never): it
 //!   runs itself as a helper that starts a short-lived grandchild and exits
 //!   without waiting for it. The grandchild is re-parented to PID 1; unless
@@ -72,6 +74,7 @@ fn log(level: &str, msg: &str, fields: Value) {
 struct Settings {
     port: u16,
     warmup: Duration,
+    slow: Duration,
     unhealthy_file: PathBuf,
     orphan_every: Option<Duration>,
 }
@@ -98,6 +101,7 @@ impl Settings {
         Ok(Settings {
             port,
             warmup: seconds("WARMUP", 3.0)?,
+            slow: seconds("SLOW", 2.0)?,
             unhealthy_file: std::env::var_os("UNHEALTHY_FILE")
                 .unwrap_or_else(|| "/tmp/unhealthy".into())
                 .into(),
@@ -267,8 +271,20 @@ fn handle(mut conn: TcpStream, state: &State) {
             (200, "left an orphan behind".to_string())
         }
         Ok((_, "/slow")) => {
-            log("info", "slow request started", json!({ "takes_ms": 2000 }));
-            thread::sleep(Duration::from_secs(2));
+            let takes = state.settings.slow;
+            log(
+                "info",
+                "slow request started",
+                json!({ "takes_ms": takes.as_millis() as u64 }),
+            );
+            let until = Instant::now() + takes;
+            while Instant::now() < until && !state.stopping.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(20));
+            }
+            if Instant::now() < until {
+                // Asked to stop: the last half second of work, then the answer.
+                thread::sleep(Duration::from_millis(500));
+            }
             (200, "done, slowly".to_string())
         }
         Ok((_, "/")) => (200, "hello from app".to_string()),

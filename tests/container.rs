@@ -546,9 +546,10 @@ fn stop_lets_requests_in_flight_finish(engine: &'static Engine, test: &str) {
     if !engine.available(test) {
         return;
     }
-    let container = Container::run(engine.unique(test), twin(engine), &[], &[]);
+    // /slow lasts a minute, or half a second after the stop: in flight when the stop comes.
+    let container = Container::run(engine.unique(test), twin(engine), &["-e", "SLOW=60"], &[]);
     container.wait_for_log("\"listening\"", 1);
-    // /slow takes 2 s; tend's probe is the only HTTP client in the image.
+    // tend's probe is the only HTTP client in the image.
     let url = app_url("/slow");
     engine.ok(&["exec", "-d", &container.name, "/tend", "--probe", &url]);
     container.wait_for_log("\"slow request started\"", 1);
