@@ -17,6 +17,12 @@ pub mod exit {
     pub const NOT_FOUND: u8 = 127;
     /// `--grace` ran out after a terminating signal: tend killed the child.
     pub const KILLED: u8 = 128 + 9;
+    /// `--health --on-unhealthy exit`: the watchdog stopped the app for being
+    /// unhealthy. sysexits' EX_UNAVAILABLE ("a service is unavailable"): not
+    /// 0, not 125–127, not 128+N, and not remapped by `-e`, so a restart
+    /// policy (`--restart on-failure`, restartPolicy) acts on it. An app may
+    /// exit 69 itself; the log line that says why is the authority.
+    pub const UNHEALTHY_APP: u8 = 69;
     /// Under dumb-init's name: a usage error, and a program that cannot be
     /// run (dumb-init's child exits 2 when exec fails, whatever the errno).
     pub const DUMB_INIT_USAGE: u8 = 1;

@@ -16,6 +16,7 @@ mod cli;
 mod entry;
 mod environ;
 mod error;
+mod health;
 mod logger;
 mod privilege;
 mod probe;
@@ -37,7 +38,7 @@ use nix::unistd::{getpid, getppid};
 use crate::cli::{Config, Dialect, Mode};
 use crate::environ::Environ;
 use crate::error::{Error, exit};
-use crate::supervisor::{Forwarding, Supervisor};
+use crate::supervisor::{Ended, Forwarding, Supervisor};
 
 /// `tend -l`: the licence text shipped beside the binary, with its copyright notice.
 const LICENSE: &str = include_str!("../LICENSE");
@@ -293,8 +294,13 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
             continue_after_stop: !config.dumb_init,
             handoff,
         },
+        health: config.health.clone(),
     };
-    let code = config.remap(supervisor.run());
+    let code = match supervisor.run() {
+        Ended::Child(status) => config.remap(status),
+        // Not the child's status: -e does not remap it, so a restart policy sees it.
+        Ended::Unhealthy => exit::UNHEALTHY_APP,
+    };
     info!(exit_code = code; "tend exiting");
     Ok(code)
 }

@@ -4,10 +4,12 @@
 //! This runs after the point of no return (catatonit: "after this point we
 //! may no longer bail"). Nothing here returns an error: failures are logged
 //! and the loop goes on, and only the main child's fate ends it. The loop
-//! sleeps in read(2) on the signalfd, or in poll(2) while a `--grace`
-//! deadline is pending, so an idle tend makes no system calls at all.
+//! sleeps in read(2) on the signalfd, or in poll(2) while a deadline is
+//! pending (`--grace`, or `--health`'s next check), so an idle tend makes no
+//! system calls at all. A health check runs in a forked copy and only ever
+//! adds its pipe to that poll: the loop never waits on one.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use log::{debug, error, info, warn};
@@ -16,6 +18,9 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::unistd::Pid;
 
 use crate::error::exit;
+use crate::health::{self, OnUnhealthy, Status, Watch};
+use crate::probe::Health;
+use crate::probe::runner::{self, Running};
 use crate::signals::{self, Action, SIGCONT, SIGKILL, SIGTERM};
 use crate::sys::{self, Exit, Reap};
 
@@ -47,6 +52,8 @@ pub struct Supervisor {
     pub warn_on_reap: bool,
     pub grace: Option<Duration>,
     pub forwarding: Forwarding,
+    /// `--health`: the watchdog, when asked for.
+    pub health: Option<health::Settings>,
 }
 
 /// How a signal from outside reaches the processes tend supervises.
@@ -84,127 +91,304 @@ const KILL_POLL: Duration = Duration::from_millis(20);
 struct Reaped {
     /// The main child's exit code (128+N for signal N), if it was among them.
     main: Option<u8>,
+    /// Whether the health check's copy was among them.
+    checker: bool,
     /// Whether any child of tend is still alive.
     others_remain: bool,
 }
 
+/// The grace of a stop the watchdog begins, when --grace gives none: Docker's stop timeout.
+const WATCHDOG_GRACE: Duration = Duration::from_secs(10);
+
+impl Watchdog {
+    /// When the watchdog next needs the loop: a check's deadline, or the next check.
+    fn deadline(&self) -> Option<Instant> {
+        match &self.running {
+            Some((running, _)) => Some(running.deadline),
+            None => self.watch.due(),
+        }
+    }
+
+    /// Kill and reap a check in flight; true if there was one.
+    fn stop(mut self) -> bool {
+        match self.running.take() {
+            Some((mut running, _)) => {
+                running.finish();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// How supervising ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// With this status of the main child's (128+N for signal N, 137 when
+    /// tend killed it after --grace), which `-e` may remap.
+    Child(u8),
+    /// The watchdog stopped the app for being unhealthy (`--health`).
+    Unhealthy,
+}
+
+/// `--health` while it watches: the rules, and the check in flight.
+struct Watchdog {
+    settings: health::Settings,
+    watch: Watch,
+    /// The check running now, and when it began.
+    running: Option<(Running, Instant)>,
+}
+
+/// What the loop keeps between wake-ups.
+struct Run {
+    main_status: Option<u8>,
+    /// --grace, path 1: when a stop signal has gone unheeded too long.
+    kill_at: Option<Instant>,
+    /// --grace, path 2: when orphans outliving the main child get SIGKILL.
+    drain_until: Option<Instant>,
+    /// After the final SIGKILL: until when tend goes on killing what it
+    /// adopts, and the status it will then exit with.
+    killing: Option<(Instant, u8)>,
+    handoff: Option<Handoff>,
+    /// None once a stop has begun, whoever began it: shutdown wins.
+    watchdog: Option<Watchdog>,
+    /// The watchdog began the stop; this names tend's exit status.
+    stopped_unhealthy: bool,
+}
+
 impl Supervisor {
     /// Supervise until the main child is gone (and, with `--grace`, its
-    /// orphans too). Returns the main child's exit code before `-e`, or 137
-    /// if the grace ran out and tend killed it.
-    pub fn run(self) -> u8 {
-        let mut main_status: Option<u8> = None;
-        // --grace, path 1: when a forwarded stop signal has gone unheeded too long.
-        let mut kill_at: Option<Instant> = None;
-        // --grace, path 2: when orphans outliving the main child get SIGKILL.
-        let mut drain_until: Option<Instant> = None;
-        // After the final SIGKILL: until when tend goes on killing what it
-        // adopts, and the status it will then exit with.
-        let mut killing: Option<(Instant, u8)> = None;
-        let mut handoff = self.forwarding.handoff.then(Handoff::default);
+    /// orphans too).
+    pub fn run(self) -> Ended {
+        let now = Instant::now();
+        let mut run = Run {
+            main_status: None,
+            kill_at: None,
+            drain_until: None,
+            killing: None,
+            handoff: self.forwarding.handoff.then(Handoff::default),
+            watchdog: self.health.clone().map(|settings| Watchdog {
+                watch: Watch::new(&settings, now),
+                settings,
+                running: None,
+            }),
+            stopped_unhealthy: false,
+        };
         loop {
-            let deadline = match killing {
-                Some(_) => Some(Instant::now() + KILL_POLL),
-                None => kill_at.or(drain_until),
-            };
-            let mut reap = killing.is_some();
-            for (signo, sender) in self.next_signals(deadline) {
-                let action =
-                    signals::classify(signo, sender == self.own_pid, self.forwarding.setsid);
-                match action {
-                    Action::Reap => reap = true,
-                    Action::Ignore => debug!(signal = signals::name(signo); "ignored signal"),
-                    Action::Forward | Action::JobControl if main_status.is_some() => {
-                        debug!(signal = signals::name(signo); "signal after the child exited, not forwarded");
-                    }
-                    _ if handoff.as_mut().is_some_and(|h| h.take(signo)) => {
-                        debug!(signal = signals::name(signo); "ignored the terminal hand-off's signal");
-                    }
-                    Action::Forward | Action::JobControl => {
-                        let sent = self.forward(signo);
-                        if action == Action::JobControl {
-                            // Ctrl-Z: the session has been stopped, and tend stops with it (dumb-init).
-                            debug!(signal = signals::name(signo); "stopping tend too, until SIGCONT");
-                            let _ = sys::kill(self.own_host_pid(), signals::SIGSTOP);
-                        }
-                        if let (Some(grace), None, Some(sent)) = (self.grace, kill_at, sent)
-                            && self.forwarding.stop_signals.contains(sent)
-                        {
-                            kill_at = Some(Instant::now() + grace);
-                        }
-                    }
-                }
-            }
-            let mut others_remain = true;
-            if reap {
-                let reaped = self.reap_all();
-                others_remain = reaped.others_remain;
-                if main_status.is_none() && reaped.main.is_some() {
-                    main_status = reaped.main;
-                    // Nothing left to kill the child for; a stale deadline would only spin the loop.
-                    kill_at = None;
-                    if self.forwarding.setsid {
-                        self.terminate_session();
-                    }
-                }
-            }
-            let now = Instant::now();
-            if let Some((until, status)) = killing {
-                // As PID 1, tend's exit ends the namespace, whatever is left in it.
-                let done = main_status.is_some() && (self.is_pid1 || !others_remain);
-                if done || now >= until {
-                    if !done {
-                        warn!(bound_ms = KILL_BOUND.as_millis() as u64; "processes outlived SIGKILL (stuck in the kernel?): exiting without them");
-                    }
-                    return status;
-                }
-                // Orphaned by the kill itself, and adopted since: they get it too.
-                self.kill_everyone(SIGKILL);
-                continue;
-            }
-            let Some(status) = main_status else {
-                if kill_at.is_some_and(|t| now >= t) {
-                    warn!(pid = self.child.as_raw(); "the child outlived --grace after a stop signal: sending SIGKILL to it and every process left");
-                    self.kill_everyone(SIGKILL);
-                    killing = Some((now + KILL_BOUND, exit::KILLED));
-                    kill_at = None;
-                }
-                continue;
-            };
-            if self.grace.is_none() || !others_remain {
-                return status;
-            }
-            match drain_until {
-                None => {
-                    info!("the child exited and other processes remain: sending them SIGTERM");
-                    self.kill_everyone(SIGTERM);
-                    drain_until = self.grace.map(|g| now + g);
-                }
-                Some(t) if now >= t => {
-                    warn!("processes outlived --grace after the child exited: sending SIGKILL");
-                    self.kill_everyone(SIGKILL);
-                    killing = Some((now + KILL_BOUND, status));
-                }
-                Some(_) => {}
+            if let Some(status) = self.step(&mut run) {
+                return match run.stopped_unhealthy {
+                    true => Ended::Unhealthy,
+                    false => Ended::Child(status),
+                };
             }
         }
     }
 
-    /// Sleep until signals arrive or `deadline` passes; returns (signal
-    /// number, sender's pid) for each signal read.
+    /// One wake-up: signals, reaping, the watchdog, deadlines. Some(status) when done.
+    fn step(&self, run: &mut Run) -> Option<u8> {
+        let watched = run.watchdog.as_ref().filter(|_| run.main_status.is_none());
+        let deadline = match run.killing {
+            Some(_) => Some(Instant::now() + KILL_POLL),
+            None => [
+                run.kill_at,
+                run.drain_until,
+                watched.and_then(Watchdog::deadline),
+            ]
+            .into_iter()
+            .flatten()
+            .min(),
+        };
+        let pipe = watched
+            .and_then(|w| w.running.as_ref())
+            .map(|(r, _)| r.fd());
+        let mut reap = run.killing.is_some();
+        for (signo, sender) in self.next_signals(deadline, pipe) {
+            let action = signals::classify(signo, sender == self.own_pid, self.forwarding.setsid);
+            match action {
+                Action::Reap => reap = true,
+                Action::Ignore => debug!(signal = signals::name(signo); "ignored signal"),
+                Action::Forward | Action::JobControl if run.main_status.is_some() => {
+                    debug!(signal = signals::name(signo); "signal after the child exited, not forwarded");
+                }
+                _ if run.handoff.as_mut().is_some_and(|h| h.take(signo)) => {
+                    debug!(signal = signals::name(signo); "ignored the terminal hand-off's signal");
+                }
+                Action::Forward | Action::JobControl => {
+                    let sent = self.forward(signo);
+                    if action == Action::JobControl {
+                        // Ctrl-Z: the session has been stopped, and tend stops with it (dumb-init).
+                        debug!(signal = signals::name(signo); "stopping tend too, until SIGCONT");
+                        let _ = sys::kill(self.own_host_pid(), signals::SIGSTOP);
+                    }
+                    if sent.is_some_and(|s| self.forwarding.stop_signals.contains(s)) {
+                        self.begin_stop(run, self.grace);
+                    }
+                }
+            }
+        }
+        let checker = run
+            .watchdog
+            .as_ref()
+            .and_then(|w| w.running.as_ref())
+            .map(|(r, _)| r.pid);
+        let mut others_remain = true;
+        if reap {
+            let reaped = self.reap_all(checker);
+            others_remain = reaped.others_remain;
+            if reaped.checker
+                && let Some((running, _)) = run.watchdog.as_mut().and_then(|w| w.running.as_mut())
+            {
+                running.mark_reaped();
+            }
+            if run.main_status.is_none() && reaped.main.is_some() {
+                run.main_status = reaped.main;
+                // Nothing left to kill the child for; a stale deadline would only spin the loop.
+                run.kill_at = None;
+                if self.forwarding.setsid {
+                    self.terminate_session();
+                }
+                // No more checks: the app is gone. One in flight must not hold up the exit.
+                if run.watchdog.take().is_some_and(Watchdog::stop) {
+                    others_remain = self.reap_all(None).others_remain;
+                }
+            }
+        }
+        let now = Instant::now();
+        if run.main_status.is_none() {
+            self.watch(run, now);
+        }
+        if let Some((until, status)) = run.killing {
+            // As PID 1, tend's exit ends the namespace, whatever is left in it.
+            let done = run.main_status.is_some() && (self.is_pid1 || !others_remain);
+            if done || now >= until {
+                if !done {
+                    warn!(bound_ms = KILL_BOUND.as_millis() as u64; "processes outlived SIGKILL (stuck in the kernel?): exiting without them");
+                }
+                return Some(status);
+            }
+            // Orphaned by the kill itself, and adopted since: they get it too.
+            self.kill_everyone(SIGKILL);
+            return None;
+        }
+        let Some(status) = run.main_status else {
+            if run.kill_at.is_some_and(|t| now >= t) {
+                warn!(pid = self.child.as_raw(); "the child outlived --grace after a stop signal: sending SIGKILL to it and every process left");
+                self.kill_everyone(SIGKILL);
+                run.killing = Some((now + KILL_BOUND, exit::KILLED));
+                run.kill_at = None;
+            }
+            return None;
+        };
+        if self.grace.is_none() || !others_remain {
+            return Some(status);
+        }
+        match run.drain_until {
+            None => {
+                info!("the child exited and other processes remain: sending them SIGTERM");
+                self.kill_everyone(SIGTERM);
+                run.drain_until = self.grace.map(|g| now + g);
+            }
+            Some(t) if now >= t => {
+                warn!("processes outlived --grace after the child exited: sending SIGKILL");
+                self.kill_everyone(SIGKILL);
+                run.killing = Some((now + KILL_BOUND, status));
+            }
+            Some(_) => {}
+        }
+        None
+    }
+
+    /// A stop has begun, from outside or from the watchdog: arm the kill
+    /// deadline once (a second stop signal starts no second countdown), and
+    /// stop watching the app's health, since shutdown wins.
+    fn begin_stop(&self, run: &mut Run, grace: Option<Duration>) {
+        if let (Some(grace), None) = (grace, run.kill_at) {
+            run.kill_at = Some(Instant::now() + grace);
+        }
+        if let Some(dog) = run.watchdog.take() {
+            // A check in flight is killed and reaped; its verdict no longer matters.
+            dog.stop();
+        }
+    }
+
+    /// The watchdog's turn: take a finished check's verdict, start the next
+    /// one when due, and stop the app when it turns unhealthy.
+    fn watch(&self, run: &mut Run, now: Instant) {
+        let Some(dog) = run.watchdog.as_mut() else {
+            return;
+        };
+        if let Some((running, began)) = dog.running.as_mut() {
+            let Some(verdict) = running.progress(now) else {
+                return;
+            };
+            let began = *began;
+            dog.running = None;
+            let (healthy, line) = match &verdict {
+                Health::Healthy(what) => (true, what.as_str()),
+                Health::Unhealthy(why) => (false, why.as_str()),
+            };
+            let judged = dog.watch.record(began, now, healthy);
+            let settings = &dog.settings;
+            if healthy {
+                debug!(check = line; "health check passed");
+            } else {
+                warn!(streak = judged.streak, retries = settings.retries, in_start_period = judged.uncounted, reason = line; "health check failed");
+            }
+            if let Some(from) = judged.changed_from {
+                info!(from = from.name(), to = judged.status.name(), streak = judged.streak, reason = line; "health changed");
+            }
+            let stop = judged.changed_from.is_some()
+                && judged.status == Status::Unhealthy
+                && settings.on_unhealthy == OnUnhealthy::Exit;
+            if stop {
+                warn!(streak = judged.streak, reason = line, grace_ms = self.watchdog_grace().as_millis() as u64; "the app is unhealthy: stopping it as a SIGTERM would (--on-unhealthy exit)");
+                run.stopped_unhealthy = true;
+                self.forward(SIGTERM);
+                self.begin_stop(run, Some(self.watchdog_grace()));
+            }
+            return;
+        }
+        if dog.watch.due().is_some_and(|due| now >= due) {
+            dog.watch.begin();
+            match runner::start(&dog.settings.probe) {
+                Ok(running) => dog.running = Some((running, now)),
+                Err(e) => {
+                    warn!(error = e.desc(); "cannot start a health check: counted as failed");
+                    dog.watch.record(now, now, false);
+                }
+            }
+        }
+    }
+
+    /// --grace for a stop the watchdog begins, 10 s without one, as Docker's stop timeout.
+    fn watchdog_grace(&self) -> Duration {
+        self.grace.unwrap_or(WATCHDOG_GRACE)
+    }
+
+    /// Sleep until signals arrive, `pipe` (a check's) has news, or
+    /// `deadline` passes; returns (signal number, sender's pid) for each
+    /// signal read.
     ///
-    /// The signalfd is blocking: with no deadline, one read(2) is the whole
-    /// wait, one system call per wake-up as in catatonit. poll(2) comes in
-    /// only while a `--grace` deadline is pending. More than a buffer's worth
-    /// of signals simply makes the next read return at once.
-    fn next_signals(&self, deadline: Option<Instant>) -> Vec<(i32, u32)> {
-        if let Some(t) = deadline {
+    /// The signalfd is blocking: with no deadline and no check, one read(2)
+    /// is the whole wait, one system call per wake-up as in catatonit.
+    /// poll(2) comes in only while a deadline is pending. More than a
+    /// buffer's worth of signals simply makes the next read return at once.
+    fn next_signals(&self, deadline: Option<Instant>, pipe: Option<BorrowedFd>) -> Vec<(i32, u32)> {
+        if deadline.is_some() || pipe.is_some() {
             // Round up, so the loop never wakes a millisecond early and spins.
-            let left = t.saturating_duration_since(Instant::now()) + Duration::from_micros(999);
-            let timeout = PollTimeout::try_from(left.as_millis()).unwrap_or(PollTimeout::MAX);
-            let mut fds = [PollFd::new(self.sigfd.as_fd(), PollFlags::POLLIN)];
+            let timeout = match deadline {
+                Some(t) => {
+                    let left =
+                        t.saturating_duration_since(Instant::now()) + Duration::from_micros(999);
+                    PollTimeout::try_from(left.as_millis()).unwrap_or(PollTimeout::MAX)
+                }
+                None => PollTimeout::NONE,
+            };
+            let mut fds = vec![PollFd::new(self.sigfd.as_fd(), PollFlags::POLLIN)];
+            fds.extend(pipe.map(|fd| PollFd::new(fd, PollFlags::POLLIN)));
             match poll(&mut fds, timeout) {
                 Ok(0) => return Vec::new(),
+                Ok(_) if !fds[0].any().unwrap_or(false) => return Vec::new(),
                 Ok(_) => {}
                 // EINTR cannot happen with every signal blocked; either way, the loop comes back.
                 Err(e) => {
@@ -342,9 +526,10 @@ impl Supervisor {
 
     /// waitpid(-1, WNOHANG) until nothing is left to reap. One SIGCHLD can
     /// stand for any number of exits, so never stop at the first.
-    fn reap_all(&self) -> Reaped {
+    fn reap_all(&self, checker: Option<Pid>) -> Reaped {
         let mut reaped = Reaped {
             main: None,
+            checker: false,
             others_remain: false,
         };
         loop {
@@ -376,6 +561,9 @@ impl Supervisor {
                     None => info!(pid = pid.as_raw(), exit_code = code; "child exited"),
                 }
                 reaped.main = Some(code);
+            } else if Some(pid) == checker {
+                // The health check's own copy: its verdict is in its pipe, not its status.
+                reaped.checker = true;
             } else if self.warn_on_reap {
                 warn!(pid = pid.as_raw(), exit_code = code; "Reaped zombie process with pid={pid}");
             } else {

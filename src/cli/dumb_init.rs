@@ -148,7 +148,7 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
     config.command = scanned.command.to_vec();
     config.signal_group = config.setsid;
     config.settle();
-    Ok(Mode::Supervise(settings.config))
+    Ok(Mode::Supervise(Box::new(settings.config)))
 }
 
 fn usage_error(text: String) -> Error {
@@ -229,7 +229,7 @@ mod tests {
 
     fn config(list: &[&str], vars: &[(&str, &str)]) -> Config {
         match parse_with(list, vars) {
-            Ok(Mode::Supervise(config)) => config,
+            Ok(Mode::Supervise(config)) => *config,
             other => panic!("{list:?} {vars:?} gave {other:?}"),
         }
     }

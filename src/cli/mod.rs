@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::health::{self, OnUnhealthy};
 use crate::probe::url::Target;
 use crate::probe::{self, Probe};
 use crate::signals;
@@ -35,7 +36,7 @@ pub type Env<'a> = &'a dyn Fn(&str) -> Option<OsString>;
 
 #[derive(Debug, PartialEq)]
 pub enum Mode {
-    Supervise(Config),
+    Supervise(Box<Config>),
     /// `--probe …`; a usage error is the probe's verdict, not tend's failure.
     Probe(Logging, Result<Probe, String>),
     Help,
@@ -105,6 +106,8 @@ pub struct Config {
     pub wait_timeout: Duration,
     /// `--chdir DIR`, for the child.
     pub chdir: Option<PathBuf>,
+    /// `--health`: the watchdog, when asked for.
+    pub health: Option<health::Settings>,
     /// `--user USER[:GROUP]`, unparsed: privilege parses it.
     pub user: Option<String>,
     pub no_new_privs: bool,
@@ -141,6 +144,7 @@ impl Default for Config {
             wait_for: Vec::new(),
             wait_timeout: DEFAULT_WAIT_TIMEOUT,
             chdir: None,
+            health: None,
             user: None,
             no_new_privs: false,
         }
@@ -183,10 +187,72 @@ impl Config {
 pub struct Settings {
     pub config: Config,
     pub probe: probe::Args,
+    pub health: HealthArgs,
     /// `-v` and TINI_VERBOSITY, as tini counts: 1 is warn.
     pub verbosity: i64,
     /// `--help`, `--version` or `-l`, which end parsing.
     pub info: Option<Mode>,
+}
+
+/// `--health` and its options, before they are checked as a whole.
+#[derive(Debug)]
+pub struct HealthArgs {
+    pub probe: probe::Args,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub start_period: Duration,
+    pub on_unhealthy: OnUnhealthy,
+    /// A bad value of the probe's variables, which only matters with --health:
+    /// an image's TEND_PROBE_* serve its HEALTHCHECK first.
+    problem: Option<String>,
+}
+
+impl Default for HealthArgs {
+    /// Docker's HEALTHCHECK defaults, but a 3 s timeout: a watchdog that waits 30 s is late.
+    fn default() -> HealthArgs {
+        HealthArgs {
+            probe: probe::Args::default(),
+            interval: Duration::from_secs(10),
+            timeout: Duration::from_secs(3),
+            retries: 3,
+            start_period: Duration::ZERO,
+            on_unhealthy: OnUnhealthy::Exit,
+            problem: None,
+        }
+    }
+}
+
+impl HealthArgs {
+    /// Keep a bad value's message for `finish`, which reports it only with --health.
+    pub fn defer(&mut self, given: &Given, expected: &str) {
+        if self.problem.is_none() {
+            self.problem = Some(format!(
+                "invalid value '{}' for {}: {expected}",
+                given.text,
+                given.name()
+            ));
+        }
+    }
+
+    /// The watch to run, when --health gave a URL.
+    fn finish(self) -> Result<Option<health::Settings>, String> {
+        if self.probe.url.is_none() {
+            return Ok(None);
+        }
+        if let Some(problem) = self.problem {
+            return Err(problem);
+        }
+        let mut probe = self.probe.finish().map_err(|e| format!("--health: {e}"))?;
+        probe.timeout = self.timeout;
+        Ok(Some(health::Settings {
+            probe,
+            interval: self.interval,
+            retries: self.retries,
+            start_period: self.start_period,
+            on_unhealthy: self.on_unhealthy,
+        }))
+    }
 }
 
 /// Log settings from the environment alone, for errors found before the
@@ -268,8 +334,9 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
         ));
     }
     settings.config.command = scanned.command.to_vec();
+    settings.config.health = settings.health.finish().map_err(Error::Usage)?;
     settings.config.settle();
-    Ok(Mode::Supervise(settings.config))
+    Ok(Mode::Supervise(Box::new(settings.config)))
 }
 
 /// A problem in tend's words: `invalid value 'X' for NAME: expected …`.
@@ -370,7 +437,7 @@ mod tests {
 
     fn config(list: &[&str], vars: &[(&str, &str)]) -> Config {
         match parse_with(list, vars) {
-            Ok(Mode::Supervise(config)) => config,
+            Ok(Mode::Supervise(config)) => *config,
             other => panic!("{list:?} {vars:?} gave {other:?}"),
         }
     }

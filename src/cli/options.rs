@@ -6,6 +6,7 @@
 //! option is one entry here, plus its behaviour.
 
 use super::{LogFormat, Settings, values};
+use crate::health::OnUnhealthy;
 use crate::probe;
 
 /// What an option takes after its name.
@@ -85,6 +86,7 @@ pub enum Group {
     Init,
     Signals,
     Entrypoint,
+    Health,
     User,
     Logging,
     Probe,
@@ -92,10 +94,11 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 7] = [
+    pub const ALL: [Group; 8] = [
         Group::Init,
         Group::Signals,
         Group::Entrypoint,
+        Group::Health,
         Group::User,
         Group::Logging,
         Group::Probe,
@@ -109,6 +112,7 @@ impl Group {
             Group::Entrypoint => {
                 "Before the program starts, in this order (docker-entrypoint.sh's jobs)"
             }
+            Group::Health => "Health watchdog (PID 1 checks the app as HEALTHCHECK does, and acts)",
             Group::User => "Dropping root",
             Group::Logging => "Logs (stderr; both modes)",
             Group::Probe => "Probe mode (tend --probe URL [OPTIONS])",
@@ -136,6 +140,14 @@ pub struct Given<'a> {
 impl Given<'_> {
     pub fn is_flag(&self) -> bool {
         matches!(self.source, Source::Flag(_))
+    }
+
+    /// The flag as written, or the variable.
+    pub fn name(&self) -> &str {
+        match self.source {
+            Source::Flag(written) => written,
+            Source::Var(name) => name,
+        }
     }
 }
 
@@ -210,6 +222,15 @@ fn on(given: &Given) -> Result<bool, String> {
 
 fn expected<T>(result: Result<T, &'static str>) -> Result<T, String> {
     result.map_err(String::from)
+}
+
+fn positive(
+    result: Result<std::time::Duration, &'static str>,
+) -> Result<std::time::Duration, String> {
+    match expected(result)? {
+        d if d.is_zero() => Err("expected a duration above zero".into()),
+        d => Ok(d),
+    }
 }
 
 /// The option that switches to probe mode; the parser looks for it first.
@@ -506,6 +527,149 @@ pub static OPTIONS: &[Opt] = &[
         help: "start the child in DIR (after --user, so with the child's permissions)",
         apply: |s, g| {
             s.config.chdir = Some(expected(values::path(g.text))?);
+            Ok(())
+        },
+    },
+    // --- The health watchdog.
+    Opt {
+        long: Some("health"),
+        short: None,
+        vars: &[var("TEND_HEALTH")],
+        takes: Takes::Value("URL"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Health,
+        help: "check the app at URL as --probe does, every --health-interval, and act when it is unhealthy",
+        apply: |s, g| s.health.probe.set_url(g.text),
+    },
+    Opt {
+        long: Some("health-interval"),
+        short: None,
+        vars: &[var("TEND_HEALTH_INTERVAL")],
+        takes: Takes::Value("DURATION"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Health,
+        help: "from the app's start to the first check, and from each check's end to the next (default 10s)",
+        apply: |s, g| {
+            s.health.interval = positive(values::duration(g.text))?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("health-timeout"),
+        short: None,
+        vars: &[var("TEND_HEALTH_TIMEOUT")],
+        takes: Takes::Value("DURATION"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Health,
+        help: "a check that takes longer fails (default 3s)",
+        apply: |s, g| {
+            s.health.timeout = positive(values::duration(g.text))?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("health-retries"),
+        short: None,
+        vars: &[var("TEND_HEALTH_RETRIES")],
+        takes: Takes::Value("N"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Health,
+        help: "failures in a row that make the app unhealthy, at least 1 (default 3)",
+        apply: |s, g| {
+            s.health.retries = g
+                .text
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or("expected a whole number, at least 1")?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("health-start-period"),
+        short: None,
+        vars: &[var("TEND_HEALTH_START_PERIOD")],
+        takes: Takes::Value("DURATION"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Health,
+        help: "failures this soon after the start do not count, until a check succeeds (default 0s)",
+        apply: |s, g| {
+            s.health.start_period = expected(values::duration(g.text))?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("on-unhealthy"),
+        short: None,
+        vars: &[var("TEND_ON_UNHEALTHY")],
+        takes: Takes::Value("ACTION"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Health,
+        help: "exit (default): stop the app as a SIGTERM would, then exit 69; log: report only",
+        apply: |s, g| {
+            s.health.on_unhealthy = match g.text.trim().to_ascii_lowercase().as_str() {
+                "exit" => OnUnhealthy::Exit,
+                "log" => OnUnhealthy::Log,
+                _ => return Err("expected exit or log".into()),
+            };
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("health-expect-status"),
+        short: None,
+        vars: &[var("TEND_PROBE_EXPECT_STATUS")],
+        takes: Takes::Value("LIST"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Health,
+        help: "the healthy statuses, as --probe's --expect-status (default 200-399)",
+        apply: |s, g| {
+            match probe::parse_status_set(g.text) {
+                Some(set) => s.health.probe.expect_status = Some(set),
+                None => s
+                    .health
+                    .defer(g, "expected statuses and ranges such as 200-299,418"),
+            }
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("health-expect-body"),
+        short: None,
+        vars: &[var("TEND_PROBE_EXPECT_BODY")],
+        takes: Takes::Value("TEXT"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Health,
+        help: "the body must contain TEXT, as --probe's --expect-body",
+        apply: |s, g| {
+            s.health.probe.expect_body = Some((g.text.to_string(), g.is_flag()));
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("health-header"),
+        short: None,
+        vars: &[var("TEND_PROBE_HEADERS")],
+        takes: Takes::Value("'NAME: VALUE'"),
+        list: Some(List::Lines),
+        modes: Modes::Supervise,
+        group: Group::Health,
+        help: "an extra request header, as --probe's --header",
+        apply: |s, g| {
+            match probe::parse_header(g.text) {
+                Some(header) => s.health.probe.headers.push(header),
+                None => s.health.defer(g, "expected 'Name: value' on one line"),
+            }
+            s.health.probe.headers_from_flag |= g.is_flag();
             Ok(())
         },
     },

@@ -85,7 +85,7 @@ pub enum Health {
 }
 
 /// What the options said, before `finish` checks it as a whole.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Args {
     pub url: Option<Target>,
     pub timeout: Option<Duration>,

@@ -40,32 +40,39 @@ pub fn have_root(test: &str) -> bool {
 /// a run of a single test target has not, so build it once per test process.
 pub fn fixture() -> &'static str {
     static PATH: OnceLock<String> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let dir = Path::new(TEND).parent().expect("tend's target dir");
-        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
-        let target_dir = dir.parent().expect("the target dir");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut build = Command::new(cargo);
-        build
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--quiet", "--example", "tend-fixture"])
-            .arg("--target-dir")
-            .arg(target_dir);
-        if profile == "release" {
-            build.arg("--release");
-        }
-        let status = build
-            .status()
-            .expect("run cargo build --example tend-fixture");
-        assert!(status.success(), "building the tend-fixture example failed");
-        let path = dir.join("examples/tend-fixture");
-        assert!(
-            path.exists(),
-            "{} is missing after the build",
-            path.display()
-        );
-        path.to_string_lossy().into_owned()
-    })
+    PATH.get_or_init(|| build_example("tend-fixture"))
+}
+
+/// The example app (examples/app.rs), built the same way.
+pub fn app() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| build_example("app"))
+}
+
+/// `cargo build --example NAME` beside tend, in tend's profile; its path.
+fn build_example(name: &str) -> String {
+    let dir = Path::new(TEND).parent().expect("tend's target dir");
+    let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
+    let target_dir = dir.parent().expect("the target dir");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "--quiet", "--example", name])
+        .arg("--target-dir")
+        .arg(target_dir);
+    if profile == "release" {
+        build.arg("--release");
+    }
+    let status = build.status().expect("run cargo build --example");
+    assert!(status.success(), "building the {name} example failed");
+    let path = dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing after the build",
+        path.display()
+    );
+    path.to_string_lossy().into_owned()
 }
 
 /// `unshare … tend ARGS`: tend as PID 1 of a fresh PID namespace.

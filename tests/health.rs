@@ -1,0 +1,486 @@
+//! `--health` (issue 11): tend as PID 1 watches the example app's /health,
+//! logs each change, and stops the app when it turns unhealthy, exiting 69;
+//! meanwhile a hanging check delays no signal and no reaping, leaves no
+//! process or descriptor behind, and shutdown from outside wins.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{
+    HANG, Tend, app, children_of, fixture, have_root, pid1_command, plain_command, wait_for,
+};
+use serde_json::Value;
+
+/// A loopback port with nothing listening on it.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// One GET to the app, for /toggle.
+fn get(port: u16, path: &str) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the app");
+    let _ = write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    );
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{path}: {answer}");
+}
+
+/// tend ARGS -- app, with the app on `port` and no warm-up unless `env` says.
+fn with_app(pid1: bool, args: &[&str], port: u16, env: &[(&str, &str)]) -> Tend {
+    let mut list = args.to_vec();
+    list.extend(["--", app()]);
+    let mut cmd = if pid1 {
+        pid1_command(&list)
+    } else {
+        plain_command(&list)
+    };
+    cmd.env("PORT", port.to_string())
+        .env("WARMUP", "0")
+        .env("ORPHAN_EVERY", "0")
+        .env("UNHEALTHY_FILE", "/nonexistent/tend-health-test")
+        .envs(env.iter().copied());
+    Tend::spawn(cmd, pid1)
+}
+
+fn records(stderr: &str) -> Vec<Value> {
+    stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Wait until tend has logged a record that `wanted` accepts; returns it.
+fn logged(tend: &Tend, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+    wait_for(what, || {
+        records(&tend.stderr()).into_iter().find(|r| wanted(r))
+    })
+}
+
+fn change(to: &'static str) -> impl Fn(&Value) -> bool {
+    move |r| r["msg"] == "health changed" && r["to"] == to
+}
+
+#[test]
+fn an_unhealthy_app_is_stopped_and_tend_exits_69_as_pid1_and_not() {
+    for pid1 in [true, false] {
+        if pid1 && !have_root("an_unhealthy_app_is_stopped_and_tend_exits_69_as_pid1_and_not") {
+            continue;
+        }
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}/health");
+        // -e 69: the watchdog's status is tend's own, and -e does not remap it.
+        let mut tend = with_app(
+            pid1,
+            &[
+                "-v",
+                "-e",
+                "69",
+                "--health",
+                &url,
+                "--health-interval",
+                "200ms",
+                "--health-retries",
+                "2",
+            ],
+            port,
+            &[],
+        );
+        tend.expect_line("\"listening\"");
+        let healthy = logged(&tend, "the app to turn healthy", change("healthy"));
+        assert_eq!(healthy["from"], "starting", "{healthy}");
+        get(port, "/toggle");
+        let out = tend.wait();
+        assert_eq!(out.code, Some(69), "as PID 1: {pid1}: {out:?}");
+        let logs = records(&out.stderr);
+        let unhealthy = logs
+            .iter()
+            .find(|r| change("unhealthy")(r))
+            .expect("a change to unhealthy");
+        assert_eq!(
+            (unhealthy["from"].as_str(), unhealthy["streak"].as_u64()),
+            (Some("healthy"), Some(2)),
+            "{unhealthy}"
+        );
+        assert!(
+            unhealthy["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("status 503")),
+            "{unhealthy}"
+        );
+        let failed = logs
+            .iter()
+            .filter(|r| r["msg"] == "health check failed" && r["level"] == "warn")
+            .count();
+        assert_eq!(failed, 2, "{}", out.stderr);
+        assert!(
+            logs.iter().any(|r| r["level"] == "warn"
+                && r["msg"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("the app is unhealthy"))),
+            "{}",
+            out.stderr
+        );
+        // Stopped as a SIGTERM would: gracefully.
+        assert!(
+            out.stdout.iter().any(|l| l.contains("\"stopped\"")),
+            "{out:?}"
+        );
+        // A healthy app that stays healthy logs nothing at info after it first turns healthy.
+        let infos_while_healthy = logs
+            .iter()
+            .skip_while(|r| !change("healthy")(r))
+            .skip(1)
+            .take_while(|r| r["msg"] != "health check failed")
+            .filter(|r| r["level"] == "info" || r["level"] == "warn")
+            .count();
+        assert_eq!(infos_while_healthy, 0, "{}", out.stderr);
+    }
+}
+
+#[test]
+fn the_start_period_is_honoured_until_a_success_ends_it() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/health");
+    // The app answers 503 for its first two seconds.
+    let args = [
+        "-v",
+        "--health",
+        &url,
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "1",
+    ];
+    let mut with_period = args.to_vec();
+    with_period.extend(["--health-start-period", "60s"]);
+    let tend = with_app(false, &with_period, port, &[("WARMUP", "2")]);
+    logged(
+        &tend,
+        "the app to turn healthy after its warm-up",
+        change("healthy"),
+    );
+    let logs = records(&tend.stderr());
+    assert!(
+        logs.iter()
+            .any(|r| r["msg"] == "health check failed" && r["in_start_period"] == true),
+        "failures during the warm-up, not counted: {}",
+        tend.stderr()
+    );
+    // The success ended the period: the next failure counts at once.
+    get(port, "/toggle");
+    assert_eq!(tend.wait().code, Some(69));
+
+    // Without a start period, the warm-up's first failure is already too many.
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/health");
+    let args = [
+        "-v",
+        "--health",
+        &url,
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "1",
+    ];
+    let out = with_app(false, &args, port, &[("WARMUP", "30")]).wait();
+    assert_eq!(out.code, Some(69), "{out:?}");
+}
+
+#[test]
+fn on_unhealthy_log_reports_and_never_stops_the_app() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/health");
+    let mut tend = with_app(
+        false,
+        &[
+            "-v",
+            "--on-unhealthy",
+            "log",
+            "--health",
+            &url,
+            "--health-interval",
+            "100ms",
+            "--health-retries",
+            "1",
+        ],
+        port,
+        &[],
+    );
+    logged(&tend, "healthy", change("healthy"));
+    get(port, "/toggle");
+    logged(&tend, "unhealthy", change("unhealthy"));
+    // Many more failed checks, and the app runs on.
+    thread::sleep(Duration::from_millis(1500));
+    assert!(
+        tend.running(),
+        "log mode stopped the app: {}",
+        tend.stderr()
+    );
+    tend.signal(15);
+    let out = tend.wait();
+    assert_eq!(out.code, Some(0), "the app's own graceful status: {out:?}");
+}
+
+/// A server that accepts and never answers, for as long as the test lasts.
+fn silent_server() -> (String, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/health", listener.local_addr().expect("addr"));
+    let held = thread::spawn(move || {
+        listener.set_nonblocking(true).expect("nonblocking");
+        let mut streams = Vec::new();
+        let until = Instant::now() + HANG;
+        while Instant::now() < until && streams.len() < 256 {
+            match listener.accept() {
+                Ok((stream, _)) => streams.push(stream),
+                Err(_) => thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    });
+    (url, held)
+}
+
+/// tend's children other than `app`: the health check's copy, if one runs.
+fn checks_of(tend: &Tend, app: i32) -> Vec<i32> {
+    children_of(tend.pid)
+        .into_iter()
+        .filter(|&p| p != app)
+        .collect()
+}
+
+#[test]
+fn a_hanging_check_delays_neither_signals_nor_reaping() {
+    if !have_root("a_hanging_check_delays_neither_signals_nor_reaping") {
+        return;
+    }
+    let (url, _server) = silent_server();
+    // Each check hangs 20 s against the silent server.
+    let health = [
+        "--health",
+        &url,
+        "--health-interval",
+        "100ms",
+        "--health-timeout",
+        "20s",
+    ];
+    let mut args = health.to_vec();
+    args.extend([fixture(), "signals", "2"]);
+    let mut tend = Tend::pid1(&args);
+    tend.expect_line("ready");
+    let app = wait_for("the app", || children_of(tend.pid).first().copied());
+    wait_for("a health check in flight", || {
+        (!checks_of(&tend, app).is_empty()).then_some(())
+    });
+    let sent = Instant::now();
+    tend.signal(10);
+    assert_eq!(tend.expect_line("got"), "got 10");
+    let took = sent.elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "SIGUSR1 took {took:?} to reach the app while a check hung for 20 s"
+    );
+    tend.signal(15);
+    let out = tend.wait();
+    assert_eq!(
+        out.code,
+        Some(0),
+        "the fixture exits 0 after two signals: {out:?}"
+    );
+
+    // Orphans are reaped while the check hangs.
+    let mut args = health.to_vec();
+    args.extend(["-w", fixture(), "orphans", "200"]);
+    let mut tend = Tend::pid1(&args);
+    tend.expect_line("orphaned 200");
+    let app = wait_for("the app", || children_of(tend.pid).first().copied());
+    wait_for("every orphan reaped with a check hanging", || {
+        let others: Vec<i32> = checks_of(&tend, app);
+        (others.len() <= 1 && common::reaped_lines(&tend.stderr()) >= 200).then_some(())
+    });
+    tend.signal(15);
+    assert_eq!(tend.wait().code, Some(143));
+}
+
+#[test]
+fn checks_never_outlive_their_timeout_nor_leave_descriptors_and_run_as_the_user() {
+    if !have_root("checks_never_outlive_their_timeout_nor_leave_descriptors_and_run_as_the_user") {
+        return;
+    }
+    let (url, _server) = silent_server();
+    let mut tend = Tend::pid1(&[
+        "--user",
+        "65534:65534",
+        "--health",
+        &url,
+        "--health-interval",
+        "50ms",
+        "--health-timeout",
+        "200ms",
+        "--on-unhealthy",
+        "log",
+        fixture(),
+        "wait",
+    ]);
+    tend.expect_line("ready");
+    let app = wait_for("the app", || children_of(tend.pid).first().copied());
+    let fds = |tend: &Tend| {
+        std::fs::read_dir(format!("/proc/{}/fd", tend.pid))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    let check = wait_for("a check", || checks_of(&tend, app).first().copied());
+    let status = std::fs::read_to_string(format!("/proc/{check}/status")).unwrap_or_default();
+    assert!(
+        common::field(&status, "Uid").is_some_and(|u| u.split_whitespace().all(|id| id == "65534")),
+        "the check runs as --user's user: {status}"
+    );
+    thread::sleep(Duration::from_millis(500));
+    let before = fds(&tend);
+    let started = Instant::now();
+    let mut most = 0;
+    while started.elapsed() < Duration::from_secs(2) {
+        let checks = checks_of(&tend, app);
+        most = most.max(checks.len());
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert!(most <= 1, "{most} checks at once: checks never overlap");
+    let after = fds(&tend);
+    // One check's pipe may be open at either look.
+    assert!(
+        after <= before + 1 && before <= after + 1,
+        "descriptors: {before} then {after}"
+    );
+    // Many checks have come and gone by now, each killed at its 200 ms deadline.
+    let failed = records(&tend.stderr())
+        .iter()
+        .filter(|r| r["msg"] == "health check failed")
+        .count();
+    assert!(
+        failed >= 4,
+        "only {failed} checks failed in 2.5 s of 200 ms timeouts: {}",
+        tend.stderr()
+    );
+    tend.signal(15);
+    assert_eq!(tend.wait().code, Some(143));
+}
+
+#[test]
+fn shutdown_wins_and_the_first_cause_names_the_status() {
+    if !have_root("shutdown_wins_and_the_first_cause_names_the_status") {
+        return;
+    }
+    let closed = format!("tcp://127.0.0.1:{}", free_port());
+    // The app counts signals and never stops by itself, so only SIGKILL ends it.
+
+    // The watchdog first: an outside SIGTERM during its grace starts no second countdown.
+    let mut tend = Tend::pid1(&[
+        "--grace",
+        "3s",
+        "--health",
+        &closed,
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "1",
+        fixture(),
+        "signals",
+    ]);
+    tend.expect_line("ready");
+    let stopping = wait_for("the watchdog's stop", || {
+        tend.stderr()
+            .contains("the app is unhealthy")
+            .then(Instant::now)
+    });
+    thread::sleep(Duration::from_secs(2));
+    tend.signal(15);
+    let out = tend.wait();
+    let took = stopping.elapsed();
+    assert_eq!(out.code, Some(69), "{out:?}");
+    assert!(
+        took < Duration::from_millis(4500),
+        "SIGKILL came {took:?} after the watchdog's stop: a second countdown (3 s from the outside SIGTERM) ran"
+    );
+    assert_eq!(
+        out.stderr.matches("sending SIGKILL").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+
+    // An outside SIGTERM first: an ordinary stop, no watchdog stop afterwards, the app's status.
+    let mut tend = Tend::pid1(&[
+        "--grace",
+        "2s",
+        "--health",
+        &closed,
+        "--health-interval",
+        "500ms",
+        "--health-retries",
+        "1",
+        fixture(),
+        "signals",
+    ]);
+    tend.expect_line("ready");
+    tend.signal(15);
+    let out = tend.wait();
+    assert_eq!(
+        out.code,
+        Some(137),
+        "killed after the grace, by tend, for the outside stop: {out:?}"
+    );
+    assert!(
+        !out.stderr.contains("the app is unhealthy"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn bad_health_settings_are_125_and_probe_variables_only_matter_with_health() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--health", "https://a/", "true"],
+            "https is not supported",
+        ),
+        (
+            &["--health", "tcp://a:1", "--health-retries", "0", "true"],
+            "'0' for --health-retries",
+        ),
+        (
+            &["--health", "tcp://a:1", "--health-interval", "0s", "true"],
+            "above zero",
+        ),
+        (
+            &["--health", "tcp://a:1", "--on-unhealthy", "restart", "true"],
+            "expected exit or log",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = Tend::plain(args).wait();
+        assert_eq!(out.code, Some(125), "{args:?}: {out:?}");
+        assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
+    }
+    // A bad TEND_PROBE_EXPECT_STATUS is the HEALTHCHECK's business until --health uses it.
+    let mut cmd = plain_command(&["true"]);
+    cmd.env("TEND_PROBE_EXPECT_STATUS", "2xx");
+    assert_eq!(Tend::spawn(cmd, false).wait().code, Some(0));
+    let mut cmd = plain_command(&["--health", "http://127.0.0.1:1/", "true"]);
+    cmd.env("TEND_PROBE_EXPECT_STATUS", "2xx");
+    let out = Tend::spawn(cmd, false).wait();
+    assert_eq!(out.code, Some(125), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("invalid value '2xx' for TEND_PROBE_EXPECT_STATUS"),
+        "{}",
+        out.stderr
+    );
+}
