@@ -2,7 +2,7 @@
 //! Dockerfile.example and in the container tests. It behaves like a real
 //! service, warts included:
 //!
-//! - serves HTTP on `$PORT` (default 8080):
+//! - serves HTTP on `$PORT` (default 8080), or on N with `app --port N`:
 //!   - `GET /health`: 200 when healthy, 503 while warming up (`$WARMUP`
 //!     seconds, default 3), while the file `$UNHEALTHY_FILE` exists (default
 //!     /tmp/unhealthy), or after `/toggle`;
@@ -42,7 +42,15 @@ const READ_TIMEOUT: Duration = Duration::from_secs(5);
 fn main() -> ExitCode {
     let mode = std::env::args_os().nth(1);
     match mode.as_ref().map(|m| m.to_str()) {
-        None => serve(),
+        None => serve(None),
+        // `app --port N`, as an exec-form CMD with tend --expand would give it.
+        Some(Some("--port")) => match std::env::args().nth(2).and_then(|p| p.parse().ok()) {
+            Some(port) => serve(Some(port)),
+            None => {
+                log("error", "--port needs a port number", json!({}));
+                ExitCode::from(2)
+            }
+        },
         Some(Some("orphan-maker")) => make_orphan(),
         Some(Some("orphan")) => {
             thread::sleep(Duration::from_millis(200));
@@ -119,7 +127,7 @@ struct State {
     stopping: AtomicBool,
 }
 
-fn serve() -> ExitCode {
+fn serve(port: Option<u16>) -> ExitCode {
     // Block SIGTERM and SIGINT before any thread starts, so that every thread
     // inherits the mask and only `wait_for_stop` ever sees them. It also works
     // when the app is PID 1 itself: a blocked signal is pending, not dropped.
@@ -133,7 +141,10 @@ fn serve() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let settings = match Settings::from_env() {
-        Ok(settings) => settings,
+        Ok(settings) => Settings {
+            port: port.unwrap_or(settings.port),
+            ..settings
+        },
         Err(e) => {
             log("error", "bad setting", json!({ "error": e }));
             return ExitCode::from(2);

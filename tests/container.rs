@@ -436,7 +436,224 @@ crate::under_every_engine!(
     image_holds_only_the_expected_files,
     kill_signals_reach_the_app,
     ctrl_c_on_a_terminal_stops_the_app,
+    a_migrated_entrypoint_runs_without_a_shell,
+    restart_on_failure_brings_an_unhealthy_app_back,
 );
+
+/// A directory on the host of the test's own, removed on drop.
+struct HostDir(PathBuf);
+
+impl HostDir {
+    fn new(what: &str) -> HostDir {
+        let dir = std::env::temp_dir().join(what);
+        let _ = fs::remove_dir_all(&dir); // a leftover of an earlier run
+        fs::create_dir_all(&dir).expect("a host directory");
+        HostDir(dir)
+    }
+}
+
+impl Drop for HostDir {
+    fn drop(&mut self) {
+        // Only the test's own directory.
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The owner of a host path, not following a link.
+fn owner(path: &Path) -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::symlink_metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (meta.uid(), meta.gid())
+}
+
+/// 9. A docker-entrypoint.sh migrated to tend's flags, in a `FROM scratch`
+///    image with no shell (issue 10): a secret file mounted, `$PORT` expanded
+///    into CMD, a template rendered on a tmpfs under --read-only, a
+///    root-owned volume chowned to the app's user, and a dependency that
+///    comes up late.
+fn a_migrated_entrypoint_runs_without_a_shell(engine: &'static Engine, test: &str) {
+    if !engine.available(test) {
+        return;
+    }
+    let release = musl_release();
+    let read = |path: &str| fs::read(release.join(path)).expect("a release binary");
+    let template = b"listen ${PORT};\nhome ${HOME};\nproxy_set_header Host $host;\n".to_vec();
+    let files: Vec<ContextFile> = vec![
+        ("passwd".to_string(), PASSWD.as_bytes().to_vec(), 0o644),
+        ("group".to_string(), GROUP.as_bytes().to_vec(), 0o644),
+        ("tend".to_string(), read("tend"), 0o755),
+        ("app".to_string(), read("examples/app"), 0o755),
+        ("template".to_string(), template, 0o644),
+    ];
+    // The entrypoint.sh this replaces:
+    //   file_env DB_PASSWORD; envsubst < app.conf.template > /run/app/app.conf
+    //   chown -R nonroot /data; until nc -z 127.0.0.1 5432; do sleep 1; done
+    //   exec gosu nonroot /app --port "$PORT"
+    let containerfile = r#"FROM scratch
+COPY passwd /etc/passwd
+COPY group /etc/group
+COPY tend /tend
+COPY app /app
+COPY template /etc/app/app.conf.template
+ENV PORT=8080 WARMUP=0 ORPHAN_EVERY=0
+ENTRYPOINT ["/tend", "-v", "--file-env", "DB_PASSWORD", "--expand", "--default-program", "/app", "--render", "/etc/app/app.conf.template:/run/app/app.conf", "--chown", "/data", "--wait-for", "tcp://127.0.0.1:5432", "--user", "nonroot", "--"]
+CMD ["--port", "$PORT"]
+"#;
+    let image = Image::build(engine, engine.unique(test), containerfile, &files);
+    let host = HostDir::new(&engine.unique(&format!("{test}-host")));
+    let secret = host.0.join("db-password");
+    fs::write(&secret, "s3cret\n").expect("write the secret");
+    let data = host.0.join("data");
+    fs::create_dir_all(data.join("nested")).expect("the volume");
+    fs::write(data.join("nested/file"), "x").expect("a file in the volume");
+    let (secret_mount, data_mount) = (
+        format!("{}:/run/secrets/db:ro", secret.display()),
+        format!("{}:/data", data.display()),
+    );
+    let options = [
+        "--read-only",
+        "--tmpfs",
+        "/run/app",
+        "--user",
+        "0:0",
+        "-v",
+        &secret_mount,
+        "-v",
+        &data_mount,
+        "-e",
+        "DB_PASSWORD_FILE=/run/secrets/db",
+        "-e",
+        "PORT=8123",
+    ];
+    let container = Container::run(engine.unique(test), &image, &options, &[]);
+    // tend waits for the dependency: the app has not started a second later.
+    thread::sleep(Duration::from_secs(1));
+    let (stdout, stderr) = container.logs();
+    assert!(
+        !stdout.contains("listening"),
+        "the app started before its dependency:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("dependency not ready yet"),
+        "tend says it waits:\n{stderr}"
+    );
+    // The dependency comes up late: another process in the container listens on 5432.
+    engine.ok(&[
+        "exec",
+        "-d",
+        "--user",
+        "65532",
+        "-e",
+        "PORT=5432",
+        &container.name,
+        "/app",
+    ]);
+    container.wait_for_log("\"port\":8123", 1);
+    let host_pid1 = container.pid1();
+    // Two processes named app: the dependency, and tend's child, the one with --port.
+    let app = processes(host_pid1)
+        .into_iter()
+        .find(|p| p.name == "app" && cmdline(p.host_pid).contains(&"--port".to_string()))
+        .expect("tend's child, the app");
+    assert_eq!(
+        cmdline(app.host_pid),
+        ["/app", "--port", "8123"],
+        "$PORT expanded, /app put in front"
+    );
+    assert_eq!(
+        ids(&app.status, "Uid"),
+        [NONROOT; 4],
+        "the app runs as nonroot"
+    );
+    let environ =
+        fs::read(format!("/proc/{}/environ", app.host_pid)).expect("the app's environment");
+    let environ: Vec<String> = environ
+        .split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    assert!(
+        environ.iter().any(|v| v == "DB_PASSWORD=s3cret"),
+        "the secret, from its file"
+    );
+    assert!(
+        !environ.iter().any(|v| v.starts_with("DB_PASSWORD_FILE=")),
+        "{environ:?}"
+    );
+    let rendered = format!("/proc/{host_pid1}/root/run/app/app.conf");
+    assert_eq!(
+        fs::read_to_string(&rendered).expect("the rendered template, on the tmpfs"),
+        "listen 8123;\nhome /home/nonroot;\nproxy_set_header Host $host;\n"
+    );
+    assert_eq!(
+        owner(Path::new(&rendered)),
+        (NONROOT, NONROOT),
+        "the app's to read"
+    );
+    for entry in ["", "nested", "nested/file"] {
+        assert_eq!(
+            owner(&data.join(entry)),
+            (NONROOT, NONROOT),
+            "/data/{entry} chowned"
+        );
+    }
+    let (_, stderr) = container.logs();
+    assert!(
+        !stderr.contains("s3cret"),
+        "the secret in tend's log:\n{stderr}"
+    );
+    let (_, code) = container.stop();
+    assert_eq!(code, 0, "a graceful stop");
+}
+
+/// 10. `--health`: tend stops an app that went unhealthy and exits 69, and
+///     the engine's ordinary `--restart on-failure` brings it back, with no
+///     Docker socket in sight (issue 11).
+fn restart_on_failure_brings_an_unhealthy_app_back(engine: &'static Engine, test: &str) {
+    if !engine.available(test) {
+        return;
+    }
+    let options = [
+        "--restart",
+        "on-failure",
+        "-e",
+        "WARMUP=0",
+        "-e",
+        "ORPHAN_EVERY=0",
+        "--entrypoint",
+        "/tend",
+    ];
+    let watchdog = [
+        "-v",
+        "--health",
+        "http://127.0.0.1:8080/health",
+        "--health-interval",
+        "300ms",
+        "--health-retries",
+        "2",
+        "--",
+        "/app",
+    ];
+    let container = Container::run(
+        engine.unique(test),
+        Image::tools(engine),
+        &options,
+        &watchdog,
+    );
+    container.wait_for_log("\"listening\"", 1);
+    // The app turns unhealthy: flip it with tend's probe, the only HTTP client in the image.
+    let out = container.exec(&["/tend", "--probe", "http://127.0.0.1:8080/toggle"]);
+    assert!(out.status.success(), "flip via /toggle: {out:?}");
+    // Stopped by tend, restarted by the engine: a second start of the app.
+    container.wait_for_log("\"listening\"", 2);
+    let (_, stderr) = container.logs();
+    assert!(
+        stderr.contains("the app is unhealthy"),
+        "tend's reason:\n{stderr}"
+    );
+    let restarts: u32 = container.inspect("{{.RestartCount}}").parse().unwrap_or(0);
+    assert!(restarts >= 1, "RestartCount {restarts}:\n{stderr}");
+    assert!(container.running(), "running again after the restart");
+}
 
 /// 1. PID 1 is tend, the app its child, running as nonroot.
 fn tend_is_pid1_and_the_app_runs_as_nonroot(engine: &'static Engine, test: &str) {

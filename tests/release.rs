@@ -783,3 +783,66 @@ fn the_tend_image_holds_tend_for_both_architectures_and_serves_copy_from() {
         );
     }
 }
+
+#[test]
+fn the_tend_image_serves_copy_from_under_docker_too() {
+    let test = "the_tend_image_serves_copy_from_under_docker_too";
+    let docker = &common::engine::DOCKER;
+    if !docker.available(test)
+        || !have(test, &["podman", "runc"])
+        || !have_tools(test, &BUILD_TOOLS)
+    {
+        return;
+    }
+    let build = release::here();
+    let name = format!("localhost/tend-release-docker-{}", std::process::id());
+    let image = TendImage::build(&name, build);
+    let (_, archive) = image
+        .archives
+        .iter()
+        .find(|(arch, _)| arch == "amd64")
+        .expect("the amd64 archive");
+    docker.ok(&["load", "-i", &archive.to_string_lossy()]);
+    let app = format!("{name}-app");
+    let context = release::scratch().join("docker-app-context");
+    fs::create_dir_all(&context).expect("create the app's context");
+    fs::copy(
+        common::musl_release().join("examples/stubborn"),
+        context.join("stubborn"),
+    )
+    .expect("copy stubborn");
+    fs::write(
+        context.join("Dockerfile"),
+        format!(
+            "FROM scratch\nCOPY --from={} /tend /tend\nCOPY stubborn /stubborn\n\
+             ENTRYPOINT [\"/tend\", \"--\"]\nCMD [\"/stubborn\"]\n",
+            image.tag
+        ),
+    )
+    .expect("write the Dockerfile");
+    let built = docker.output(&["build", "-t", &app, &context.to_string_lossy()]);
+    let version = docker.output(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        &app,
+        "/tend",
+        "--version",
+    ]);
+    // Clean-up before the asserts: the images are ours alone.
+    let _ = docker.output(&["rmi", "-f", &app, &image.tag]);
+    assert!(
+        built.status.success(),
+        "docker build with COPY --from: {built:?}"
+    );
+    let native = Command::new(build.artifact("tend-x86_64"))
+        .arg("--version")
+        .output()
+        .expect("run dist/tend-x86_64 --version");
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout),
+        String::from_utf8_lossy(&native.stdout),
+        "docker run APP /tend --version: {version:?}"
+    );
+}
