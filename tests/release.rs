@@ -28,9 +28,10 @@ use common::{HANG, Tend, fixture, reaped_lines, wait_for};
 use serde_json::Value;
 
 /// The most bytes dist/tend-x86_64, the stable x86_64 release binary, may
-/// have. A placeholder until the features of issue 12 land and the real
-/// figure is set: change it here, and only here, when growth is worth it.
-const SIZE_BUDGET_X86_64: u64 = 700_000;
+/// have: about 6 % over the 675,000 or so it had once issues 9 to 14 had
+/// landed (680,736 B linked by cc, less with rust-lld). Growth past it is a
+/// decision: change it here, and only here, and say why in the commit.
+const SIZE_BUDGET_X86_64: u64 = 720_000;
 
 const SIGHUP: i32 = 1;
 const SIGUSR1: i32 = 10;
