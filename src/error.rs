@@ -37,6 +37,16 @@ pub mod exit {
     }
 }
 
+/// An I/O error as strerror(3) words it: "No such file or directory",
+/// without std's " (os error 2)".
+pub fn describe(e: &io::Error) -> String {
+    let text = e.to_string();
+    text.split(" (os error")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[derive(Debug)]
 pub enum Error {
     /// A bad command line or environment variable; the text names it.
@@ -155,6 +165,16 @@ mod tests {
         assert_eq!(
             Error::Privilege("no such user".into(), None).exit_code(),
             125
+        );
+    }
+
+    #[test]
+    fn io_errors_in_strerror_words() {
+        let e = io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(describe(&e), "No such file or directory");
+        assert_eq!(
+            describe(&io::Error::other("not a regular file")),
+            "not a regular file"
         );
     }
 

@@ -11,7 +11,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::environ::Environ;
-use crate::error::Error;
+use crate::error::{Error, describe};
 
 /// Templates are configuration files; a bigger one is a mistake, not a config.
 pub const TEMPLATE_LIMIT: u64 = 16 * 1024 * 1024;
@@ -107,14 +107,6 @@ fn temporary_beside(output: &Path) -> io::Result<PathBuf> {
     temporary.push(name);
     temporary.push(format!(".tend-{}", std::process::id()));
     Ok(dir.join(temporary))
-}
-
-fn describe(e: &io::Error) -> String {
-    let text = e.to_string();
-    text.split(" (os error")
-        .next()
-        .unwrap_or_default()
-        .to_string()
 }
 
 #[cfg(test)]

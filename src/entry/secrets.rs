@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStringExt;
 use std::path::Path;
 
 use crate::environ::Environ;
-use crate::error::Error;
+use crate::error::{Error, describe};
 
 /// The kernel refuses one environment string, `NAME=value` and its NUL,
 /// longer than this (MAX_ARG_STRLEN, execve(2)): E2BIG, after the fork.
@@ -88,15 +88,6 @@ fn value_of(name: &str, mut bytes: Vec<u8>) -> Result<OsString, String> {
         return Err(too_big(bytes.len() as u64, room));
     }
     Ok(OsString::from_vec(bytes))
-}
-
-/// "No such file or directory (os error 2)" → "No such file or directory".
-fn describe(e: &io::Error) -> String {
-    let text = e.to_string();
-    text.split(" (os error")
-        .next()
-        .unwrap_or_default()
-        .to_string()
 }
 
 #[cfg(test)]

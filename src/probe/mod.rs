@@ -441,8 +441,7 @@ fn is_timeout(e: &io::Error) -> bool {
 
 /// "Connection refused (os error 111)" → "connection refused".
 fn describe_io(e: &io::Error) -> String {
-    let text = e.to_string();
-    let text = text.split(" (os error").next().unwrap_or_default();
+    let text = crate::error::describe(e);
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
@@ -464,9 +463,9 @@ fn one_line(text: &str) -> String {
 /// A timeout as a user would write it: 5s, 1500ms, 250us. Integers only.
 pub fn show_duration(d: Duration) -> String {
     let micros = d.as_micros();
-    if micros % 1_000_000 == 0 {
+    if micros.is_multiple_of(1_000_000) {
         format!("{}s", micros / 1_000_000)
-    } else if micros % 1000 == 0 {
+    } else if micros.is_multiple_of(1000) {
         format!("{}ms", micros / 1000)
     } else {
         format!("{micros}us")

@@ -345,10 +345,10 @@ impl Drop for TendImage {
         for arch in ["amd64", "arm64"] {
             let _ = podman(&["rmi", "-f", &format!("{}-{arch}", self.tag)]);
         }
-        if let Some((_, archive)) = self.archives.first() {
-            if let Some(dir) = archive.parent() {
-                let _ = fs::remove_dir_all(dir);
-            }
+        if let Some((_, archive)) = self.archives.first()
+            && let Some(dir) = archive.parent()
+        {
+            let _ = fs::remove_dir_all(dir);
         }
     }
 }
