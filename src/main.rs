@@ -265,11 +265,12 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let handoff = config.setsid
         && sys::detach_terminal().is_ok()
         && nix::unistd::getsid(None).is_ok_and(|sid| sid == getpid());
-    let child = spawn::spawn(&command, &env, mask, config.setsid)?;
-    if config.dumb_init {
+    let how = spawn::How {
+        setsid: config.setsid,
         // As dumb-init: hold no directory busy; the child keeps the one it was started in.
-        let _ = nix::unistd::chdir("/");
-    }
+        parent_to_root: config.dumb_init,
+    };
+    let child = spawn::spawn(&command, &env, mask, how)?;
     let program = command
         .first()
         .map(|p| p.to_string_lossy())
@@ -288,6 +289,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
             group: config.signal_group || config.setsid,
             all: config.signal_all,
             setsid: config.setsid,
+            job_control: config.setsid || config.dumb_init,
             rewrite: config.rewrite,
             drop_unhandled: config.drop_unhandled,
             stop_signals: config.stop_signals,

@@ -26,6 +26,16 @@ use crate::environ::Environ;
 use crate::error::Error;
 use crate::sys::{self, SigSet};
 
+/// How the child is started, beyond its command and environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct How {
+    /// A session of its own (setsid mode), not only a process group.
+    pub setsid: bool,
+    /// tend moves to `/` right after the fork, so that it holds no directory
+    /// busy while the child still starts in tend's own (dumb-init does this).
+    pub parent_to_root: bool,
+}
+
 /// Start `command` in its own process group, with exactly `env` as its
 /// environment; returns its pid once exec has succeeded. `mask` is the
 /// signal mask tend was started with.
@@ -33,12 +43,11 @@ use crate::sys::{self, SigSet};
 /// A hand-rolled fork and exec rather than std's Command, which costs about
 /// 50 KB of binary for features tend does not use. Failures in the child
 /// come back through a close-on-exec pipe: nothing read means exec worked.
-pub fn spawn(
-    command: &[OsString],
-    env: &Environ,
-    mask: SigSet,
-    setsid: bool,
-) -> Result<Pid, Error> {
+pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet, how: How) -> Result<Pid, Error> {
+    let How {
+        setsid,
+        parent_to_root,
+    } = how;
     let Some(program) = command.first() else {
         return Err(Error::Usage("no program to run".into()));
     };
@@ -100,6 +109,10 @@ pub fn spawn(
         }
         ForkResult::Parent { child } => {
             drop(report_tx);
+            if parent_to_root {
+                // Nothing depends on tend's own directory; a failure leaves it where it was.
+                let _ = nix::unistd::chdir("/");
+            }
             let mut report = [0u8; 5];
             let mut got = 0;
             while got < report.len() {

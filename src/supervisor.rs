@@ -63,9 +63,11 @@ pub struct Forwarding {
     pub group: bool,
     /// `--signal-all`: to every process tend supervises.
     pub all: bool,
-    /// `--setsid`: job control (Ctrl-Z stops the session and tend), and a
-    /// SIGTERM to the child's group when the child exits, as dumb-init does.
+    /// `--setsid`: a SIGTERM to the child's group when the child exits, as dumb-init does.
     pub setsid: bool,
+    /// TSTP, TTIN and TTOU are forwarded, then tend stops itself, so Ctrl-Z
+    /// works: in setsid mode, and always under dumb-init's name.
+    pub job_control: bool,
     pub rewrite: signals::Rewrite,
     /// `--drop-unhandled`: drop what would kill the child only for want of a handler.
     pub drop_unhandled: bool,
@@ -203,15 +205,18 @@ impl Supervisor {
             .map(|(r, _)| r.fd());
         let mut reap = run.killing.is_some();
         for (signo, sender) in self.next_signals(deadline, pipe) {
-            let action = signals::classify(signo, sender == self.own_pid, self.forwarding.setsid);
+            let action =
+                signals::classify(signo, sender == self.own_pid, self.forwarding.job_control);
             match action {
+                // First, whoever sent it: the kernel's hand-off signals name tend as their
+                // sender, and skipping them as self-raised would leave the next real one to this.
+                _ if run.handoff.as_mut().is_some_and(|h| h.take(signo)) => {
+                    debug!(signal = signals::name(signo); "ignored the terminal hand-off's signal");
+                }
                 Action::Reap => reap = true,
                 Action::Ignore => debug!(signal = signals::name(signo); "ignored signal"),
                 Action::Forward | Action::JobControl if run.main_status.is_some() => {
                     debug!(signal = signals::name(signo); "signal after the child exited, not forwarded");
-                }
-                _ if run.handoff.as_mut().is_some_and(|h| h.take(signo)) => {
-                    debug!(signal = signals::name(signo); "ignored the terminal hand-off's signal");
                 }
                 Action::Forward | Action::JobControl => {
                     let sent = self.forward(signo);

@@ -377,14 +377,17 @@ fn dumb_inits_command_line_exit_codes_and_words() {
             .contains("[dumb-init] /doesnotexist: No such file or directory\n"),
         "{missing:?}"
     );
-    // The exit status passes through, and tend holds no directory busy.
-    let out = dumb
-        .command(&["sh", "-c", "readlink /proc/$PPID/cwd; exit 7"])
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(7));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "/\n");
+    // The exit status passes through, and tend holds no directory busy, from
+    // the moment the child runs, while the child keeps tend's own directory.
+    for _ in 0..20 {
+        let out = dumb
+            .command(&["sh", "-c", "readlink /proc/$PPID/cwd; pwd; exit 7"])
+            .current_dir("/tmp")
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(7));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "/\n/tmp\n");
+    }
     // No SIGCONT after a forwarded SIGTERM under dumb-init's name: it never sent one.
     let mut tend = Tend::spawn(dumb.command(&[fixture(), "signals"]), false);
     tend.expect_line("ready");
@@ -419,4 +422,57 @@ fn kill_children(tend: &Tend) {
             nix::sys::signal::Signal::SIGKILL,
         );
     }
+}
+
+#[test]
+fn under_dumb_inits_name_single_child_mode_keeps_its_job_control() {
+    // dumb-init forwards TSTP, TTIN and TTOU and stops itself in both modes;
+    // only setsid mode turns them into SIGSTOP (dumb-init's suite found this).
+    let dumb = DumbInit::new("single-child-job-control");
+    let mut tend = Tend::spawn(dumb.command(&["-c", fixture(), "signals"]), false);
+    tend.expect_line("ready");
+    for stop in [SIGTSTP, 21, 22] {
+        tend.signal(stop);
+        assert_eq!(
+            tend.expect_line("got"),
+            format!("got {stop}"),
+            "forwarded as it is"
+        );
+        wait_for(&format!("tend to stop itself after {stop}"), || {
+            (state_of(tend.pid) == Some('T')).then_some(())
+        });
+        tend.signal(SIGCONT);
+        assert_eq!(tend.expect_line("got"), format!("got {SIGCONT}"));
+    }
+    kill_children(&tend);
+    let _ = tend.wait();
+}
+
+#[test]
+fn the_terminal_hand_off_skips_the_kernels_signals_not_the_next_real_one() {
+    // tend leads a session with the terminal as its own: letting go of it
+    // makes the kernel send the group SIGHUP and SIGCONT, from tend itself.
+    let dumb = DumbInit::new("hand-off");
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+    let mut cmd = Command::new("setsid");
+    cmd.args(["--ctty", &dumb.path(), fixture(), "wait"])
+        .env_remove("DUMB_INIT_SETSID")
+        .stdin(Stdio::from(pty.slave));
+    let mut tend = Tend::spawn_with_stdin(cmd, false);
+    tend.expect_line("ready");
+    // As in dumb-init's own test: let tend read the hand-off's signals first.
+    thread::sleep(Duration::from_millis(500));
+    assert!(
+        tend.running(),
+        "the hand-off's SIGHUP reached the app: {}",
+        tend.stderr()
+    );
+    tend.signal(SIGHUP);
+    let out = tend.wait();
+    assert_eq!(
+        out.code,
+        Some(128 + SIGHUP),
+        "a real SIGHUP reaches the app: {out:?}"
+    );
+    drop(pty.master);
 }

@@ -132,7 +132,18 @@ impl Tend {
     /// As `spawn`, with whatever stderr the caller gave `cmd` (not collected
     /// when it is not a pipe of ours: `stderr()` is then empty).
     pub fn spawn_keeping_stderr(mut cmd: Command, namespaced: bool) -> Tend {
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped());
+        cmd.stdin(Stdio::null());
+        Tend::spawn_keeping_stdin(cmd, namespaced)
+    }
+
+    /// As `spawn`, with whatever stdin the caller gave `cmd` (a terminal, say).
+    pub fn spawn_with_stdin(mut cmd: Command, namespaced: bool) -> Tend {
+        cmd.stderr(Stdio::piped());
+        Tend::spawn_keeping_stdin(cmd, namespaced)
+    }
+
+    fn spawn_keeping_stdin(mut cmd: Command, namespaced: bool) -> Tend {
+        cmd.stdout(Stdio::piped());
         let started = Instant::now();
         let mut wrapper = cmd.spawn().expect("start tend");
         let (tx, lines) = channel();
