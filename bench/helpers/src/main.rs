@@ -60,7 +60,10 @@ fn parse_opts() -> Opts {
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let mut val = || args.next().unwrap_or_else(|| die(&format!("{a} needs a value")));
+        let mut val = || {
+            args.next()
+                .unwrap_or_else(|| die(&format!("{a} needs a value")))
+        };
         match a.as_str() {
             "--quick" => o.quick = true,
             "--tend" => o.tend = val().into(),
@@ -71,18 +74,29 @@ fn parse_opts() -> Opts {
             "--command" => o.command = val(),
             "--cgroup" => o.cgroup = val(),
             "--orphans" => o.orphans = val().parse().unwrap_or_else(|_| die("--orphans N")),
-            "--only" => o.only = val().split(',').filter_map(|f| f.trim().parse().ok()).collect(),
+            "--only" => {
+                o.only = val()
+                    .split(',')
+                    .filter_map(|f| f.trim().parse().ok())
+                    .collect()
+            }
             "--inits" => o.inits = val().split(',').map(|s| s.trim().to_string()).collect(),
             "--extra" => {
                 let v = val();
-                let (n, p) = v.split_once('=').unwrap_or_else(|| die("--extra NAME=PATH"));
+                let (n, p) = v
+                    .split_once('=')
+                    .unwrap_or_else(|| die("--extra NAME=PATH"));
                 o.extra.push((n.into(), p.into()));
             }
             "--signals" => o.signals = Some(val().parse().unwrap_or_else(|_| die("--signals N"))),
             _ => die(&format!("unknown option {a}")),
         }
     }
-    for (what, p) in [("--tend", &o.tend), ("--child", &o.child), ("--httpd", &o.httpd)] {
+    for (what, p) in [
+        ("--tend", &o.tend),
+        ("--child", &o.child),
+        ("--httpd", &o.httpd),
+    ] {
         if !p.is_file() {
             die(&format!("{what} {}: no such file", p.display()));
         }
@@ -102,7 +116,10 @@ fn note(msg: &str) {
 // ---------------------------------------------------------------- clocks and processes
 
 fn now_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: ts is a valid timespec to write into.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -149,10 +166,17 @@ fn pipe_cloexec() -> (RawFd, RawFd) {
 /// nothing outlives the harness; SIGKILL from the parent namespace does reach
 /// a PID 1 (pid_namespaces(7)).
 fn spawn_pid1(argv: &[String], stderr_fd: RawFd, want_stdout: bool) -> Pid1 {
-    let cargs: Vec<CString> = argv.iter().map(|a| CString::new(a.as_str()).unwrap()).collect();
+    let cargs: Vec<CString> = argv
+        .iter()
+        .map(|a| CString::new(a.as_str()).unwrap())
+        .collect();
     let mut ptrs: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
     ptrs.push(std::ptr::null());
-    let (rd, wr) = if want_stdout { pipe_cloexec() } else { (-1, -1) };
+    let (rd, wr) = if want_stdout {
+        pipe_cloexec()
+    } else {
+        (-1, -1)
+    };
     let devnull = c"/dev/null";
     // SAFETY: a fork-like clone (no CLONE_VM, no new stack): the child has its
     // own copy of memory. This process is single-threaded, and the child only
@@ -180,13 +204,21 @@ fn spawn_pid1(argv: &[String], stderr_fd: RawFd, want_stdout: bool) -> Pid1 {
         }
     }
     if pid < 0 {
-        die(&format!("clone(CLONE_NEWPID) failed: {}", std::io::Error::last_os_error()));
+        die(&format!(
+            "clone(CLONE_NEWPID) failed: {}",
+            std::io::Error::last_os_error()
+        ));
     }
     if wr >= 0 {
         // SAFETY: our copy of the write end; the child holds its own.
         unsafe { libc::close(wr) };
     }
-    Pid1 { pid, out: rd, buf: Vec::new(), reaped: false }
+    Pid1 {
+        pid,
+        out: rd,
+        buf: Vec::new(),
+        reaped: false,
+    }
 }
 
 impl Pid1 {
@@ -203,7 +235,11 @@ impl Pid1 {
                 return None;
             }
             let left = ((deadline - now) / 1_000_000).max(1) as i32;
-            let mut pfd = libc::pollfd { fd: self.out, events: libc::POLLIN, revents: 0 };
+            let mut pfd = libc::pollfd {
+                fd: self.out,
+                events: libc::POLLIN,
+                revents: 0,
+            };
             // SAFETY: one valid pollfd.
             let r = unsafe { libc::poll(&mut pfd, 1, left) };
             if r <= 0 {
@@ -229,7 +265,11 @@ impl Pid1 {
         // SAFETY: pidfd_open on our own unreaped child.
         let pfd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.pid, 0) } as RawFd;
         if pfd >= 0 {
-            let mut p = libc::pollfd { fd: pfd, events: libc::POLLIN, revents: 0 };
+            let mut p = libc::pollfd {
+                fd: pfd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
             // SAFETY: one valid pollfd.
             let r = unsafe { libc::poll(&mut p, 1, timeout_ms) };
             // SAFETY: our own descriptor.
@@ -255,7 +295,9 @@ impl Pid1 {
     /// (ns on CPU, ns waiting on a run queue) from /proc/PID/schedstat.
     fn schedstat(&self) -> (u64, u64) {
         let text = fs::read_to_string(format!("/proc/{}/schedstat", self.pid)).unwrap_or_default();
-        let mut f = text.split_whitespace().map(|x| x.parse::<u64>().unwrap_or(0));
+        let mut f = text
+            .split_whitespace()
+            .map(|x| x.parse::<u64>().unwrap_or(0));
         (f.next().unwrap_or(0), f.next().unwrap_or(0))
     }
 
@@ -388,7 +430,11 @@ enum Verdict {
 }
 impl Verdict {
     fn of(ok: bool) -> Verdict {
-        if ok { Verdict::Met } else { Verdict::Missed }
+        if ok {
+            Verdict::Met
+        } else {
+            Verdict::Missed
+        }
     }
     fn text(self) -> String {
         match self {
@@ -418,7 +464,7 @@ fn fmt_int(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -449,7 +495,10 @@ fn elf_info(path: &Path) -> Elf {
     let u32_at = |o: usize| u32::from_le_bytes(data[o..o + 4].try_into().unwrap());
     let u64_at = |o: usize| u64::from_le_bytes(data[o..o + 8].try_into().unwrap()) as usize;
     if data.len() < 64 || &data[..4] != b"\x7fELF" || data[4] != 2 {
-        return Elf { linkage: "?", libs: vec![] };
+        return Elf {
+            linkage: "?",
+            libs: vec![],
+        };
     }
     let e_type = u16_at(16);
     let (phoff, phentsize, phnum) = (u64_at(0x20), u16_at(0x36), u16_at(0x38));
@@ -462,9 +511,15 @@ fn elf_info(path: &Path) -> Elf {
     }
     if !interp {
         let linkage = if e_type == 3 { "static-pie" } else { "static" };
-        return Elf { linkage, libs: vec![] };
+        return Elf {
+            linkage,
+            libs: vec![],
+        };
     }
-    Elf { linkage: "dynamic", libs: ldd(path) }
+    Elf {
+        linkage: "dynamic",
+        libs: ldd(path),
+    }
 }
 
 /// The shared objects a dynamic binary loads, resolved to real files.
@@ -476,7 +531,10 @@ fn ldd(path: &Path) -> Vec<PathBuf> {
         // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)"
         let file = match line.split_once("=>") {
             Some((_, rhs)) => rhs.split_whitespace().next(),
-            None => line.split_whitespace().next().filter(|s| s.starts_with('/')),
+            None => line
+                .split_whitespace()
+                .next()
+                .filter(|s| s.starts_with('/')),
         };
         if let Some(f) = file.filter(|f| f.starts_with('/')) {
             if let Ok(real) = fs::canonicalize(f) {
@@ -509,8 +567,11 @@ fn sizes(c: &mut Ctx) {
             .iter()
             .filter_map(|l| l.file_name().map(|n| n.to_string_lossy().into_owned()))
             .collect();
-        let lib_text =
-            if elf.libs.is_empty() { "—".into() } else { format!("{} ({})", fmt_int(libs), names.join(", ")) };
+        let lib_text = if elf.libs.is_empty() {
+            "—".into()
+        } else {
+            format!("{} ({})", fmt_int(libs), names.join(", "))
+        };
         let _ = writeln!(
             t,
             "| {} | {} | {} | {} | {} |",
@@ -531,10 +592,22 @@ fn sizes(c: &mut Ctx) {
     c.md += "## 1. Binary size\n\n";
     c.md += &t;
     c.md += "\n";
-    c.target("size, stable build ≤ 450,000 B", format!("{} B", fmt_int(tend_size)), Verdict::of(tend_size <= 450_000));
+    c.target(
+        "size, stable build ≤ 450,000 B",
+        format!("{} B", fmt_int(tend_size)),
+        Verdict::of(tend_size <= 450_000),
+    );
     match smallest_size {
-        Some(s) => c.target("size, smallest build ≤ 150,000 B (goal)", format!("{} B", fmt_int(s)), Verdict::of(s <= 150_000)),
-        None => c.target("size, smallest build ≤ 150,000 B (goal)", "not built".into(), Verdict::Unknown),
+        Some(s) => c.target(
+            "size, smallest build ≤ 150,000 B (goal)",
+            format!("{} B", fmt_int(s)),
+            Verdict::of(s <= 150_000),
+        ),
+        None => c.target(
+            "size, smallest build ≤ 150,000 B (goal)",
+            "not built".into(),
+            Verdict::Unknown,
+        ),
     }
 }
 
@@ -543,7 +616,9 @@ fn sizes(c: &mut Ctx) {
 fn idle(c: &mut Ctx) {
     let reps = if c.o.quick { 1 } else { 3 };
     let secs = 5;
-    note(&format!("2-3. idle RSS and context switches: {reps} × {secs} s, all inits side by side"));
+    note(&format!(
+        "2-3. idle RSS and context switches: {reps} × {secs} s, all inits side by side"
+    ));
     let mut rss: Samples = BTreeMap::new();
     let mut ctx: Samples = BTreeMap::new();
     let child = c.child();
@@ -570,8 +645,12 @@ fn idle(c: &mut Ctx) {
         for ((name, p), (v0, n0)) in running.iter().zip(before) {
             let v1 = p.status_field("voluntary_ctxt_switches:").unwrap_or(0);
             let n1 = p.status_field("nonvoluntary_ctxt_switches:").unwrap_or(0);
-            ctx.entry(name.clone()).or_default().push(((v1 - v0) + (n1 - n0)) as f64);
-            rss.entry(name.clone()).or_default().push(p.status_field("VmRSS:").unwrap_or(0) as f64);
+            ctx.entry(name.clone())
+                .or_default()
+                .push(((v1 - v0) + (n1 - n0)) as f64);
+            rss.entry(name.clone())
+                .or_default()
+                .push(p.status_field("VmRSS:").unwrap_or(0) as f64);
         }
     }
     c.record_raw("rss_kib", &rss);
@@ -581,11 +660,25 @@ fn idle(c: &mut Ctx) {
         "| init | VmRSS (KiB), median (min–max) | × {BASE} | context switches in {secs} s idle, median (min–max) |\n|---|--:|--:|--:|\n"
     );
     for k in &c.inits {
-        let (Some(r), Some(x)) = (rss.get(&k.name), ctx.get(&k.name)) else { continue };
-        let mm = |v: &[f64]| {
-            format!("{:.0} ({:.0}–{:.0})", median(v), quantile(v, 0.0), quantile(v, 1.0))
+        let (Some(r), Some(x)) = (rss.get(&k.name), ctx.get(&k.name)) else {
+            continue;
         };
-        let _ = writeln!(t, "| {} | {} | {:.2} | {} |", k.name, mm(r), median(r) / base_rss, mm(x));
+        let mm = |v: &[f64]| {
+            format!(
+                "{:.0} ({:.0}–{:.0})",
+                median(v),
+                quantile(v, 0.0),
+                quantile(v, 1.0)
+            )
+        };
+        let _ = writeln!(
+            t,
+            "| {} | {} | {:.2} | {} |",
+            k.name,
+            mm(r),
+            median(r) / base_rss,
+            mm(x)
+        );
     }
     c.md += &format!(
         "## 2–3. Idle: memory and wake-ups\n\nEach init runs `bench-child pause` (a child asleep in pause(2)); all inits side by side, {reps} time(s). VmRSS is read from /proc/PID/status after 0.3 s; context switches are voluntary + nonvoluntary over {secs} s.\n\n"
@@ -594,17 +687,33 @@ fn idle(c: &mut Ctx) {
     c.md += "\n";
     let m = |name: &str, v: &Samples| v.get(name).map(|x| median(x));
     match m("tend", &rss) {
-        Some(r) => c.target("idle RSS, stable build ≤ 450 KiB", format!("{r:.0} KiB"), Verdict::of(r <= 450.0)),
-        None => c.target("idle RSS, stable build ≤ 450 KiB", "?".into(), Verdict::Unknown),
+        Some(r) => c.target(
+            "idle RSS, stable build ≤ 450 KiB",
+            format!("{r:.0} KiB"),
+            Verdict::of(r <= 450.0),
+        ),
+        None => c.target(
+            "idle RSS, stable build ≤ 450 KiB",
+            "?".into(),
+            Verdict::Unknown,
+        ),
     }
     if let Some(r) = m("tend-smallest", &rss) {
-        c.target("idle RSS, smallest build ≤ 160 KiB", format!("{r:.0} KiB"), Verdict::of(r <= 160.0));
+        c.target(
+            "idle RSS, smallest build ≤ 160 KiB",
+            format!("{r:.0} KiB"),
+            Verdict::of(r <= 160.0),
+        );
     }
     let tend_ctx = ["tend", "tend-smallest"]
         .iter()
         .filter_map(|n| ctx.get(*n).map(|v| quantile(v, 1.0)))
         .fold(0.0f64, f64::max);
-    c.target("0 context switches in 5 s idle", format!("max {tend_ctx:.0}"), Verdict::of(tend_ctx == 0.0));
+    c.target(
+        "0 context switches in 5 s idle",
+        format!("max {tend_ctx:.0}"),
+        Verdict::of(tend_ctx == 0.0),
+    );
 }
 
 // ---- 4. startup
@@ -612,7 +721,11 @@ fn idle(c: &mut Ctx) {
 fn startup(c: &mut Ctx) {
     let rounds = if c.o.quick { 20 } else { 300 };
     note(&format!("4. startup: {rounds} rounds"));
-    let bare = Contender { name: "(none: /bin/true as PID 1)".into(), path: "/bin/true".into(), prefix: vec![] };
+    let bare = Contender {
+        name: "(none: /bin/true as PID 1)".into(),
+        path: "/bin/true".into(),
+        prefix: vec![],
+    };
     let mut all = c.inits.clone();
     all.push(bare.clone());
     let mut s: Samples = BTreeMap::new();
@@ -630,7 +743,9 @@ fn startup(c: &mut Ctx) {
             if st != Some(0) {
                 *failures.entry(k.name.clone()).or_default() += 1;
             }
-            s.entry(k.name.clone()).or_default().push((t1 - t0) as f64 / 1000.0);
+            s.entry(k.name.clone())
+                .or_default()
+                .push((t1 - t0) as f64 / 1000.0);
         }
     }
     c.record_raw("startup_us", &s);
@@ -684,7 +799,9 @@ fn startup(c: &mut Ctx) {
 
 fn signals(c: &mut Ctx) {
     let n = c.o.signals.unwrap_or(if c.o.quick { 50 } else { 400 });
-    note(&format!("5. signal forwarding: {n} SIGUSR1 per init, one at a time"));
+    note(&format!(
+        "5. signal forwarding: {n} SIGUSR1 per init, one at a time"
+    ));
     let child = c.child();
     let mut running: Vec<(Contender, Pid1)> = Vec::new();
     for k in c.inits.clone() {
@@ -710,7 +827,9 @@ fn signals(c: &mut Ctx) {
             let mut got = None;
             while let Some(line) = p.line(1000) {
                 let mut f = line.split_whitespace();
-                let (Some(cnt), Some(t)) = (f.next(), f.next()) else { continue };
+                let (Some(cnt), Some(t)) = (f.next(), f.next()) else {
+                    continue;
+                };
                 let (cnt, t): (u64, u64) = (cnt.parse().unwrap_or(0), t.parse().unwrap_or(0));
                 seen.insert(k.name.clone(), cnt);
                 if cnt >= want {
@@ -719,7 +838,10 @@ fn signals(c: &mut Ctx) {
                 }
             }
             match got {
-                Some(t) => s.entry(k.name.clone()).or_default().push(t.saturating_sub(t_send) as f64 / 1000.0),
+                Some(t) => s
+                    .entry(k.name.clone())
+                    .or_default()
+                    .push(t.saturating_sub(t_send) as f64 / 1000.0),
                 None => {
                     *lost.entry(k.name.clone()).or_default() += 1;
                     s.entry(k.name.clone()).or_default().push(f64::NAN);
@@ -733,12 +855,23 @@ fn signals(c: &mut Ctx) {
     let mut cpu: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     for ((k, p), (on0, wait0)) in running.iter().zip(cpu0) {
         let (on1, wait1) = p.schedstat();
-        cpu.insert(k.name.clone(), ((on1 - on0) as f64 / n as f64 / 1000.0, (wait1 - wait0) as f64 / n as f64 / 1000.0));
+        cpu.insert(
+            k.name.clone(),
+            (
+                (on1 - on0) as f64 / n as f64 / 1000.0,
+                (wait1 - wait0) as f64 / n as f64 / 1000.0,
+            ),
+        );
     }
     drop(running);
     c.record_raw("signal_latency_us", &s);
     let base: Vec<f64> = s.get(BASE).cloned().unwrap_or_default();
-    let finite = |v: &[f64]| v.iter().copied().filter(|x| x.is_finite()).collect::<Vec<f64>>();
+    let finite = |v: &[f64]| {
+        v.iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .collect::<Vec<f64>>()
+    };
     let mut t = format!(
         "| init | latency (µs), median (p10–p90) | p99 (µs) | median × {BASE} (90 % CI) | lost / sent | init CPU per signal (µs) | init run-queue wait per signal (µs) |\n|---|--:|--:|--:|--:|--:|--:|\n"
     );
@@ -779,7 +912,11 @@ fn signals(c: &mut Ctx) {
             format!("{ratio:.2}× (90 % CI {:.2}–{:.2})", ci.0, ci.1),
             ratio_verdict(ratio, ci),
         );
-        c.target(&format!("0 signals lost ({name})"), format!("{lost_n} / {sent}"), Verdict::of(lost_n == 0));
+        c.target(
+            &format!("0 signals lost ({name})"),
+            format!("{lost_n} / {sent}"),
+            Verdict::of(lost_n == 0),
+        );
     }
 }
 
@@ -795,13 +932,19 @@ fn reaping(c: &mut Ctx) {
     let mut made_min = u64::MAX;
     for r in 0..rounds {
         for k in c.rotated(r) {
-            let mut p = spawn_pid1(&k.argv(&[&child, "orphans", &n.to_string()]), c.stderr_fd, true);
+            let mut p = spawn_pid1(
+                &k.argv(&[&child, "orphans", &n.to_string()]),
+                c.stderr_fd,
+                true,
+            );
             let line = p.line(60_000).unwrap_or_default();
             let f: Vec<&str> = line.split_whitespace().collect();
             if f.len() == 4 && f[0] == "reaped" {
                 let made: u64 = f[1].parse().unwrap_or(0);
                 made_min = made_min.min(made);
-                s.entry(k.name.clone()).or_default().push(f[2].parse::<f64>().unwrap_or(f64::NAN) / 1e6);
+                s.entry(k.name.clone())
+                    .or_default()
+                    .push(f[2].parse::<f64>().unwrap_or(f64::NAN) / 1e6);
                 *left.entry(k.name.clone()).or_default() += f[3].parse::<u64>().unwrap_or(0);
             } else {
                 note(&format!("{}: orphan run failed: {line:?}", k.name));
@@ -833,13 +976,20 @@ fn reaping(c: &mut Ctx) {
         "## 6. Reaping\n\n`bench-child orphans {n}`: an intermediate process makes {n} children that exit at once, then exits itself, so the kernel hands all {n} zombies to PID 1 together. Timed from just before that exit until every one of the pids is gone (kill(pid, 0) = ESRCH); {rounds} round(s), round-robin. Zombies still there after 20 s count as left.\n\n"
     );
     if made_min < n as u64 {
-        let _ = writeln!(c.md, "**Note:** only {made_min} children could be made in some round.\n");
+        let _ = writeln!(
+            c.md,
+            "**Note:** only {made_min} children could be made in some round.\n"
+        );
     }
     c.md += &t;
     c.md += "\n";
     for name in ["tend", "tend-smallest"] {
         if let Some(l) = left.get(name) {
-            c.target(&format!("0 zombies left ({name})"), format!("{l}"), Verdict::of(*l == 0));
+            c.target(
+                &format!("0 zombies left ({name})"),
+                format!("{l}"),
+                Verdict::of(*l == 0),
+            );
         }
     }
 }
@@ -865,8 +1015,16 @@ fn shutdown(c: &mut Ctx) {
             let st = p.wait(5000);
             let t1 = now_ns();
             let text = st.map(exit_text).unwrap_or_else(|| "no exit in 5 s".into());
-            *statuses.entry(k.name.clone()).or_default().entry(text).or_default() += 1;
-            s.entry(k.name.clone()).or_default().push(if st.is_some() { (t1 - t0) as f64 / 1000.0 } else { f64::NAN });
+            *statuses
+                .entry(k.name.clone())
+                .or_default()
+                .entry(text)
+                .or_default() += 1;
+            s.entry(k.name.clone()).or_default().push(if st.is_some() {
+                (t1 - t0) as f64 / 1000.0
+            } else {
+                f64::NAN
+            });
         }
     }
     c.record_raw("shutdown_us", &s);
@@ -878,10 +1036,23 @@ fn shutdown(c: &mut Ctx) {
     for k in &c.inits {
         let Some(v) = s.get(&k.name) else { continue };
         let ratio = median(v) / median(&base);
-        let ci = bootstrap(rounds, |idx| median(&pick(v, idx)) / median(&pick(&base, idx)));
-        let st: Vec<String> =
-            statuses.get(&k.name).map(|m| m.iter().map(|(k, n)| format!("{k} ×{n}")).collect()).unwrap_or_default();
-        let _ = writeln!(t, "| {} | {} | {:.2} ({:.2}–{:.2}) | {} |", k.name, spread(v, 0), ratio, ci.0, ci.1, st.join(", "));
+        let ci = bootstrap(rounds, |idx| {
+            median(&pick(v, idx)) / median(&pick(&base, idx))
+        });
+        let st: Vec<String> = statuses
+            .get(&k.name)
+            .map(|m| m.iter().map(|(k, n)| format!("{k} ×{n}")).collect())
+            .unwrap_or_default();
+        let _ = writeln!(
+            t,
+            "| {} | {} | {:.2} ({:.2}–{:.2}) | {} |",
+            k.name,
+            spread(v, 0),
+            ratio,
+            ci.0,
+            ci.1,
+            st.join(", ")
+        );
         if k.name.starts_with("tend") {
             verdicts.push((k.name.clone(), ratio, ci));
         }
@@ -927,7 +1098,11 @@ fn probes(c: &mut Ctx) {
     let url = format!("http://127.0.0.1:{}/", port.trim());
     let mut list = vec![Probe {
         name: "tend --probe".into(),
-        argv: vec![c.o.tend.display().to_string(), "--probe".into(), url.clone()],
+        argv: vec![
+            c.o.tend.display().to_string(),
+            "--probe".into(),
+            url.clone(),
+        ],
         extra: vec![],
         note: "already the init".into(),
     }];
@@ -946,17 +1121,38 @@ fn probes(c: &mut Ctx) {
         v
     };
     for (name, argv, bin) in [
-        ("curl -fsS", vec!["/usr/bin/curl", "-fsS", "-o", "/dev/null", &url], "/usr/bin/curl"),
-        ("wget -q", vec!["/usr/bin/wget", "-q", "-O", "/dev/null", &url], "/usr/bin/wget"),
-        ("busybox wget -q", vec!["/bin/busybox", "wget", "-q", "-O", "/dev/null", &url], "/bin/busybox"),
+        (
+            "curl -fsS",
+            vec!["/usr/bin/curl", "-fsS", "-o", "/dev/null", &url],
+            "/usr/bin/curl",
+        ),
+        (
+            "wget -q",
+            vec!["/usr/bin/wget", "-q", "-O", "/dev/null", &url],
+            "/usr/bin/wget",
+        ),
+        (
+            "busybox wget -q",
+            vec!["/bin/busybox", "wget", "-q", "-O", "/dev/null", &url],
+            "/bin/busybox",
+        ),
     ] {
         if !Path::new(bin).exists() {
             note(&format!("{bin} missing: skipped"));
             continue;
         }
         let extra = with_libs(bin);
-        let note = if extra.len() > 1 { "binary + shared libraries (ldd)".into() } else { "static binary".into() };
-        list.push(Probe { name: name.into(), argv: argv.iter().map(|s| s.to_string()).collect(), extra, note });
+        let note = if extra.len() > 1 {
+            "binary + shared libraries (ldd)".into()
+        } else {
+            "static binary".into()
+        };
+        list.push(Probe {
+            name: name.into(),
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            extra,
+            note,
+        });
     }
     let mut s: Samples = BTreeMap::new();
     let mut fails: BTreeMap<String, usize> = BTreeMap::new();
@@ -979,7 +1175,9 @@ fn probes(c: &mut Ctx) {
             if !matches!(st, Ok(s) if s.success()) {
                 *fails.entry(p.name.clone()).or_default() += 1;
             }
-            s.entry(p.name.clone()).or_default().push((t1 - t0) as f64 / 1e6);
+            s.entry(p.name.clone())
+                .or_default()
+                .push((t1 - t0) as f64 / 1e6);
         }
     }
     let _ = httpd.kill();
@@ -1015,7 +1213,11 @@ fn probes(c: &mut Ctx) {
         let f = fails.get(name).copied().unwrap_or(0);
         let m = median(v);
         let working = f == 0;
-        let tag = if working { String::new() } else { format!(", but {f}/{rounds} probes FAILED") };
+        let tag = if working {
+            String::new()
+        } else {
+            format!(", but {f}/{rounds} probes FAILED")
+        };
         c.target(
             &format!("probe ≥ busybox wget speed ({name})"),
             format!("{m:.2} ms vs {bb:.2} ms{tag}"),
@@ -1030,6 +1232,147 @@ fn probes(c: &mut Ctx) {
 }
 
 // ---------------------------------------------------------------- the report
+
+// ---- 9. --health
+
+/// utime + stime of reaped children (fields 16 and 17 of /proc/PID/stat), in clock ticks.
+fn children_ticks(pid: libc::pid_t) -> u64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
+    let f: Vec<u64> = after
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    f.get(13).copied().unwrap_or(0) + f.get(14).copied().unwrap_or(0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| die(&format!("no free port: {e}")))
+}
+
+fn health(c: &mut Ctx) {
+    let (rounds, secs) = if c.o.quick { (1, 4) } else { (3, 20) };
+    let interval_ms = 200;
+    note(&format!("9. --health: {rounds} × {secs} s, checks every {interval_ms} ms, beside the same app without"));
+    let httpd = c.o.httpd.display().to_string();
+    let tend = c.o.tend.display().to_string();
+    // (name, wake-ups, tend's own CPU ns, children's CPU ticks, checks)
+    let mut rows: Vec<(String, f64, f64, f64, f64)> = Vec::new();
+    for round in 0..rounds {
+        let mut running = Vec::new();
+        let order = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for with_health in order {
+            let port = free_port().to_string();
+            let url = format!("http://127.0.0.1:{port}/");
+            let interval = format!("{interval_ms}ms");
+            let mut argv = vec![tend.clone()];
+            if with_health {
+                argv.extend(["--health".into(), url, "--health-interval".into(), interval]);
+            }
+            argv.extend([
+                "--".into(),
+                httpd.clone(),
+                "--port".into(),
+                port,
+                "--log".into(),
+            ]);
+            let mut p = spawn_pid1(&argv, c.stderr_fd, true);
+            match p.line(5000) {
+                Some(_) => running.push((with_health, p)),
+                None => note("bench-httpd under tend did not start"),
+            }
+        }
+        // One interval to settle: the first check comes one interval after the app.
+        sleep_ms(interval_ms + 100);
+        let before: Vec<(u64, u64, u64)> = running
+            .iter_mut()
+            .map(|(_, p)| {
+                while p.line(1).is_some() {}
+                let ctx = p.status_field("voluntary_ctxt_switches:").unwrap_or(0)
+                    + p.status_field("nonvoluntary_ctxt_switches:").unwrap_or(0);
+                (ctx, p.schedstat().0, children_ticks(p.pid))
+            })
+            .collect();
+        sleep_ms(secs * 1000);
+        for ((with_health, p), (ctx0, cpu0, kids0)) in running.iter_mut().zip(before) {
+            let ctx = p.status_field("voluntary_ctxt_switches:").unwrap_or(0)
+                + p.status_field("nonvoluntary_ctxt_switches:").unwrap_or(0);
+            let (cpu, kids) = (p.schedstat().0, children_ticks(p.pid));
+            let mut checks = 0;
+            while let Some(line) = p.line(1) {
+                checks += usize::from(line.starts_with("req "));
+            }
+            let name = if *with_health {
+                "tend --health"
+            } else {
+                "tend"
+            };
+            rows.push((
+                name.into(),
+                (ctx - ctx0) as f64,
+                (cpu - cpu0) as f64,
+                (kids - kids0) as f64,
+                checks as f64,
+            ));
+        }
+    }
+    // SAFETY: sysconf takes an integer and touches no memory of ours.
+    let tick_ns = 1e9 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let mut t = format!(
+        "| | checks in {secs} s, median | wake-ups (context switches) in {secs} s, median | wake-ups per check | tend's own CPU per check (µs) | the checks' copies, CPU per check (µs) |\n|---|--:|--:|--:|--:|--:|\n"
+    );
+    let mut samples: Samples = BTreeMap::new();
+    let mut per_check = f64::NAN;
+    let mut quiet = f64::NAN;
+    for name in ["tend", "tend --health"] {
+        let of = |i: usize| -> Vec<f64> {
+            rows.iter()
+                .filter(|r| r.0 == name)
+                .map(|r| [r.1, r.2, r.3, r.4][i])
+                .collect()
+        };
+        let (wake, cpu, kids, checks) = (of(0), of(1), of(2), of(3));
+        samples.insert(format!("{name} wake-ups"), wake.clone());
+        samples.insert(format!("{name} checks"), checks.clone());
+        let (w, n) = (median(&wake), median(&checks));
+        if name == "tend" {
+            quiet = quantile(&wake, 1.0);
+            let _ = writeln!(
+                t,
+                "| {name} (no --health) | 0 | {w:.0} (max {quiet:.0}) | — | — | — |"
+            );
+            continue;
+        }
+        let total = |xs: &[f64]| xs.iter().sum::<f64>();
+        let all_checks = total(&checks).max(1.0);
+        per_check = total(&wake) / all_checks;
+        let _ = writeln!(
+            t,
+            "| {name} (every {interval_ms} ms) | {n:.0} | {w:.0} | {per_check:.1} | {:.0} | {:.0} |",
+            total(&cpu) / all_checks / 1e3,
+            total(&kids) * tick_ns / all_checks / 1e3
+        );
+    }
+    c.record_raw("health", &samples);
+    c.md += &format!(
+        "## 9. --health\n\ntend as PID 1 of `bench-httpd` (which answers 200 and logs each request with its time), with `--health http://127.0.0.1:PORT/ --health-interval {interval_ms}ms` and, side by side, without; {rounds} round(s) of {secs} s after one interval to settle. Checks are the requests the server saw; wake-ups are tend's voluntary + nonvoluntary context switches; tend's own CPU comes from /proc/PID/schedstat; the checks run in forked copies of tend, which tend reaps, so their CPU is the growth of tend's cutime + cstime (/proc/PID/stat, counted in clock ticks of {:.0} ms, so a coarse figure over many checks).\n\n",
+        tick_ns / 1e6
+    );
+    c.md += &t;
+    c.md += "\n";
+    c.target(
+        "--health: 0 wake-ups without it, a few per check with it (≤ 5)",
+        format!("{quiet:.0} without, {per_check:.1} per check"),
+        Verdict::of(quiet == 0.0 && per_check <= 5.0),
+    );
+}
 
 fn sh(cmd: &str) -> String {
     Command::new("sh")
@@ -1046,7 +1389,12 @@ fn header(c: &Ctx, started: &str, took: f64) -> String {
         "dpkg-query -W -f='${Package} ${Version}, ' tini dumb-init catatonit curl wget busybox-static 2>/dev/null | sed 's/, $//'",
     );
     let commit = sh("git rev-parse --short HEAD 2>/dev/null");
-    let dirty = if sh("git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null").is_empty() { "" } else { " (+ uncommitted changes)" };
+    let dirty = if sh("git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null").is_empty()
+    {
+        ""
+    } else {
+        " (+ uncommitted changes)"
+    };
     format!(
         "# tend benchmark results\n\n\
          - **Date:** {started} (took {took:.0} s){quick}\n\
@@ -1069,12 +1417,21 @@ fn main() {
     let started = sh("date -u '+%Y-%m-%d %H:%M UTC'");
     let t_start = now_ns();
     let errlog = o.out.join("inits.stderr");
-    let f = fs::File::create(&errlog).unwrap_or_else(|e| die(&format!("{}: {e}", errlog.display())));
+    let f =
+        fs::File::create(&errlog).unwrap_or_else(|e| die(&format!("{}: {e}", errlog.display())));
     let stderr_fd = std::os::fd::IntoRawFd::into_raw_fd(f);
 
-    let mut inits = vec![Contender { name: "tend".into(), path: o.tend.clone(), prefix: vec![] }];
+    let mut inits = vec![Contender {
+        name: "tend".into(),
+        path: o.tend.clone(),
+        prefix: vec![],
+    }];
     if let Some(sm) = &o.tend_smallest {
-        inits.push(Contender { name: "tend-smallest".into(), path: sm.clone(), prefix: vec![] });
+        inits.push(Contender {
+            name: "tend-smallest".into(),
+            path: sm.clone(),
+            prefix: vec![],
+        });
     }
     for (name, path) in [
         ("tini-static", "/usr/bin/tini-static"),
@@ -1083,7 +1440,11 @@ fn main() {
         ("catatonit", "/usr/bin/catatonit"),
     ] {
         if Path::new(path).is_file() {
-            inits.push(Contender { name: name.into(), path: path.into(), prefix: vec![] });
+            inits.push(Contender {
+                name: name.into(),
+                path: path.into(),
+                prefix: vec![],
+            });
         } else if name == BASE {
             die("/usr/bin/tini-static is missing: it is the baseline");
         } else {
@@ -1091,7 +1452,11 @@ fn main() {
         }
     }
     for (name, path) in &o.extra {
-        inits.push(Contender { name: name.clone(), path: path.clone(), prefix: vec![] });
+        inits.push(Contender {
+            name: name.clone(),
+            path: path.clone(),
+            prefix: vec![],
+        });
     }
     for k in inits.iter_mut() {
         k.prefix = vec![k.path.display().to_string(), "--".into()];
@@ -1100,11 +1465,28 @@ fn main() {
     if !o.inits.is_empty() {
         inits.retain(|k| k.name == BASE || o.inits.contains(&k.name));
     }
-    let mut c = Ctx { o, inits, stderr_fd, md: String::new(), raw: String::new(), targets: vec![] };
-    let figures: [(u32, fn(&mut Ctx)); 7] =
-        [(1, sizes), (2, idle), (4, startup), (5, signals), (6, reaping), (7, shutdown), (8, probes)];
+    let mut c = Ctx {
+        o,
+        inits,
+        stderr_fd,
+        md: String::new(),
+        raw: String::new(),
+        targets: vec![],
+    };
+    type Figure = (u32, fn(&mut Ctx));
+    let figures: [Figure; 8] = [
+        (1, sizes),
+        (2, idle),
+        (4, startup),
+        (5, signals),
+        (6, reaping),
+        (7, shutdown),
+        (8, probes),
+        (9, health),
+    ];
     for (n, figure) in figures {
-        let wanted = c.o.only.is_empty() || c.o.only.contains(&n) || (n == 2 && c.o.only.contains(&3));
+        let wanted =
+            c.o.only.is_empty() || c.o.only.contains(&n) || (n == 2 && c.o.only.contains(&3));
         if wanted {
             figure(&mut c);
         }
@@ -1112,7 +1494,7 @@ fn main() {
 
     let took = (now_ns() - t_start) as f64 / 1e9;
     let mut doc = header(&c, &started, took);
-    doc += "## Targets (issue 6)\n\n| target | measured | verdict |\n|---|---|---|\n";
+    doc += "## Targets\n\n| target | measured | verdict |\n|---|---|---|\n";
     for (what, measured, verdict) in &c.targets {
         let _ = writeln!(doc, "| {what} | {measured} | {verdict} |");
     }

@@ -13,7 +13,10 @@
 use std::time::Duration;
 
 fn now_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: ts is a valid timespec to write into.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -159,7 +162,10 @@ fn orphans(n: usize) -> ! {
     }
     let t1 = now_ns();
     // SAFETY: as above.
-    let left = pids.iter().filter(|&&p| unsafe { libc::kill(p, 0) } == 0).count();
+    let left = pids
+        .iter()
+        .filter(|&&p| unsafe { libc::kill(p, 0) } == 0)
+        .count();
     // SAFETY: reap the intermediate, our own child.
     unsafe { libc::waitpid(inter, std::ptr::null_mut(), 0) };
     say(&format!("reaped {made} {} {left}\n", t1 - t0));
