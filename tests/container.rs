@@ -1257,27 +1257,13 @@ fn kill_signals_reach_the_app(engine: &'static Engine, test: &str) {
         return;
     }
     let tools = Image::tools(engine);
-    // The fixture reports `got N` for each signal and exits 0 after four.
     let container = Container::run(
         engine.unique(test),
         tools,
         &["--entrypoint", "/tend"],
         &["--", "/fixture", "signals", "4"],
     );
-    container.wait_for_log("ready", 1);
-    for (signal, number) in [("HUP", 1), ("USR1", 10), ("40", 40), ("TERM", 15)] {
-        container.kill(signal);
-        container.wait_for_log(&format!("got {number}"), 1);
-    }
-    let code = container.exit_code();
-    let (stdout, stderr) = container.logs();
-    let got: Vec<&str> = stdout.lines().filter(|l| l.starts_with("got ")).collect();
-    assert_eq!(
-        got,
-        ["got 1", "got 10", "got 40", "got 15"],
-        "the signals the fixture saw, in order; stderr:\n{stderr}"
-    );
-    assert_eq!(code, 0, "the fixture's own exit code after four signals");
+    container.four_signals_reach_the_fixture();
 
     let tended = Container::run(
         engine.unique(&format!("{test}_stubborn")),

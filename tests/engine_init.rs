@@ -136,22 +136,8 @@ fn init_forwards_signals_and_passes_exit_codes(engine: &'static Engine, test: &s
     if !init_is_this_tend(engine, test) {
         return;
     }
-    // The fixture reports `got N` for each signal and exits 0 after four.
     let signals = run_with_init(engine, test, &[], &["/fixture", "signals", "4"]);
-    signals.wait_for_log("ready", 1);
-    for (signal, number) in [("HUP", 1), ("USR1", 10), ("40", 40), ("TERM", 15)] {
-        signals.kill(signal);
-        signals.wait_for_log(&format!("got {number}"), 1);
-    }
-    let code = signals.exit_code();
-    let (stdout, stderr) = signals.logs();
-    let got: Vec<&str> = stdout.lines().filter(|l| l.starts_with("got ")).collect();
-    assert_eq!(
-        got,
-        ["got 1", "got 10", "got 40", "got 15"],
-        "the signals the fixture saw, in order; stderr:\n{stderr}"
-    );
-    assert_eq!(code, 0, "the fixture's own exit code after four signals");
+    signals.four_signals_reach_the_fixture();
 
     // A death by signal: the fixture's `wait` leaves USR1 at its default.
     let dies = run_with_init(

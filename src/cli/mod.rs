@@ -666,47 +666,6 @@ mod tests {
     }
 
     #[test]
-    fn probe_options_in_any_order_and_from_the_environment() {
-        let p = probe_of(
-            &[
-                "--probe",
-                "--timeout=250ms",
-                "--header",
-                "X-A: 1",
-                "http://a/",
-                "--expect-status",
-                "200,204",
-                "--expect-body=ok",
-                "--header=Authorization:  Bearer x ",
-            ],
-            &[],
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(p.timeout, Duration::from_millis(250));
-        assert_eq!(p.expect_body.as_deref(), Some("ok"));
-        assert_eq!(p.headers.len(), 2);
-        let env = [
-            ("TEND_PROBE_URL", "http://env/"),
-            ("TEND_PROBE_TIMEOUT", "2s"),
-            ("TEND_PROBE_HEADERS", "X-A: 1\r\n\n  X-B: two words\n"),
-            ("TEND_PROBE_EXPECT_BODY", "up"),
-        ];
-        let p = probe_of(&["--probe"], &env).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((p.timeout, p.headers.len()), (Duration::from_secs(2), 2));
-        // --header replaces the variable's list rather than adding to it.
-        let p =
-            probe_of(&["--probe", "--header", "X-C: 3"], &env).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(p.headers, [("X-C".to_string(), "3".to_string())]);
-        // A tcp:// probe ignores the HTTP settings an image sets for all its probes, but not flags.
-        let p = probe_of(&["--probe", "tcp://db:5432"], &env).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((p.expect_body, p.headers), (None, vec![]));
-        assert!(
-            probe_of(&["--probe", "tcp://db:1", "--expect-body", "x"], &[])
-                .is_err_and(|e| e.contains("tcp://"))
-        );
-    }
-
-    #[test]
     fn an_empty_variable_is_unset_for_every_option() {
         // Helm and compose render `value: ""` all the time (issue 9, kind 3).
         let default = config(&["x"], &[]);

@@ -495,6 +495,27 @@ impl Container {
         self.engine.ok(&["kill", "-s", signal, &self.name]);
     }
 
+    /// The fixture's `signals 4` exchange (it reports `got N` for each
+    /// signal and exits 0 after four): HUP, USR1, real-time 40 and TERM,
+    /// each sent with `kill -s` and waited for, must reach it in order and
+    /// leave the container with exit code 0.
+    pub fn four_signals_reach_the_fixture(&self) {
+        self.wait_for_log("ready", 1);
+        for (signal, number) in [("HUP", 1), ("USR1", 10), ("40", 40), ("TERM", 15)] {
+            self.kill(signal);
+            self.wait_for_log(&format!("got {number}"), 1);
+        }
+        let code = self.exit_code();
+        let (stdout, stderr) = self.logs();
+        let got: Vec<&str> = stdout.lines().filter(|l| l.starts_with("got ")).collect();
+        assert_eq!(
+            got,
+            ["got 1", "got 10", "got 40", "got 15"],
+            "the signals the fixture saw, in order; stderr:\n{stderr}"
+        );
+        assert_eq!(code, 0, "the fixture's own exit code after four signals");
+    }
+
     pub fn running(&self) -> bool {
         self.inspect("{{.State.Running}}") == "true"
     }
