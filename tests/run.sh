@@ -21,4 +21,25 @@ export DOCKER_HOST="unix://$dockerd_dir/docker.sock"
 
 # Plain `cargo test`: unit tests, integration tests, and examples built (not run: they have no tests).
 # --no-fail-fast: a failing test binary must not hide what the later ones would say.
-cargo test --no-fail-fast
+status=0
+cargo test --no-fail-fast || status=$?
+
+# Nothing the tests started may outlive them: a process still running from
+# this checkout's target directory (tend, the fixture, the example app) is a
+# test that cleans up badly. Exits take a moment to be reaped, so look for
+# up to 10 s before calling it a leak.
+target=$(realpath "${CARGO_TARGET_DIR:-target}")
+for _ in $(seq 20); do
+    left=$(for exe in /proc/[0-9]*/exe; do
+        path=$(readlink "$exe" 2>/dev/null) || continue
+        case "$path" in "$target"/*) pid=${exe#/proc/}; echo "${pid%/exe} $path" ;; esac
+    done)
+    [ -z "$left" ] && break
+    sleep 0.5
+done
+if [ -n "$left" ]; then
+    echo "tests/run.sh: processes the tests left running (pid, program):" >&2
+    echo "$left" >&2
+    exit 1
+fi
+exit "$status"
