@@ -145,14 +145,19 @@ fn prepare(
         && !dir.is_dir()
     {
         return Err(Error::Entry(format!(
-            "--chdir {}: not a directory",
-            dir.display()
+            "{} {}: {}",
+            config.name("chdir"),
+            dir.display(),
+            match dir.exists() {
+                true => "not a directory",
+                false => "no such directory",
+            }
         )));
     }
-    entry::secrets::load(&config.file_env, env)?;
+    entry::secrets::load(&config.file_env, env, &config.name("file-env"))?;
     let mut command = config.command.clone();
     if config.expand {
-        command = entry::expand_command(&command, env)?;
+        command = entry::expand_command(&command, env, &config.name("expand"))?;
     }
     if let Some(program) = &config.default_program {
         command = entry::with_default_program(command, program);
@@ -167,13 +172,13 @@ fn prepare(
     }
     let owner = credentials.map(|c| (c.uid(), c.gid()));
     for (template, output) in &config.render {
-        entry::render::render(template, output, env, owner)?;
+        entry::render::render(template, output, env, owner, &config.name("render"))?;
         info!(template = template.display().to_string(), output = output.display().to_string(); "rendered");
     }
     if let Some((uid, gid)) = owner {
         for path in &config.chown {
             let started = std::time::Instant::now();
-            let counts = entry::chown::chown_tree(path, uid, gid)?;
+            let counts = entry::chown::chown_tree(path, uid, gid, &config.name("chown"))?;
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             info!(path = path.display().to_string(), entries = counts.entries, changed = counts.changed, uid = uid, gid = gid, ms = ms; "chowned");
         }
@@ -209,7 +214,11 @@ fn print(text: &str) -> u8 {
 fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let parent = getppid();
     // Resolve before anything starts: a bad --user must leave nothing behind.
-    let credentials = config.user.as_deref().map(privilege::resolve).transpose()?;
+    let credentials = config
+        .user
+        .as_deref()
+        .map(|spec| privilege::resolve(spec, &config.name("user")))
+        .transpose()?;
     let mut env = Environ::from_process();
     if let Some(credentials) = &credentials {
         credentials.apply_env(&mut env);
@@ -221,6 +230,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let sigfd = sys::signalfd(sys::ALL_SIGNALS).map_err(Error::setup("creating a signalfd"))?;
     let own_pid = std::process::id();
     entry::wait::wait(
+        &config.name("wait-for"),
         &config.wait_for,
         config.wait_timeout,
         &sigfd,
@@ -258,8 +268,10 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     }
     // After the drop, so that the directory is checked with the child's permissions.
     if let Some(dir) = &config.chdir {
-        nix::unistd::chdir(dir.as_path())
-            .map_err(|e| Error::Entry(format!("--chdir {}: {}", dir.display(), e.desc())))?;
+        nix::unistd::chdir(dir.as_path()).map_err(|e| {
+            let name = config.name("chdir");
+            Error::Entry(format!("{name} {}: {}", dir.display(), e.desc()))
+        })?;
     }
     // setsid mode: the child's new session takes the terminal, so tend lets go of it.
     let handoff = config.setsid

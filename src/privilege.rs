@@ -26,8 +26,8 @@ const GROUP: &str = "/etc/group";
 /// Who tend becomes, resolved before anything starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
-    /// The `--user` text, for error messages.
-    spec: String,
+    /// `--user 'SPEC'` (or `TEND_USER 'SPEC'`), to begin error messages.
+    said: String,
     uid: u32,
     gid: u32,
     /// Sorted, without duplicates; empty for a uid that has no passwd entry.
@@ -67,12 +67,14 @@ impl Credentials {
 }
 
 /// Resolve `spec` ("user[:group]") against /etc/passwd and /etc/group.
-pub fn resolve(spec: &str) -> Result<Credentials, Error> {
-    let fail = |why: String, source| Error::Privilege(format!("--user '{spec}': {why}"), source);
+/// `name` is what set it, `--user` or `TEND_USER`, for the errors.
+pub fn resolve(spec: &str, name: &str) -> Result<Credentials, Error> {
+    let said = format!("{name} '{spec}'");
+    let fail = |why: String, source| Error::Privilege(format!("{said}: {why}"), source);
     let parsed = parse_spec(spec).map_err(|why| fail(why.to_string(), None))?;
     let passwd = Table::read(PASSWD).map_err(|e| fail(format!("cannot read {PASSWD}"), Some(e)))?;
     let group = Table::read(GROUP).map_err(|e| fail(format!("cannot read {GROUP}"), Some(e)))?;
-    credentials(spec, &parsed, passwd.text(), group.text()).map_err(|unknown| {
+    credentials(&said, &parsed, passwd.text(), group.text()).map_err(|unknown| {
         let (what, name, table) = match unknown {
             Unknown::User(name) => ("user", name, &passwd),
             Unknown::Group(name) => ("group", name, &group),
@@ -91,16 +93,14 @@ pub fn resolve(spec: &str) -> Result<Credentials, Error> {
 /// setgid, setuid; then check that root cannot be regained.
 pub fn apply(credentials: &Credentials) -> Result<(), Error> {
     let Credentials {
-        spec,
+        said,
         uid,
         gid,
         groups,
         ..
     } = credentials;
     let fail = |why: String| {
-        move |e: nix::Error| {
-            Error::Privilege(format!("--user '{spec}': {why}"), Some(io::Error::from(e)))
-        }
+        move |e: nix::Error| Error::Privilege(format!("{said}: {why}"), Some(io::Error::from(e)))
     };
     let uids = getresuid().map_err(fail("reading tend's own uids".into()))?;
     let gids = getresgid().map_err(fail("reading tend's own gids".into()))?;
@@ -112,7 +112,7 @@ pub fn apply(credentials: &Credentials) -> Result<(), Error> {
         if !same {
             return Err(Error::Privilege(
                 format!(
-                    "--user '{spec}': tend runs as uid {} gid {}, not as root, so it cannot become uid {uid} gid {gid}",
+                    "{said}: tend runs as uid {} gid {}, not as root, so it cannot become uid {uid} gid {gid}",
                     uids.effective, gids.effective
                 ),
                 None,
@@ -148,9 +148,7 @@ pub fn apply(credentials: &Credentials) -> Result<(), Error> {
     // only because tend then refuses to go on.
     let regained = |what: &str| {
         Error::Privilege(
-            format!(
-                "--user '{spec}': {what} still succeeds after the drop, refusing to run the program"
-            ),
+            format!("{said}: {what} still succeeds after the drop, refusing to run the program"),
             None,
         )
     };
@@ -367,7 +365,7 @@ enum Unknown<'a> {
 /// The pure heart of `resolve`: `spec` against the two tables' contents.
 /// The first matching line wins, as with getpwnam.
 fn credentials<'a>(
-    text: &str,
+    said: &str,
     spec: &Spec<'a>,
     passwd: &[u8],
     group: &[u8],
@@ -409,7 +407,7 @@ fn credentials<'a>(
     groups.sort_unstable();
     groups.dedup();
     Ok(Credentials {
-        spec: text.to_string(),
+        said: said.to_string(),
         uid,
         gid,
         groups,
@@ -659,7 +657,7 @@ nonroot:x:65532:
             let spec = parse_spec(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
             let got = credentials(text, &spec, PASSWD_TEXT.as_bytes(), GROUP_TEXT.as_bytes());
             let want = want.map(|(uid, gid, groups, name, home)| Credentials {
-                spec: text.to_string(),
+                said: text.to_string(),
                 uid,
                 gid,
                 groups: groups.to_vec(),
@@ -712,7 +710,7 @@ nonroot:x:65532:
             e
         };
         let mut c = Credentials {
-            spec: "app".into(),
+            said: "app".into(),
             uid: 1000,
             gid: 1000,
             groups: vec![1000],

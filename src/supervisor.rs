@@ -569,10 +569,20 @@ impl Supervisor {
             } else if Some(pid) == checker {
                 // The health check's own copy: its verdict is in its pipe, not its status.
                 reaped.checker = true;
-            } else if self.warn_on_reap {
-                warn!(pid = pid.as_raw(), exit_code = code; "Reaped zombie process with pid={pid}");
             } else {
-                debug!(pid = pid.as_raw(), exit_code = code; "Reaped zombie process with pid={pid}");
+                // -w: tini's warning; otherwise a debug record, with the signal as "child exited" has.
+                let level = match self.warn_on_reap {
+                    true => log::Level::Warn,
+                    false => log::Level::Debug,
+                };
+                match signal {
+                    Some(signal) => {
+                        log::log!(level, pid = pid.as_raw(), exit_code = code, signal = signal; "Reaped zombie process with pid={pid}")
+                    }
+                    None => {
+                        log::log!(level, pid = pid.as_raw(), exit_code = code; "Reaped zombie process with pid={pid}")
+                    }
+                }
             }
         }
     }

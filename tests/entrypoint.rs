@@ -314,7 +314,12 @@ fn umask_and_chdir_reach_the_child() {
         &[],
     ));
     assert!(
-        msg.contains("--chdir /nonexistent-dir") && msg.contains("not a directory"),
+        msg.contains("--chdir /nonexistent-dir: no such directory"),
+        "{msg}"
+    );
+    let msg = failure(&run(&["--chdir", "/etc/passwd", "--", "true"], &[]));
+    assert!(
+        msg.contains("--chdir /etc/passwd: not a directory"),
         "{msg}"
     );
     assert!(failure(&run(&["--umask", "0999", "--", "true"], &[])).contains("'0999' for --umask"));
@@ -380,7 +385,7 @@ fn render_writes_templates_atomically_with_braced_forms_only() {
             &["--render", &nowhere, "--", "true"],
             &[("PORT", "1")]
         ))
-        .contains("not a directory")
+        .contains("writing the output: /nonexistent-dir does not exist")
     );
 }
 
@@ -485,6 +490,58 @@ fn render_output_belongs_to_the_user_and_chown_gives_a_tree_without_following_li
     assert!(again.stderr.contains("\"changed\":0"), "{}", again.stderr);
     // --chown needs --user.
     assert!(failure(&as_root(&["--chown", &data, "--", "true"])).contains("--chown needs --user"));
+}
+
+/// An error found after parsing names what the user wrote: the variable
+/// when the value came from there, the flag when a flag set it.
+#[test]
+fn errors_name_the_variable_that_set_the_value() {
+    let scratch = Scratch::new("by-var");
+    let template = scratch.write("t.conf", b"${NOPE}", 0o644);
+    let pair = format!("{template}:{}", scratch.path("out.conf").display());
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[("TEND_USER", "no-such-user-x")],
+            "TEND_USER 'no-such-user-x': no user 'no-such-user-x'",
+        ),
+        (
+            &[("TEND_CHDIR", "/nonexistent-dir")],
+            "TEND_CHDIR /nonexistent-dir: no such directory",
+        ),
+        (
+            &[("TEND_CHOWN", "/nonexistent-dir")],
+            "TEND_CHOWN needs --user",
+        ),
+        (
+            &[("TEND_FILE_ENV", "DB"), ("DB_FILE", "/nonexistent-file")],
+            "TEND_FILE_ENV DB: DB_FILE=/nonexistent-file:",
+        ),
+        (
+            &[("TEND_EXPAND", "1")],
+            "TEND_EXPAND: argument 1: $NOPE is not set",
+        ),
+        (&[("TEND_RENDER", &pair)], "TEND_RENDER "),
+        (
+            &[
+                ("TEND_WAIT_FOR", "tcp://127.0.0.1:1"),
+                ("TEND_WAIT_TIMEOUT", "100ms"),
+            ],
+            "TEND_WAIT_FOR: not ready after 100ms",
+        ),
+    ];
+    for (env, want) in cases {
+        let msg = failure(&run(&["--", "true", "$NOPE"], env));
+        assert!(
+            msg.starts_with(want),
+            "{env:?}: {msg:?} should begin {want:?}"
+        );
+    }
+    // The flag, given too, wins, and is what the error names.
+    let msg = failure(&run(
+        &["--chdir", "/nonexistent-flag", "--", "true"],
+        &[("TEND_CHDIR", "/")],
+    ));
+    assert!(msg.starts_with("--chdir /nonexistent-flag:"), "{msg}");
 }
 
 /// A loopback port with nothing on it, and its URL.

@@ -10,6 +10,9 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
 use common::{
     TEND, Tend, children_of, fixture, have_root, pid1_command, plain_command, state_of, wait_for,
 };
@@ -307,7 +310,7 @@ fn in_setsid_mode_ctrl_z_stops_the_session_and_tend_and_sigcont_resumes_both() {
 fn in_setsid_mode_the_childs_group_gets_sigterm_when_it_exits() {
     let dumb = DumbInit::new("exit-term");
     // The child leaves a process in its group that reports signals, then exits.
-    let script = format!("{} handle 15 & sleep 0.3", fixture());
+    let script = format!("{} handle 15 & echo left $!; sleep 0.3", fixture());
     for (setsid, cmd) in [
         (true, dumb.command(&["sh", "-c", &script])),
         (false, dumb.command(&["-c", "sh", "-c", &script])),
@@ -321,10 +324,17 @@ fn in_setsid_mode_the_childs_group_gets_sigterm_when_it_exits() {
         } else {
             assert!(!out.stdout.iter().any(|l| l.starts_with("got")), "{out:?}");
         }
-        // Clean-up of what -c left behind.
-        let _ = Command::new("pkill")
-            .args(["-f", &format!("{} handle 15", fixture())])
-            .status();
+        // Clean-up: the process handles SIGTERM, so it outlives both runs.
+        let left = out
+            .stdout
+            .iter()
+            .find_map(|l| l.strip_prefix("left ")?.parse::<i32>().ok());
+        match left {
+            Some(pid) => {
+                let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+            None => panic!("the script's `left PID` line: {out:?}"),
+        }
     }
 }
 
@@ -369,6 +379,43 @@ fn dumb_inits_command_line_exit_codes_and_words() {
     let rewrite = run(&["-r", "15:derp", "true"]);
     assert_eq!(rewrite.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&rewrite.stderr).starts_with("Usage: -r option takes"));
+    // tend's own variables apply on top, and their errors are tend's: 125 and
+    // its line naming the variable, not a dumb-init usage text about -r.
+    let with = |vars: &[(&str, &str)], args: &[&str]| {
+        dumb.command(args)
+            .envs(vars.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run dumb-init")
+    };
+    for (vars, want) in [
+        (
+            &[("TEND_GRACE", "soon")][..],
+            "invalid value 'soon' for TEND_GRACE",
+        ),
+        (
+            &[("TEND_CHOWN", "/nonexistent-dir")][..],
+            "TEND_CHOWN needs --user",
+        ),
+    ] {
+        let out = with(vars, &["true"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(125), "{vars:?}: {stderr}");
+        assert!(stderr.contains(want), "{vars:?}: {stderr}");
+    }
+    // And they act: TEND_HEALTH's watchdog stops an app whose checks fail.
+    let mut watched = dumb.command(&["sleep", "600"]);
+    watched.envs([
+        ("TEND_HEALTH", "tcp://127.0.0.1:1"),
+        ("TEND_HEALTH_INTERVAL", "100ms"),
+        ("TEND_HEALTH_RETRIES", "1"),
+    ]);
+    let unhealthy = Tend::spawn(watched, false).wait();
+    assert_eq!(
+        unhealthy.code,
+        Some(69),
+        "the watchdog's status: {unhealthy:?}"
+    );
     // A program that cannot run: dumb-init's 2 and its line, not tend's 127.
     let missing = run(&["/doesnotexist"]);
     assert_eq!(missing.status.code(), Some(2));

@@ -375,6 +375,31 @@ fn not_pid1_tend_becomes_subreaper_by_itself() {
 }
 
 #[test]
+fn a_reaped_orphan_killed_by_a_signal_is_logged_with_it() {
+    // An orphan (the inner sh, its parent subshell gone) that SIGTERMs itself.
+    let script = r#"(sh -c 'sleep 0.2; kill -TERM $$' &); sleep 1"#;
+    let out = Tend::spawn(plain_command(&["-w", "sh", "-c", script]), false).wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let reaped: Vec<serde_json::Value> = out
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| {
+            r["msg"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Reaped zombie"))
+        })
+        .collect();
+    assert!(
+        reaped
+            .iter()
+            .any(|r| r["signal"] == "SIGTERM" && r["exit_code"] == 143 && r["level"] == "warn"),
+        "a warn record with signal SIGTERM and exit_code 143 among {reaped:?}; stderr:\n{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn the_child_inherits_tends_mask_and_ignored_signals() {
     // tini's sigconf test: ignore INT, TTOU and SEGV, block TERM, TTIN and ILL, then exec tend.
     let ignored = [SIGINT, SIGTTOU, 11];

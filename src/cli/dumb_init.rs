@@ -132,10 +132,11 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
             .take()
             .ok_or_else(|| usage_error(String::new()));
     }
-    // tend's own variables first; dumb-init's and the flags then win.
+    // tend's own variables first, and their errors in tend's words (125):
+    // dumb-init has no such variables. dumb-init's and the flags then win.
     for opt in OPTIONS.iter().filter(|o| o.modes.allows(false)) {
         parser::apply_vars(&mut settings, opt, env, &|v| v.name.starts_with("TEND_"))
-            .map_err(in_words)?;
+            .map_err(|problem| Error::Usage(super::in_words(&problem, false)))?;
     }
     parser::apply_all(&mut settings, DUMB_INIT, &given, env, &|_| true).map_err(in_words)?;
     if scanned.command.is_empty() {
@@ -144,11 +145,8 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
                 .into(),
         ));
     }
-    let config = &mut settings.config;
-    config.command = scanned.command.to_vec();
-    config.signal_group = config.setsid;
-    config.settle();
-    Ok(Mode::Supervise(Box::new(settings.config)))
+    settings.config.signal_group = settings.config.setsid;
+    super::supervise(settings, scanned.command)
 }
 
 fn usage_error(text: String) -> Error {

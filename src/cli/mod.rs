@@ -111,6 +111,9 @@ pub struct Config {
     /// `--user USER[:GROUP]`, unparsed: privilege parses it.
     pub user: Option<String>,
     pub no_new_privs: bool,
+    /// The options whose value came from their variable, as (long name,
+    /// variable): errors found after parsing name what the user wrote.
+    pub from_vars: Vec<(&'static str, &'static str)>,
 }
 
 /// `--wait-timeout`, when not given.
@@ -147,11 +150,21 @@ impl Default for Config {
             health: None,
             user: None,
             no_new_privs: false,
+            from_vars: Vec::new(),
         }
     }
 }
 
 impl Config {
+    /// How to name option `long` (no dashes) in an error found after
+    /// parsing: its variable when the value came from there, else `--long`.
+    pub fn name(&self, long: &str) -> String {
+        match self.from_vars.iter().find(|(l, _)| *l == long) {
+            Some((_, var)) => var.to_string(),
+            None => format!("--{long}"),
+        }
+    }
+
     /// The child's status, after `-e`.
     pub fn remap(&self, code: u8) -> u8 {
         if self.remap_exit.contains(&code) {
@@ -328,12 +341,21 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
             "no program to run: tend [OPTIONS] [--] PROGRAM [ARGS...]".into(),
         ));
     }
+    supervise(settings, scanned.command)
+}
+
+/// What every dialect does once its options are applied: the checks that
+/// span options, `--health`'s settings, and the command. Its errors are
+/// tend's own (125), whichever dialect's command line came in.
+fn supervise(mut settings: Settings, command: &[OsString]) -> Result<Mode, Error> {
     if !settings.config.chown.is_empty() && settings.config.user.is_none() {
-        return Err(Error::Usage(
-            "--chown needs --user: it gives the paths to the user the program will run as".into(),
-        ));
+        return Err(Error::Usage(format!(
+            "{} needs {}: it gives the paths to the user the program will run as",
+            settings.config.name("chown"),
+            settings.config.name("user"),
+        )));
     }
-    settings.config.command = scanned.command.to_vec();
+    settings.config.command = command.to_vec();
     settings.config.health = settings.health.finish().map_err(Error::Usage)?;
     settings.config.settle();
     Ok(Mode::Supervise(Box::new(settings.config)))

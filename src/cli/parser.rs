@@ -288,6 +288,14 @@ pub fn apply_vars(
 
 /// One value through the option's `apply`.
 pub fn apply(settings: &mut Settings, opt: &Opt, given: &Given) -> Result<(), Problem> {
+    if let Some(long) = opt.long {
+        // The last source applied is the one that holds: flags come after variables.
+        let from_vars = &mut settings.config.from_vars;
+        from_vars.retain(|(l, _)| *l != long);
+        if let Source::Var(var) = given.source {
+            from_vars.push((long, var));
+        }
+    }
     (opt.apply)(settings, given).map_err(|expected| Problem::Invalid {
         name: match given.source {
             Source::Flag(written) => written.to_string(),

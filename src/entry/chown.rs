@@ -27,13 +27,14 @@ pub struct Counts {
     pub changed: u64,
 }
 
-/// Give `root` and everything under it to `uid`:`gid`.
-pub fn chown_tree(root: &Path, uid: u32, gid: u32) -> Result<Counts, Error> {
+/// Give `root` and everything under it to `uid`:`gid`. `option` (`--chown`
+/// or `TEND_CHOWN`) begins the errors.
+pub fn chown_tree(root: &Path, uid: u32, gid: u32, option: &str) -> Result<Counts, Error> {
     let mut counts = Counts::default();
     let owner = (Uid::from_raw(uid), Gid::from_raw(gid));
     let fail = |path: &Path, doing: &str, e: Errno| {
         Error::Entry(format!(
-            "--chown {}: {doing} {}: {}",
+            "{option} {}: {doing} {}: {}",
             root.display(),
             path.display(),
             e.desc()

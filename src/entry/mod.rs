@@ -23,8 +23,13 @@ pub fn lookup(env: &Environ) -> impl Fn(&str) -> Option<OsString> + '_ {
 }
 
 /// `--expand`: PROGRAM and each ARG through parameter expansion; an
-/// argument `$@NAME` may become several, or none.
-pub fn expand_command(command: &[OsString], env: &Environ) -> Result<Vec<OsString>, Error> {
+/// argument `$@NAME` may become several, or none. `option` (`--expand` or
+/// `TEND_EXPAND`) begins the errors.
+pub fn expand_command(
+    command: &[OsString],
+    env: &Environ,
+    option: &str,
+) -> Result<Vec<OsString>, Error> {
     let lookup = lookup(env);
     let mut expanded = Vec::with_capacity(command.len());
     for (i, arg) in command.iter().enumerate() {
@@ -33,7 +38,7 @@ pub fn expand_command(command: &[OsString], env: &Environ) -> Result<Vec<OsStrin
                 0 => "PROGRAM".to_string(),
                 i => format!("argument {i}"),
             };
-            Error::Entry(format!("--expand: {which}: {e}"))
+            Error::Entry(format!("{option}: {which}: {e}"))
         })?;
         expanded.extend(words.into_iter().map(OsString::from_vec));
     }
@@ -98,25 +103,25 @@ mod tests {
             "a b $$",
             "$@EMPTY",
         ]);
-        let got = expand_command(&command, &env);
+        let got = expand_command(&command, &env, "--expand");
         assert_eq!(
             got.ok(),
             Some(os(&[
                 "/srv/app", "--port", "8080", "-Xmx1g", "-Dx=1", "a b $"
             ]))
         );
-        let err = expand_command(&os(&["app", "$NOPE"]), &env)
+        let err = expand_command(&os(&["app", "$NOPE"]), &env, "--expand")
             .err()
             .map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
             Some("--expand: argument 1: $NOPE is not set (no default given)")
         );
-        let err = expand_command(&os(&["$(id)"]), &env)
+        let err = expand_command(&os(&["$(id)"]), &env, "TEND_EXPAND")
             .err()
             .map(|e| e.to_string());
         assert!(
-            err.is_some_and(|e| e.starts_with("--expand: PROGRAM: $(…) is command substitution"))
+            err.is_some_and(|e| e.starts_with("TEND_EXPAND: PROGRAM: $(…) is command substitution"))
         );
     }
 }

@@ -23,10 +23,11 @@ pub fn render(
     output: &Path,
     env: &Environ,
     owner: Option<(u32, u32)>,
+    option: &str,
 ) -> Result<(), Error> {
     let fail = |why: String| {
         Error::Entry(format!(
-            "--render {}:{}: {why}",
+            "{option} {}:{}: {why}",
             template.display(),
             output.display()
         ))
@@ -98,10 +99,11 @@ fn temporary_beside(output: &Path) -> io::Result<PathBuf> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !dir.is_dir() {
-        return Err(io::Error::other(format!(
-            "{} is not a directory",
-            dir.display()
-        )));
+        let what = match dir.exists() {
+            true => "is not a directory",
+            false => "does not exist",
+        };
+        return Err(io::Error::other(format!("{} {what}", dir.display())));
     }
     let mut temporary = std::ffi::OsString::from(".");
     temporary.push(name);

@@ -19,7 +19,9 @@ pub const MAX_ARG_STRLEN: usize = 32 * 4096;
 /// For each NAME: if NAME_FILE is set, NAME gets the file's contents (less
 /// trailing newlines) and NAME_FILE goes. NAME and NAME_FILE both set is an
 /// error, as in the official images; an empty one counts as unset.
-pub fn load(names: &[String], env: &mut Environ) -> Result<(), Error> {
+///
+/// `option` is what asked for it, `--file-env` or `TEND_FILE_ENV`, for the errors.
+pub fn load(names: &[String], env: &mut Environ, option: &str) -> Result<(), Error> {
     for name in names {
         let file_var = format!("{name}_FILE");
         let Some(path) = env.get(&file_var).filter(|p| !p.is_empty()) else {
@@ -28,7 +30,7 @@ pub fn load(names: &[String], env: &mut Environ) -> Result<(), Error> {
         let path = path.to_os_string();
         let fail = |why: String| {
             Error::Entry(format!(
-                "--file-env {name}: {file_var}={}: {why}",
+                "{option} {name}: {file_var}={}: {why}",
                 Path::new(&path).display()
             ))
         };

@@ -42,8 +42,10 @@ struct Dependency {
 }
 
 /// Wait until every one of `urls` answers, or `timeout` passes (125), or a
-/// signal of `stop_signals` comes (128+N).
+/// signal of `stop_signals` comes (128+N). `option` (`--wait-for` or
+/// `TEND_WAIT_FOR`) begins the errors.
 pub fn wait(
+    option: &str,
     urls: &[Target],
     timeout: Duration,
     sigfd: &OwnedFd,
@@ -76,7 +78,7 @@ pub fn wait(
         }
         if now >= deadline {
             break Err(Error::Entry(format!(
-                "--wait-for: not ready after {}: {}",
+                "{option}: not ready after {}: {}",
                 probe::show_duration(timeout),
                 waiting(&deps)
             )));
@@ -88,7 +90,7 @@ pub fn wait(
             dep.probe.timeout = ATTEMPT_TIMEOUT.min(deadline - now);
             let running = runner::start(&dep.probe).map_err(|e| {
                 Error::Entry(format!(
-                    "--wait-for {}: cannot start a check: {}",
+                    "{option} {}: cannot start a check: {}",
                     dep.url,
                     e.desc()
                 ))
