@@ -688,6 +688,24 @@ mod tests {
     }
 
     #[test]
+    fn errors_after_parsing_name_the_flag_or_the_variable_that_set_it() {
+        // The names main.rs asks for are declared options.
+        for long in [
+            "user", "chdir", "chown", "file-env", "expand", "render", "wait-for",
+        ] {
+            assert!(OPTIONS.iter().any(|o| o.long == Some(long)), "{long}");
+        }
+        let by_var = config(&["x"], &[("TEND_CHDIR", "/srv"), ("TEND_USER", "app")]);
+        assert_eq!(
+            (by_var.name("chdir"), by_var.name("user")),
+            ("TEND_CHDIR".into(), "TEND_USER".into())
+        );
+        let flag_wins = config(&["--chdir", "/x", "x"], &[("TEND_CHDIR", "/srv")]);
+        assert_eq!(flag_wins.name("chdir"), "--chdir");
+        assert_eq!(config(&["x"], &[]).name("expand"), "--expand");
+    }
+
+    #[test]
     fn an_empty_variable_is_unset_for_every_option() {
         // Helm and compose render `value: ""` all the time (issue 9, kind 3).
         let default = config(&["x"], &[]);
