@@ -146,7 +146,7 @@ fn prepare(
     {
         return Err(Error::Entry(format!(
             "{} {}: {}",
-            config.name("chdir"),
+            config.name("--chdir"),
             dir.display(),
             match dir.exists() {
                 true => "not a directory",
@@ -154,10 +154,10 @@ fn prepare(
             }
         )));
     }
-    entry::secrets::load(&config.file_env, env, &config.name("file-env"))?;
+    entry::secrets::load(&config.file_env, env, config.name("--file-env"))?;
     let mut command = config.command.clone();
     if config.expand {
-        command = entry::expand_command(&command, env, &config.name("expand"))?;
+        command = entry::expand_command(&command, env, config.name("--expand"))?;
     }
     if let Some(program) = &config.default_program {
         command = entry::with_default_program(command, program);
@@ -172,13 +172,13 @@ fn prepare(
     }
     let owner = credentials.map(|c| (c.uid(), c.gid()));
     for (template, output) in &config.render {
-        entry::render::render(template, output, env, owner, &config.name("render"))?;
+        entry::render::render(template, output, env, owner, config.name("--render"))?;
         info!(template = template.display().to_string(), output = output.display().to_string(); "rendered");
     }
     if let Some((uid, gid)) = owner {
         for path in &config.chown {
             let started = std::time::Instant::now();
-            let counts = entry::chown::chown_tree(path, uid, gid, &config.name("chown"))?;
+            let counts = entry::chown::chown_tree(path, uid, gid, config.name("--chown"))?;
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             info!(path = path.display().to_string(), entries = counts.entries, changed = counts.changed, uid = uid, gid = gid, ms = ms; "chowned");
         }
@@ -217,7 +217,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let credentials = config
         .user
         .as_deref()
-        .map(|spec| privilege::resolve(spec, &config.name("user")))
+        .map(|spec| privilege::resolve(spec, config.name("--user")))
         .transpose()?;
     let mut env = Environ::from_process();
     if let Some(credentials) = &credentials {
@@ -230,7 +230,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let sigfd = sys::signalfd(sys::ALL_SIGNALS).map_err(Error::setup("creating a signalfd"))?;
     let own_pid = std::process::id();
     entry::wait::wait(
-        &config.name("wait-for"),
+        config.name("--wait-for"),
         &config.wait_for,
         config.wait_timeout,
         &sigfd,
@@ -269,7 +269,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     // After the drop, so that the directory is checked with the child's permissions.
     if let Some(dir) = &config.chdir {
         nix::unistd::chdir(dir.as_path()).map_err(|e| {
-            let name = config.name("chdir");
+            let name = config.name("--chdir");
             Error::Entry(format!("{name} {}: {}", dir.display(), e.desc()))
         })?;
     }

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use nix::sys::signal::Signal;
+use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use common::{
@@ -331,7 +331,7 @@ fn in_setsid_mode_the_childs_group_gets_sigterm_when_it_exits() {
             .find_map(|l| l.strip_prefix("left ")?.parse::<i32>().ok());
         match left {
             Some(pid) => {
-                let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
             }
             None => panic!("the script's `left PID` line: {out:?}"),
         }
@@ -464,10 +464,7 @@ fn under_tends_own_name_a_stop_signal_is_followed_by_sigcont() {
 fn kill_children(tend: &Tend) {
     for pid in children_of(tend.pid) {
         // Clean-up only: a child may be gone already.
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
     }
 }
 

@@ -156,12 +156,14 @@ impl Default for Config {
 }
 
 impl Config {
-    /// How to name option `long` (no dashes) in an error found after
-    /// parsing: its variable when the value came from there, else `--long`.
-    pub fn name(&self, long: &str) -> String {
+    /// How to name the option `flag` (`--user`) in an error found after
+    /// parsing: its variable when the value came from there, else `flag`.
+    /// Nothing is allocated: start-up asks this of every step it runs.
+    pub fn name(&self, flag: &'static str) -> &'static str {
+        let long = flag.strip_prefix("--").unwrap_or(flag);
         match self.from_vars.iter().find(|(l, _)| *l == long) {
-            Some((_, var)) => var.to_string(),
-            None => format!("--{long}"),
+            Some((_, var)) => var,
+            None => flag,
         }
     }
 
@@ -351,8 +353,8 @@ fn supervise(mut settings: Settings, command: &[OsString]) -> Result<Mode, Error
     if !settings.config.chown.is_empty() && settings.config.user.is_none() {
         return Err(Error::Usage(format!(
             "{} needs {}: it gives the paths to the user the program will run as",
-            settings.config.name("chown"),
-            settings.config.name("user"),
+            settings.config.name("--chown"),
+            settings.config.name("--user"),
         )));
     }
     settings.config.command = command.to_vec();
@@ -690,19 +692,26 @@ mod tests {
     #[test]
     fn errors_after_parsing_name_the_flag_or_the_variable_that_set_it() {
         // The names main.rs asks for are declared options.
-        for long in [
-            "user", "chdir", "chown", "file-env", "expand", "render", "wait-for",
+        for flag in [
+            "--user",
+            "--chdir",
+            "--chown",
+            "--file-env",
+            "--expand",
+            "--render",
+            "--wait-for",
         ] {
-            assert!(OPTIONS.iter().any(|o| o.long == Some(long)), "{long}");
+            let long = flag.strip_prefix("--");
+            assert!(OPTIONS.iter().any(|o| o.long == long), "{flag}");
         }
         let by_var = config(&["x"], &[("TEND_CHDIR", "/srv"), ("TEND_USER", "app")]);
         assert_eq!(
-            (by_var.name("chdir"), by_var.name("user")),
-            ("TEND_CHDIR".into(), "TEND_USER".into())
+            (by_var.name("--chdir"), by_var.name("--user")),
+            ("TEND_CHDIR", "TEND_USER")
         );
         let flag_wins = config(&["--chdir", "/x", "x"], &[("TEND_CHDIR", "/srv")]);
-        assert_eq!(flag_wins.name("chdir"), "--chdir");
-        assert_eq!(config(&["x"], &[]).name("expand"), "--expand");
+        assert_eq!(flag_wins.name("--chdir"), "--chdir");
+        assert_eq!(config(&["x"], &[]).name("--expand"), "--expand");
     }
 
     #[test]
