@@ -235,7 +235,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
         config.wait_timeout,
         &sigfd,
         own_pid,
-        config.stop_signals,
+        config.stops(),
     )?;
     if let Some(credentials) = &credentials {
         privilege::apply(credentials)?;

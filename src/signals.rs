@@ -151,6 +151,28 @@ impl Set {
     }
 }
 
+/// What asks the app to stop: `--stop-signals`, seen through `--rewrite`.
+/// A signal is a stop signal when what arrived is one, or when what
+/// `--rewrite` makes of it is one (issue 18: `--rewrite TERM:QUIT` with the
+/// default set, or `--stop-signals QUIT` with it, both stop on TERM), before
+/// the program starts and after. A signal rewritten to 0 is dropped, and a
+/// dropped signal asks for nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stops {
+    pub set: Set,
+    pub rewrite: Rewrite,
+}
+
+impl Stops {
+    /// Whether `received`, as it arrived, asks the app to stop.
+    pub fn contains(&self, received: i32) -> bool {
+        match self.rewrite.apply(received) {
+            0 => false,
+            became => self.set.contains(received) || self.set.contains(became),
+        }
+    }
+}
+
 /// The signals that ask the app to stop, unless `--stop-signals` says
 /// otherwise: only these start `--grace`'s countdown and are followed by a
 /// SIGCONT. SIGHUP means "reload" to nginx, Prometheus and HAProxy, and SIGQUIT
@@ -305,5 +327,19 @@ mod tests {
         let set = Set::of(&[1, 64, 0, 65, -3]);
         assert_eq!(members(set), [1, 64]);
         assert!(!set.contains(0) && !set.contains(65));
+    }
+
+    #[test]
+    fn a_stop_signal_is_one_as_it_arrived_or_as_it_became() {
+        let mut rewrite = Rewrite::default();
+        rewrite.set(SIGTERM, 3);
+        rewrite.set(SIGINT, 0);
+        let stops = |set| Stops { set, rewrite };
+        // --rewrite TERM:QUIT with the default set: TERM still stops.
+        assert!(stops(DEFAULT_STOP).contains(SIGTERM));
+        // --stop-signals QUIT: the TERM that becomes QUIT stops, and QUIT itself.
+        assert!(stops(Set::of(&[3])).contains(SIGTERM) && stops(Set::of(&[3])).contains(3));
+        // Dropped (TO 0): no stop; unrelated signals: no stop.
+        assert!(!stops(DEFAULT_STOP).contains(SIGINT) && !stops(DEFAULT_STOP).contains(SIGHUP));
     }
 }

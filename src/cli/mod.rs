@@ -189,6 +189,14 @@ impl Config {
         }
     }
 
+    /// The stop signals as they are read: `--stop-signals` through `--rewrite`.
+    pub fn stops(&self) -> signals::Stops {
+        signals::Stops {
+            set: self.stop_signals,
+            rewrite: self.rewrite,
+        }
+    }
+
     pub fn logging(&self) -> Logging {
         Logging {
             format: self.log_format,

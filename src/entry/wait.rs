@@ -42,7 +42,7 @@ struct Dependency {
 }
 
 /// Wait until every one of `urls` answers, or `timeout` passes (125), or a
-/// signal of `stop_signals` comes (128+N). `option` (`--wait-for` or
+/// stop signal comes (128+N; `stops`, through `--rewrite`). `option` (`--wait-for` or
 /// `TEND_WAIT_FOR`) begins the errors.
 pub fn wait(
     option: &str,
@@ -50,7 +50,7 @@ pub fn wait(
     timeout: Duration,
     sigfd: &OwnedFd,
     own_pid: u32,
-    stop_signals: signals::Set,
+    stops: signals::Stops,
 ) -> Result<(), Error> {
     if urls.is_empty() {
         return Ok(());
@@ -108,7 +108,7 @@ pub fn wait(
             .chain([deadline, next_warning])
             .min()
             .unwrap_or(deadline);
-        if let Some(stop) = sleep_until(wake, sigfd, own_pid, stop_signals, &mut deps) {
+        if let Some(stop) = sleep_until(wake, sigfd, own_pid, stops, &mut deps) {
             break Err(Error::Stopped(stop));
         }
         let now = Instant::now();
@@ -148,7 +148,7 @@ fn sleep_until(
     wake: Instant,
     sigfd: &OwnedFd,
     own_pid: u32,
-    stop_signals: signals::Set,
+    stops: signals::Stops,
     deps: &mut [Dependency],
 ) -> Option<i32> {
     let left = wake.saturating_duration_since(Instant::now()) + Duration::from_micros(999);
@@ -172,7 +172,7 @@ fn sleep_until(
     for (signo, sender) in received {
         match signals::classify(signo, sender == own_pid, false) {
             Action::Reap => reap(deps),
-            Action::Forward | Action::JobControl if stop_signals.contains(signo) => {
+            Action::Forward | Action::JobControl if stops.contains(signo) => {
                 info!(signal = signals::name(signo); "stop signal while waiting for dependencies: exiting before the program starts");
                 return Some(signo);
             }
