@@ -1,5 +1,5 @@
 //! What to run beside and before the program (issue 19): the command
-//! strings of `--pre` and `--also` (`words`)
+//! strings of `--pre` and `--also` (`words`), the Procfile (`procfile`),
 //! and the names the log gives each program. Pure: the supervisor, in
 //! `supervise/`, runs what this describes.
 //!
@@ -9,6 +9,7 @@
 // Nothing calls this module until the supervisor (issue 19) wires it in.
 #![allow(dead_code)]
 
+pub mod procfile;
 pub mod words;
 
 use std::collections::{HashMap, HashSet};
