@@ -20,9 +20,9 @@
 //! `entry::expand::argument` for `--expand`, where what was single-quoted
 //! or escaped stays literal.
 //!
-//! Invariant: one pass that reads each byte once, with no recursion, so
-//! time and memory are linear in the command; every word is bytes of the
-//! command; an error is one bounded line that quotes only the command.
+//! Invariant: one left-to-right pass with no recursion, so time and memory
+//! are linear in the command; every word is bytes of the command; an error
+//! is one bounded line that quotes only the command.
 
 use std::fmt;
 
