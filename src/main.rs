@@ -20,6 +20,7 @@ mod health;
 mod logger;
 mod privilege;
 mod probe;
+mod programs;
 mod signals;
 mod spawn;
 mod supervisor;
