@@ -68,11 +68,11 @@ pub struct Forwarding {
     /// TSTP, TTIN and TTOU are forwarded, then tend stops itself, so Ctrl-Z
     /// works: in setsid mode, and always under dumb-init's name.
     pub job_control: bool,
-    pub rewrite: signals::Rewrite,
+    /// `--stop-signals` seen through `--rewrite`: what each signal is sent
+    /// as, and which ones ask the app to stop (they start `grace`).
+    pub stops: signals::Stops,
     /// `--drop-unhandled`: drop what would kill the child only for want of a handler.
     pub drop_unhandled: bool,
-    /// The signals that ask the app to stop: they start `grace`.
-    pub stop_signals: signals::Set,
     /// Follow a stop signal with SIGCONT; dumb-init never did, so not under its name.
     pub continue_after_stop: bool,
     /// dumb-init's terminal hand-off: when tend, a session leader, let go of
@@ -219,13 +219,15 @@ impl Supervisor {
                     debug!(signal = signals::name(signo); "signal after the child exited, not forwarded");
                 }
                 Action::Forward | Action::JobControl => {
-                    let sent = self.forward(signo);
+                    // What arrived decides, as well as what --rewrite makes of it (issue 18 #12).
+                    let stop = self.forwarding.stops.contains(signo);
+                    self.forward(signo, stop);
                     if action == Action::JobControl {
                         // Ctrl-Z: the session has been stopped, and tend stops with it (dumb-init).
                         debug!(signal = signals::name(signo); "stopping tend too, until SIGCONT");
                         let _ = sys::kill(self.own_host_pid(), signals::SIGSTOP);
                     }
-                    if sent.is_some_and(|s| self.forwarding.stop_signals.contains(s)) {
+                    if stop {
                         self.begin_stop(run, self.grace);
                     }
                 }
@@ -348,7 +350,9 @@ impl Supervisor {
             if stop {
                 warn!(streak = judged.streak, reason = line, grace_ms = self.watchdog_grace().as_millis() as u64; "the app is unhealthy: stopping it as a SIGTERM would (--on-unhealthy exit)");
                 run.stopped_unhealthy = true;
-                self.forward(SIGTERM);
+                // A stop in every respect, whatever --stop-signals lists: SIGCONT follows it,
+                // and --drop-unhandled never drops it.
+                self.forward(SIGTERM, true);
                 self.begin_stop(run, Some(self.watchdog_grace()));
             }
             return;
@@ -413,23 +417,23 @@ impl Supervisor {
         }
     }
 
-    /// Pass `signo` on, as `--rewrite` says, to the child, its group with
-    /// `-g`, or everyone with `--signal-all`. Returns the signal sent, if any.
-    /// A stop signal is followed by SIGCONT, as systemd does (systemd.kill(5)):
-    /// a stopped app, after Ctrl-Z or a SIGSTOP, would never act on it otherwise.
-    fn forward(&self, received: i32) -> Option<i32> {
+    /// Pass `received` on, as `--rewrite` says, to the child, its group with
+    /// `-g`, or everyone with `--signal-all`. A `stop` (`Stops::contains`,
+    /// or the watchdog's) is followed by SIGCONT, as systemd does
+    /// (systemd.kill(5)): a stopped app, after Ctrl-Z or a SIGSTOP, would
+    /// never act on it otherwise; and --drop-unhandled never drops it.
+    fn forward(&self, received: i32, stop: bool) {
         let how = &self.forwarding;
-        let signo = how.rewrite.apply(received);
+        let signo = how.stops.rewrite.apply(received);
         let name = signals::name(signo);
         let pid = self.child.as_raw();
         if signo == 0 {
             info!(signal = signals::name(received); "dropped signal (--rewrite to 0)");
-            return None;
+            return;
         }
         if signo != received {
             debug!(received = signals::name(received), signal = name.as_str(); "rewrote signal");
         }
-        let stop = how.stop_signals.contains(signo);
         // The kernel's protection of PID 1, minus the stop signals that docker stop needs.
         // Racy by nature: a handler installed after the read misses this signal.
         if how.drop_unhandled
@@ -438,7 +442,7 @@ impl Supervisor {
             && !handles(self.child, signo)
         {
             info!(signal = name, pid = pid; "dropped signal: it would end the child, which neither handles nor ignores it (--drop-unhandled)");
-            return None;
+            return;
         }
         if how.all {
             for target in self.everyone() {
@@ -449,7 +453,7 @@ impl Supervisor {
                 }
             }
             info!(signal = name, pid = pid, all = true; "forwarded signal");
-            return Some(signo);
+            return;
         }
         let mut target = match how.group {
             true => Target::Group(self.child),
@@ -477,13 +481,12 @@ impl Supervisor {
             }
             Err(e) => info!(signal = name, pid = pid, error = e.desc(); "could not forward signal"),
         }
-        Some(signo)
     }
 
     /// setsid mode, once the child has exited: SIGTERM (as rewritten) to
     /// what is left of its session's group, as dumb-init does.
     fn terminate_session(&self) {
-        let signo = self.forwarding.rewrite.apply(SIGTERM);
+        let signo = self.forwarding.stops.rewrite.apply(SIGTERM);
         if signo != 0 {
             // ESRCH: nothing is left in the group, which is the usual case.
             let _ = Target::Group(self.child).send(signo);
