@@ -324,48 +324,61 @@ impl Supervisor {
         let Some(dog) = run.watchdog.as_mut() else {
             return;
         };
-        if let Some((running, began)) = dog.running.as_mut() {
-            let Some(verdict) = running.progress(now) else {
-                return;
-            };
-            let began = *began;
-            dog.running = None;
-            let (healthy, line) = match &verdict {
-                Health::Healthy(what) => (true, what.as_str()),
-                Health::Unhealthy(why) => (false, why.as_str()),
-            };
-            let judged = dog.watch.record(began, now, healthy);
-            let settings = &dog.settings;
-            if healthy {
-                debug!(check = line; "health check passed");
-            } else {
-                warn!(streak = judged.streak, retries = settings.retries, in_start_period = judged.uncounted, reason = line; "health check failed");
+        let (began, verdict) = match dog.running.as_mut() {
+            Some((running, began)) => {
+                let Some(verdict) = running.progress(now) else {
+                    return;
+                };
+                let began = *began;
+                dog.running = None;
+                (began, verdict)
             }
-            if let Some(from) = judged.changed_from {
-                info!(from = from.name(), to = judged.status.name(), streak = judged.streak, reason = line; "health changed");
-            }
-            let stop = judged.changed_from.is_some()
-                && judged.status == Status::Unhealthy
-                && settings.on_unhealthy == OnUnhealthy::Exit;
-            if stop {
-                warn!(streak = judged.streak, reason = line, grace_ms = self.watchdog_grace().as_millis() as u64; "the app is unhealthy: stopping it as a SIGTERM would (--on-unhealthy exit)");
-                run.stopped_unhealthy = true;
-                // A stop in every respect, whatever --stop-signals lists: SIGCONT follows it,
-                // and --drop-unhandled never drops it.
-                self.forward(SIGTERM, true);
-                self.begin_stop(run, Some(self.watchdog_grace()));
-            }
-            return;
-        }
-        if dog.watch.due().is_some_and(|due| now >= due) {
-            dog.watch.begin();
-            match runner::start(&dog.settings.probe) {
-                Ok(running) => dog.running = Some((running, now)),
-                Err(e) => {
-                    warn!(error = e.desc(); "cannot start a health check: counted as failed");
-                    dog.watch.record(now, now, false);
+            None if dog.watch.due().is_some_and(|due| now >= due) => {
+                dog.watch.begin();
+                match runner::start(&dog.settings.probe) {
+                    Ok(running) => {
+                        dog.running = Some((running, now));
+                        return;
+                    }
+                    // EAGAIN at the user's process limit, EMFILE: what a hung app
+                    // causes. A failed check in every respect (issue 18 #11).
+                    Err(e) => (
+                        now,
+                        Health::Unhealthy(format!("cannot start the check: {e}")),
+                    ),
                 }
             }
+            None => return,
+        };
+        let (healthy, line) = match &verdict {
+            Health::Healthy(what) => (true, what.as_str()),
+            Health::Unhealthy(why) => (false, why.as_str()),
+        };
+        let judged = dog.watch.record(began, now, healthy);
+        let settings = &dog.settings;
+        if healthy {
+            debug!(check = line; "health check passed");
+        } else {
+            // Expected while the app starts, and not counted: no reason to warn (issue 18 #14).
+            let level = match judged.uncounted {
+                true => log::Level::Info,
+                false => log::Level::Warn,
+            };
+            log::log!(level, streak = judged.streak, retries = settings.retries, in_start_period = judged.uncounted, reason = line; "health check failed");
+        }
+        if let Some(from) = judged.changed_from {
+            info!(from = from.name(), to = judged.status.name(), streak = judged.streak, reason = line; "health changed");
+        }
+        let stop = judged.changed_from.is_some()
+            && judged.status == Status::Unhealthy
+            && settings.on_unhealthy == OnUnhealthy::Exit;
+        if stop {
+            warn!(streak = judged.streak, reason = line, grace_ms = self.watchdog_grace().as_millis() as u64; "the app is unhealthy: stopping it as a SIGTERM would (--on-unhealthy exit)");
+            run.stopped_unhealthy = true;
+            // A stop in every respect, whatever --stop-signals lists: SIGCONT follows it,
+            // and --drop-unhandled never drops it.
+            self.forward(SIGTERM, true);
+            self.begin_stop(run, Some(self.watchdog_grace()));
         }
     }
 

@@ -170,15 +170,34 @@ fn the_start_period_is_honoured_until_a_success_ends_it() {
         change("healthy"),
     );
     let logs = records(&tend.stderr());
+    let warm_up: Vec<&Value> = logs
+        .iter()
+        .filter(|r| r["msg"] == "health check failed")
+        .collect();
     assert!(
-        logs.iter()
-            .any(|r| r["msg"] == "health check failed" && r["in_start_period"] == true),
+        !warm_up.is_empty() && warm_up.iter().all(|r| r["in_start_period"] == true),
         "failures during the warm-up, not counted: {}",
         tend.stderr()
     );
-    // The success ended the period: the next failure counts at once.
+    // Expected, so not a warning (issue 18 #14).
+    assert!(
+        warm_up.iter().all(|r| r["level"] == "info"),
+        "{}",
+        tend.stderr()
+    );
+    // The success ended the period: the next failure counts at once, and warns.
     get(port, "/toggle");
-    assert_eq!(tend.wait().code, Some(69));
+    let out = tend.wait();
+    assert_eq!(out.code, Some(69));
+    let counted = records(&out.stderr)
+        .into_iter()
+        .filter(|r| r["msg"] == "health check failed" && r["in_start_period"] == false)
+        .collect::<Vec<_>>();
+    assert!(
+        !counted.is_empty() && counted.iter().all(|r| r["level"] == "warn"),
+        "{}",
+        out.stderr
+    );
 
     // Without a start period, the warm-up's first failure is already too many.
     let port = free_port();
@@ -371,6 +390,80 @@ fn checks_never_outlive_their_timeout_nor_leave_descriptors_and_run_as_the_user(
     );
     tend.signal(15);
     assert_eq!(tend.wait().code, Some(143));
+}
+
+/// How many tasks (threads included, as RLIMIT_NPROC counts them) run as `uid`.
+fn tasks_of(uid: u32) -> u32 {
+    let mut count = 0;
+    for proc in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(tasks) = std::fs::read_dir(proc.path().join("task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+            let real = common::field(&status, "Uid").and_then(|u| u.split_whitespace().next());
+            if real == Some(uid.to_string().as_str()) {
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
+#[test]
+fn a_check_that_cannot_start_is_a_failed_check_and_stops_the_app() {
+    if !have_root("a_check_that_cannot_start_is_a_failed_check_and_stops_the_app") {
+        return;
+    }
+    // The app's user at its process limit: tend (dropped to that user) may
+    // fork the app, and then no check. The field case: a hung app that
+    // forks without end, and a watchdog that must still act (issue 18 #11).
+    let uid = 61_018;
+    let limit = tasks_of(uid) + 2;
+    let user = format!("{uid}:{uid}");
+    let inner = pid1_command(&[
+        "-v",
+        "--user",
+        &user,
+        "--health",
+        "tcp://127.0.0.1:1",
+        "--health-interval",
+        "100ms",
+        "--health-retries",
+        "2",
+        fixture(),
+        "wait",
+    ]);
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.arg(format!("--nproc={limit}"))
+        .arg("--")
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    let mut tend = Tend::spawn(cmd, true);
+    tend.expect_line("ready");
+    let out = tend.wait();
+    assert_eq!(out.code, Some(69), "{out:?}");
+    let logs = records(&out.stderr);
+    let failed: Vec<&Value> = logs
+        .iter()
+        .filter(|r| r["msg"] == "health check failed")
+        .collect();
+    assert!(failed.len() >= 2, "{}", out.stderr);
+    for (streak, record) in failed.iter().take(2).enumerate() {
+        assert_eq!(record["level"], "warn", "{record}");
+        assert_eq!(record["streak"], streak as u64 + 1, "{record}");
+        assert!(
+            record["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("cannot start the check: EAGAIN")),
+            "{record}"
+        );
+    }
+    let unhealthy = logs
+        .iter()
+        .find(|r| change("unhealthy")(r))
+        .expect("a change to unhealthy");
+    assert_eq!(unhealthy["from"], "starting", "{unhealthy}");
 }
 
 #[test]
