@@ -467,6 +467,55 @@ fn a_check_that_cannot_start_is_a_failed_check_and_stops_the_app() {
 }
 
 #[test]
+fn a_check_dies_with_a_sigkilled_tend() {
+    // A server that never answers: it listens, and never accepts, so each
+    // check waits for its whole minute.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/health", silent.local_addr().expect("addr"));
+    // Not PID 1, whose death ends its namespace: a plain tend, as under a shell.
+    let mut tend = Tend::plain(&[
+        "--health",
+        &url,
+        "--health-interval",
+        "100ms",
+        "--health-timeout",
+        "60s",
+        fixture(),
+        "wait",
+    ]);
+    tend.expect_line("ready");
+    let app = wait_for("the app", || children_of(tend.pid).first().copied());
+    let check = wait_for("a check in flight", || {
+        checks_of(&tend, app).first().copied()
+    });
+    let tend_exe = std::fs::canonicalize(common::TEND).expect("tend's path");
+    let is_tend =
+        |pid: i32| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == tend_exe);
+    assert!(is_tend(check), "the check's copy is a copy of tend");
+    tend.signal(9);
+    let out = tend.wait();
+    // The app is left behind, as with any parent SIGKILLed; the test ends it.
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(app),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    let deadline = Instant::now() + HANG;
+    while is_tend(check) {
+        if Instant::now() > deadline {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(check),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            panic!(
+                "the check's copy (pid {check}) outlived its SIGKILLed tend by {HANG:?}: {out:?}"
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    drop(silent);
+}
+
+#[test]
 fn shutdown_wins_and_the_first_cause_names_the_status() {
     if !have_root("shutdown_wins_and_the_first_cause_names_the_status") {
         return;
