@@ -310,10 +310,18 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
         health: config.health.clone(),
     };
     let code = match supervisor.run() {
-        Ended::Child(status) => config.remap(status),
+        Ended::Child(status) => {
+            let code = config.remap(status);
+            info!(exit_code = code; "tend exiting");
+            code
+        }
         // Not the child's status: -e does not remap it, so a restart policy sees it.
-        Ended::Unhealthy => exit::UNHEALTHY_APP,
+        Ended::Unhealthy => {
+            let code = exit::UNHEALTHY_APP;
+            // At the default level: the one line that explains a restart in `docker logs`.
+            warn!(exit_code = code, reason = "the app turned unhealthy (--health, --on-unhealthy exit)"; "tend exiting");
+            code
+        }
     };
-    info!(exit_code = code; "tend exiting");
     Ok(code)
 }

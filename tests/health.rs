@@ -203,7 +203,6 @@ fn the_start_period_is_honoured_until_a_success_ends_it() {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}/health");
     let args = [
-        "-v",
         "--health",
         &url,
         "--health-interval",
@@ -213,6 +212,14 @@ fn the_start_period_is_honoured_until_a_success_ends_it() {
     ];
     let out = with_app(false, &args, port, &[("WARMUP", "30")]).wait();
     assert_eq!(out.code, Some(69), "{out:?}");
+    // At the default level, the last line says why the container stopped (issue 20 #7).
+    let last = records(&out.stderr).pop().unwrap_or_default();
+    assert_eq!(
+        (&last["msg"], &last["level"], &last["exit_code"]),
+        (&"tend exiting".into(), &"warn".into(), &69.into()),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
