@@ -297,6 +297,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
         is_pid1,
         warn_on_reap: config.warn_on_reap,
         grace: config.grace,
+        stop_delay: config.stop_delay,
         forwarding: Forwarding {
             group: config.signal_group || config.setsid,
             all: config.signal_all,

@@ -5,9 +5,9 @@
 //! may no longer bail"). Nothing here returns an error: failures are logged
 //! and the loop goes on, and only the main child's fate ends it. The loop
 //! sleeps in read(2) on the signalfd, or in poll(2) while a deadline is
-//! pending (`--grace`, or `--health`'s next check), so an idle tend makes no
-//! system calls at all. A health check runs in a forked copy and only ever
-//! adds its pipe to that poll: the loop never waits on one.
+//! pending (`--grace`, `--stop-delay`, or `--health`'s next check), so an
+//! idle tend makes no system calls at all. A health check runs in a forked
+//! copy and only ever adds its pipe to that poll: the loop never waits on one.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -51,6 +51,8 @@ pub struct Supervisor {
     pub is_pid1: bool,
     pub warn_on_reap: bool,
     pub grace: Option<Duration>,
+    /// `--stop-delay`: how long the first stop signal is held while the app runs on.
+    pub stop_delay: Option<Duration>,
     pub forwarding: Forwarding,
     /// `--health`: the watchdog, when asked for.
     pub health: Option<health::Settings>,
@@ -144,6 +146,10 @@ struct Watchdog {
 /// What the loop keeps between wake-ups.
 struct Run {
     main_status: Option<u8>,
+    /// A stop has begun, from outside or from the watchdog: the next stop signal goes at once.
+    stopping: bool,
+    /// --stop-delay: the stop signal held back, and when it goes.
+    held: Option<(i32, Instant)>,
     /// --grace, path 1: when a stop signal has gone unheeded too long.
     kill_at: Option<Instant>,
     /// --grace, path 2: when orphans outliving the main child get SIGKILL.
@@ -165,6 +171,8 @@ impl Supervisor {
         let now = Instant::now();
         let mut run = Run {
             main_status: None,
+            stopping: false,
+            held: None,
             kill_at: None,
             drain_until: None,
             killing: None,
@@ -192,6 +200,7 @@ impl Supervisor {
         let deadline = match run.killing {
             Some(_) => Some(Instant::now() + KILL_POLL),
             None => [
+                run.held.map(|(_, until)| until),
                 run.kill_at,
                 run.drain_until,
                 watched.and_then(Watchdog::deadline),
@@ -221,6 +230,9 @@ impl Supervisor {
                 Action::Forward | Action::JobControl => {
                     // What arrived decides, as well as what --rewrite makes of it (issue 18 #12).
                     let stop = self.forwarding.stops.contains(signo);
+                    if stop && self.hold(run, signo) {
+                        continue;
+                    }
                     self.forward(signo, stop);
                     if action == Action::JobControl {
                         // Ctrl-Z: the session has been stopped, and tend stops with it (dumb-init).
@@ -249,8 +261,9 @@ impl Supervisor {
             }
             if run.main_status.is_none() && reaped.main.is_some() {
                 run.main_status = reaped.main;
-                // Nothing left to kill the child for; a stale deadline would only spin the loop.
+                // Nothing left to kill or stop the child for; a stale deadline would only spin the loop.
                 run.kill_at = None;
+                run.held = None;
                 if self.forwarding.setsid {
                     self.terminate_session();
                 }
@@ -278,6 +291,11 @@ impl Supervisor {
             return None;
         }
         let Some(status) = run.main_status else {
+            if let Some((signo, _)) = run.held.filter(|&(_, until)| now >= until) {
+                run.held = None;
+                self.forward(signo, true);
+                self.begin_stop(run, self.grace);
+            }
             if run.kill_at.is_some_and(|t| now >= t) {
                 warn!(pid = self.child.as_raw(); "the child outlived --grace after a stop signal: sending SIGKILL to it and every process left");
                 self.kill_everyone(SIGKILL);
@@ -309,6 +327,7 @@ impl Supervisor {
     /// deadline once (a second stop signal starts no second countdown), and
     /// stop watching the app's health, since shutdown wins.
     fn begin_stop(&self, run: &mut Run, grace: Option<Duration>) {
+        run.stopping = true;
         if let (Some(grace), None) = (grace, run.kill_at) {
             run.kill_at = Some(Instant::now() + grace);
         }
@@ -316,6 +335,26 @@ impl Supervisor {
             // A check in flight is killed and reaped; its verdict no longer matters.
             dog.stop();
         }
+    }
+
+    /// --stop-delay, for stop signal `signo`: true when it is held rather than
+    /// forwarded now. The first stop signal is held, the app running on (a
+    /// load balancer takes it out of rotation meanwhile), and the watchdog
+    /// stops at once, as in any stop; a stop signal while one is held
+    /// releases it: the new one is forwarded now, in its place, and --grace
+    /// counts from there. (issue 18 #17; Kubernetes' preStop `sleep`.)
+    fn hold(&self, run: &mut Run, signo: i32) -> bool {
+        if run.held.take().is_some() {
+            info!(signal = signals::name(signo); "a second stop signal: forwarding it now, before --stop-delay has passed");
+            return false;
+        }
+        let Some(delay) = self.stop_delay.filter(|_| !run.stopping) else {
+            return false;
+        };
+        info!(signal = signals::name(signo), delay_ms = delay.as_millis() as u64; "stop signal held for --stop-delay: the app runs on until then");
+        run.held = Some((signo, Instant::now() + delay));
+        self.begin_stop(run, None);
+        true
     }
 
     /// The watchdog's turn: take a finished check's verdict, start the next

@@ -546,6 +546,148 @@ fn only_stop_signals_start_the_grace() {
     );
 }
 
+/// Wait until tend has logged a line containing `needle`.
+fn logged(tend: &Tend, needle: &str) {
+    wait_for(&format!("tend to log {needle:?}"), || {
+        tend.stderr().contains(needle).then_some(())
+    });
+}
+
+const HELD: &str = "stop signal held for --stop-delay";
+
+#[test]
+fn stop_delay_holds_the_stop_signal_then_grace_counts_from_the_forward() {
+    if !have_root("stop_delay_holds_the_stop_signal_then_grace_counts_from_the_forward") {
+        return;
+    }
+    let delay = Duration::from_secs(2);
+    let grace = Duration::from_secs(1);
+    let mut tend = Tend::pid1(&[
+        "-v",
+        "--stop-delay",
+        "2s",
+        "--grace",
+        "1s",
+        fixture(),
+        "signals",
+    ]);
+    tend.expect_line("ready");
+    let sent = std::time::Instant::now();
+    tend.signal(SIGTERM);
+    logged(&tend, HELD);
+    // Other signals pass while the stop is held; the held TERM comes after them.
+    tend.signal(SIGUSR1);
+    assert_eq!(tend.expect_line("got"), format!("got {SIGUSR1}"));
+    assert_eq!(tend.expect_line("got"), format!("got {SIGTERM}"));
+    let seen = sent.elapsed();
+    assert!(
+        seen >= delay,
+        "the app saw the TERM {seen:?} after tend got it, within the {delay:?} delay"
+    );
+    // The app only counts signals: --grace, from the forward, ends it.
+    let out = tend.wait();
+    assert_eq!(out.code, Some(137), "{out:?}");
+    assert!(
+        sent.elapsed() >= delay + grace,
+        "killed {:?} after the TERM: before the delay and the grace had both passed",
+        sent.elapsed()
+    );
+    assert!(out.stderr.contains("\"delay_ms\":2000"), "{}", out.stderr);
+}
+
+#[test]
+fn a_second_stop_signal_during_the_stop_delay_goes_at_once() {
+    if !have_root("a_second_stop_signal_during_the_stop_delay_goes_at_once") {
+        return;
+    }
+    // A minute's delay, from the variable: the TERM can only reach the app
+    // within the test's deadline (HANG, 30 s) if the second one released it.
+    let mut cmd = common::pid1_command(&["-v", "--grace", "1s", fixture(), "signals"]);
+    cmd.env("TEND_STOP_DELAY", "60s");
+    let mut tend = Tend::spawn(cmd, true);
+    tend.expect_line("ready");
+    let first = std::time::Instant::now();
+    tend.signal(SIGTERM);
+    // Read before the second is sent: two pending TERMs would be one.
+    logged(&tend, HELD);
+    tend.signal(SIGTERM);
+    assert_eq!(tend.expect_line("got"), format!("got {SIGTERM}"));
+    assert!(first.elapsed() < Duration::from_secs(60));
+    let out = tend.wait();
+    assert_eq!(
+        out.code,
+        Some(137),
+        "--grace counts from the forward: {out:?}"
+    );
+    assert!(
+        out.stderr.contains("a second stop signal"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_app_that_exits_during_the_stop_delay_gives_its_status() {
+    if !have_root("an_app_that_exits_during_the_stop_delay_gives_its_status") {
+        return;
+    }
+    // The app exits 0 after one signal: the USR1 forwarded during the delay.
+    let mut tend = Tend::pid1(&["-v", "--stop-delay", "60s", fixture(), "signals", "1"]);
+    tend.expect_line("ready");
+    tend.signal(SIGTERM);
+    logged(&tend, HELD);
+    tend.signal(SIGUSR1);
+    assert_eq!(tend.expect_line("got"), format!("got {SIGUSR1}"));
+    let out = tend.wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        !out.stderr
+            .lines()
+            .any(|l| l.contains("forwarded signal") && l.contains("SIGTERM")),
+        "the held TERM was forwarded: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_watchdog_stops_at_the_first_stop_signal_even_held() {
+    if !have_root("the_watchdog_stops_at_the_first_stop_signal_even_held") {
+        return;
+    }
+    // Checks that fail every 100 ms, uncounted (a long start period), each logged.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let url = format!("tcp://{closed}");
+    let mut tend = Tend::pid1(&[
+        "-v",
+        "--stop-delay",
+        "60s",
+        "--health",
+        &url,
+        "--health-interval",
+        "100ms",
+        "--health-start-period",
+        "1h",
+        fixture(),
+        "wait",
+    ]);
+    tend.expect_line("ready");
+    logged(&tend, "health check failed");
+    tend.signal(SIGTERM);
+    logged(&tend, HELD);
+    // Ten intervals: a loaded machine can only make this pass wrongly, never fail wrongly.
+    thread::sleep(Duration::from_secs(1));
+    let stderr = tend.stderr();
+    let after = stderr.split(HELD).nth(1).unwrap_or_default();
+    assert!(
+        !after.contains("health check"),
+        "checks went on during the delay: {stderr}"
+    );
+    tend.signal(SIGTERM);
+    assert_eq!(tend.wait().code, Some(128 + SIGTERM));
+}
+
 #[test]
 fn grace_drains_orphans_after_the_child_exits() {
     if !have_root("grace_drains_orphans_after_the_child_exits") {
