@@ -381,10 +381,7 @@ impl Supervisor {
                     }
                     // EAGAIN at the user's process limit, EMFILE: what a hung app
                     // causes. A failed check in every respect (issue 18 #11).
-                    Err(e) => (
-                        now,
-                        Health::Unhealthy(format!("cannot start the check: {e}")),
-                    ),
+                    Err(e) => (now, Health::Unhealthy(start_failure(e))),
                 }
             }
             None => return,
@@ -692,6 +689,19 @@ fn handled_mask(status: &str) -> Option<u64> {
     Some(field("SigCgt:")? | field("SigIgn:")?)
 }
 
+/// Why a check could not start: fork(2) and pipe(2)'s errnos by name. (nix's
+/// Display names every errno, at 8 KB of binary.)
+fn start_failure(e: Errno) -> String {
+    let name = match e {
+        Errno::EAGAIN => "EAGAIN",
+        Errno::ENOMEM => "ENOMEM",
+        Errno::EMFILE => "EMFILE",
+        Errno::ENFILE => "ENFILE",
+        _ => return format!("cannot start the check: {} (errno {})", e.desc(), e as i32),
+    };
+    format!("cannot start the check: {name}: {}", e.desc())
+}
+
 /// tend's own children, from /proc (empty when /proc is not mounted).
 fn direct_children() -> Vec<Pid> {
     let path = format!("/proc/self/task/{}/children", std::process::id());
@@ -713,6 +723,22 @@ mod tests {
         let handled: Vec<i32> = (1..=64).filter(|s| mask & (1 << (s - 1)) != 0).collect();
         assert_eq!(handled, [2, 10, 13], "INT and USR1 caught, PIPE ignored");
         assert_eq!(handled_mask("Name:\tapp\n"), None);
+    }
+
+    #[test]
+    fn a_check_that_cannot_start_names_the_errno() {
+        assert_eq!(
+            start_failure(Errno::EAGAIN),
+            "cannot start the check: EAGAIN: Try again"
+        );
+        assert_eq!(
+            start_failure(Errno::EMFILE),
+            "cannot start the check: EMFILE: Too many open files"
+        );
+        assert_eq!(
+            start_failure(Errno::EPERM),
+            "cannot start the check: Operation not permitted (errno 1)"
+        );
     }
 
     #[test]
