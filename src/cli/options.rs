@@ -338,7 +338,7 @@ pub static OPTIONS: &[Opt] = &[
         list: None,
         modes: Modes::Supervise,
         group: Group::Init,
-        help: "hold the first stop signal for DURATION, the app running on, then forward it; a second goes at once",
+        help: "hold the first stop signal DURATION before forwarding it; a second goes at once",
         apply: |s, g| {
             // 0 turns it off: how an operator undoes an image's ENV.
             s.config.stop_delay =
