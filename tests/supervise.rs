@@ -644,6 +644,23 @@ fn a_second_stop_signal_during_the_stop_delay_goes_at_once() {
 }
 
 #[test]
+fn a_stop_delay_of_zero_is_off() {
+    if !have_root("a_stop_delay_of_zero_is_off") {
+        return;
+    }
+    // How an operator undoes an image's ENV TEND_STOP_DELAY; the app exits 0 after one signal.
+    let mut cmd = common::pid1_command(&["-v", fixture(), "signals", "1"]);
+    cmd.env("TEND_STOP_DELAY", "0");
+    let mut tend = Tend::spawn(cmd, true);
+    tend.expect_line("ready");
+    tend.signal(SIGTERM);
+    assert_eq!(tend.expect_line("got"), format!("got {SIGTERM}"));
+    let out = tend.wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(!out.stderr.contains(HELD), "{}", out.stderr);
+}
+
+#[test]
 fn an_app_that_exits_during_the_stop_delay_gives_its_status() {
     if !have_root("an_app_that_exits_during_the_stop_delay_gives_its_status") {
         return;
