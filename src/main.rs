@@ -186,6 +186,30 @@ fn prepare(
     Ok(command)
 }
 
+/// Who `--user` makes the program, resolved before anything starts: a bad
+/// --user must leave nothing behind. None without --user, and when tend is
+/// not root and --user-required is not given: `docker run --user 1001`,
+/// Kubernetes' runAsUser and OpenShift's random uid start an image made
+/// for `--user app` as another user, and there is nothing left to drop, as
+/// the official images' entrypoints skip gosu then (issue 18 #15).
+fn resolve_user(config: &Config) -> Result<Option<privilege::Credentials>, Error> {
+    let Some(spec) = config.user.as_deref() else {
+        return Ok(None);
+    };
+    let name = config.name("--user");
+    if config.user_required || privilege::is_root() {
+        return privilege::resolve(spec, name).map(Some);
+    }
+    let (uid, gid) = (nix::unistd::geteuid(), nix::unistd::getegid());
+    let chown = match config.chown.is_empty() {
+        true => String::new(),
+        false => format!(" and {}", config.name("--chown")),
+    };
+    info!(uid = uid.as_raw(), gid = gid.as_raw();
+        "tend is not root: {name} '{spec}'{chown} skipped, the program runs as uid {uid} gid {gid}");
+    Ok(None)
+}
+
 /// A peer dialect's own words on stderr, then `code`. Before any child runs,
 /// so a plain (blocking) write is fine here.
 fn say(text: &str, code: u8) -> u8 {
@@ -213,12 +237,7 @@ fn print(text: &str) -> u8 {
 /// mistake in the others fails at once rather than after a minute of it.
 fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let parent = getppid();
-    // Resolve before anything starts: a bad --user must leave nothing behind.
-    let credentials = config
-        .user
-        .as_deref()
-        .map(|spec| privilege::resolve(spec, config.name("--user")))
-        .transpose()?;
+    let credentials = resolve_user(config)?;
     let mut env = Environ::from_process();
     if let Some(credentials) = &credentials {
         credentials.apply_env(&mut env);

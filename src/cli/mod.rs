@@ -110,6 +110,9 @@ pub struct Config {
     pub health: Option<health::Settings>,
     /// `--user USER[:GROUP]`, unparsed: privilege parses it.
     pub user: Option<String>,
+    /// `--user-required`: without root, refuse to start rather than skip
+    /// `--user` and `--chown` (issue 18 #15).
+    pub user_required: bool,
     pub no_new_privs: bool,
     /// The options whose value came from their variable, as (long name,
     /// variable): errors found after parsing name what the user wrote.
@@ -149,6 +152,7 @@ impl Default for Config {
             chdir: None,
             health: None,
             user: None,
+            user_required: false,
             no_new_privs: false,
             from_vars: Vec::new(),
         }
@@ -358,12 +362,23 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
 /// span options, `--health`'s settings, and the command. Its errors are
 /// tend's own (125), whichever dialect's command line came in.
 fn supervise(mut settings: Settings, command: &[OsString]) -> Result<Mode, Error> {
-    if !settings.config.chown.is_empty() && settings.config.user.is_none() {
-        return Err(Error::Usage(format!(
-            "{} needs {}: it gives the paths to the user the program will run as",
-            settings.config.name("--chown"),
-            settings.config.name("--user"),
-        )));
+    let config = &settings.config;
+    let needs_user = [
+        (!config.chown.is_empty(), "--chown", "gives the paths to"),
+        (
+            config.user_required,
+            "--user-required",
+            "requires the drop to",
+        ),
+    ];
+    for (given, flag, what) in needs_user {
+        if given && config.user.is_none() {
+            return Err(Error::Usage(format!(
+                "{} needs {}: it {what} the user the program will run as",
+                config.name(flag),
+                config.name("--user"),
+            )));
+        }
     }
     settings.config.command = command.to_vec();
     settings.config.health = settings.health.finish().map_err(Error::Usage)?;

@@ -689,6 +689,20 @@ pub static OPTIONS: &[Opt] = &[
         },
     },
     Opt {
+        long: Some("user-required"),
+        short: None,
+        vars: &[var("TEND_USER_REQUIRED")],
+        takes: Takes::Nothing,
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::User,
+        help: "refuse to start (125) unless tend can drop to --user: not root, --user and --chown are skipped",
+        apply: |s, g| {
+            s.config.user_required = on(g)?;
+            Ok(())
+        },
+    },
+    Opt {
         long: Some("no-new-privs"),
         short: None,
         vars: &[var("TEND_NO_NEW_PRIVS")],
