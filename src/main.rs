@@ -38,6 +38,7 @@ use nix::unistd::{getpid, getppid};
 use crate::cli::{Config, Dialect, Mode};
 use crate::environ::Environ;
 use crate::error::{Error, exit};
+use crate::probe::url::Target;
 use crate::supervisor::{Ended, Forwarding, Supervisor};
 
 /// `tend -l`: the licence text shipped beside the binary, with its copyright notice.
@@ -210,6 +211,25 @@ fn resolve_user(config: &Config) -> Result<Option<privilege::Credentials>, Error
     Ok(None)
 }
 
+/// The URLs of --wait-for and --health, with their `${…}` forms expanded
+/// from the environment the program gets (after --file-env and --user's
+/// HOME, as --expand sees it): `http://127.0.0.1:${PORT:-8080}/health`
+/// (issue 18 #16).
+fn resolve_urls(
+    config: &Config,
+    env: &Environ,
+) -> Result<(Vec<Target>, Option<health::Settings>), Error> {
+    let lookup = entry::lookup(env);
+    let wait_for = config
+        .wait_for
+        .iter()
+        .map(|url| url.resolve(&lookup, config.name("--wait-for")))
+        .collect::<Result<_, _>>()
+        .map_err(Error::Entry)?;
+    let health = config.health.as_ref().map(|h| h.settings(&lookup));
+    Ok((wait_for, health.transpose().map_err(Error::Entry)?))
+}
+
 /// A peer dialect's own words on stderr, then `code`. Before any child runs,
 /// so a plain (blocking) write is fine here.
 fn say(text: &str, code: u8) -> u8 {
@@ -243,6 +263,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
         credentials.apply_env(&mut env);
     }
     let command = prepare(config, credentials.as_ref(), &mut env)?;
+    let (wait_for, health) = resolve_urls(config, &env)?;
     if sys::default_sigchld().map_err(Error::setup("restoring SIGCHLD's default disposition"))? {
         info!("SIGCHLD was inherited as ignored: restored to the default, for tend and the child");
     }
@@ -250,7 +271,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let own_pid = std::process::id();
     entry::wait::wait(
         config.name("--wait-for"),
-        &config.wait_for,
+        &wait_for,
         config.wait_timeout,
         &sigfd,
         own_pid,
@@ -327,7 +348,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
             continue_after_stop: !config.dumb_init,
             handoff,
         },
-        health: config.health.clone(),
+        health,
     };
     let code = match supervisor.run() {
         Ended::Child(status) => config.remap(status),

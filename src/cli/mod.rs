@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use crate::error::Error;
 use crate::health::{self, OnUnhealthy};
-use crate::probe::url::Target;
+use crate::probe::url::Url;
 use crate::probe::{self, Probe};
 use crate::signals;
 use options::{Given, Group, OPTIONS, Source};
@@ -101,13 +101,15 @@ pub struct Config {
     pub render: Vec<(PathBuf, PathBuf)>,
     /// `--chown PATH`: trees to give to `--user`.
     pub chown: Vec<PathBuf>,
-    /// `--wait-for URL`: dependencies that must answer first.
-    pub wait_for: Vec<Target>,
+    /// `--wait-for URL`: dependencies that must answer first; main expands
+    /// the templates among them from the program's environment.
+    pub wait_for: Vec<Url>,
     pub wait_timeout: Duration,
     /// `--chdir DIR`, for the child.
     pub chdir: Option<PathBuf>,
-    /// `--health`: the watchdog, when asked for.
-    pub health: Option<health::Settings>,
+    /// `--health`: the watchdog, when asked for; `HealthArgs::settings`
+    /// makes it once the program's environment is known.
+    pub health: Option<HealthArgs>,
     /// `--user USER[:GROUP]`, unparsed: privilege parses it.
     pub user: Option<String>,
     /// `--user-required`: without root, refuse to start rather than skip
@@ -222,7 +224,7 @@ pub struct Settings {
 }
 
 /// `--health` and its options, before they are checked as a whole.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HealthArgs {
     pub probe: probe::Args,
     pub interval: Duration,
@@ -262,23 +264,38 @@ impl HealthArgs {
         }
     }
 
-    /// The watch to run, when --health gave a URL.
-    fn finish(self) -> Result<Option<health::Settings>, String> {
-        if self.probe.url.is_none() {
+    /// The watch's options, when --health gave a URL: checked now as far
+    /// as they can be, all of them when the URL is no template.
+    fn finish(self) -> Result<Option<HealthArgs>, String> {
+        let Some((url, _)) = &self.probe.url else {
             return Ok(None);
+        };
+        if let Some(problem) = &self.problem {
+            return Err(problem.clone());
         }
-        if let Some(problem) = self.problem {
-            return Err(problem);
+        if let Url::Parsed(_) = url {
+            self.settings(&|_| None)?;
         }
-        let mut probe = self.probe.finish().map_err(|e| format!("--health: {e}"))?;
+        Ok(Some(self))
+    }
+
+    /// The watch, with a URL template expanded from `env`: the program's
+    /// environment, as --expand sees it.
+    pub fn settings(&self, env: Env) -> Result<health::Settings, String> {
+        let url = self.probe.target(env)?;
+        let mut probe = self
+            .probe
+            .clone()
+            .finish(url)
+            .map_err(|e| format!("--health: {e}"))?;
         probe.timeout = self.timeout;
-        Ok(Some(health::Settings {
+        Ok(health::Settings {
             probe,
             interval: self.interval,
             retries: self.retries,
             start_period: self.start_period,
             on_unhealthy: self.on_unhealthy,
-        }))
+        })
     }
 }
 
@@ -348,7 +365,10 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
     }
     if probe_mode {
         let logging = settings.config.logging();
-        return Ok(Mode::Probe(logging, settings.probe.finish()));
+        // A URL template expands from tend's own environment: a HEALTHCHECK's.
+        let probe = settings.probe;
+        let probe = probe.target(env).and_then(|url| probe.finish(url));
+        return Ok(Mode::Probe(logging, probe));
     }
     if scanned.command.is_empty() && settings.config.default_program.is_none() {
         return Err(Error::Usage(

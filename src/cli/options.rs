@@ -497,7 +497,7 @@ pub static OPTIONS: &[Opt] = &[
         group: Group::Entrypoint,
         help: "wait until URL answers (tcp:// connects, http:// gives 200-399) before starting",
         apply: |s, g| {
-            let url = probe::url::parse(g.text).map_err(probe::describe_url_error)?;
+            let url = probe::url::Url::new(g.text).map_err(probe::url::describe)?;
             s.config.wait_for.push(url);
             Ok(())
         },
@@ -540,7 +540,7 @@ pub static OPTIONS: &[Opt] = &[
         modes: Modes::Supervise,
         group: Group::Health,
         help: "check the app at URL as --probe does, every --health-interval, and act when it is unhealthy",
-        apply: |s, g| s.health.probe.set_url(g.text),
+        apply: |s, g| s.health.probe.set_url(g.text, g.name()),
     },
     Opt {
         long: Some("health-interval"),
@@ -779,7 +779,7 @@ pub static OPTIONS: &[Opt] = &[
         help: "probe mode: one HTTP GET or TCP connect; prints a verdict, exits 0 if healthy, 1 if not",
         apply: |s, g| match g.text {
             "" => Ok(()),
-            url => s.probe.set_url(url),
+            url => s.probe.set_url(url, g.name()),
         },
     },
     Opt {
@@ -791,7 +791,7 @@ pub static OPTIONS: &[Opt] = &[
         modes: Modes::Probe,
         group: Group::Probe,
         help: "http://HOST[:PORT][/PATH[?QUERY]] or tcp://HOST:PORT",
-        apply: |s, g| s.probe.set_url(g.text),
+        apply: |s, g| s.probe.set_url(g.text, g.name()),
     },
     Opt {
         long: Some("timeout"),
