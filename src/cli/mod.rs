@@ -14,12 +14,14 @@
 //! TEND_LOG_LEVEL over TINI_VERBOSITY.
 
 mod dumb_init;
+mod help;
+#[cfg(test)]
+mod man;
 pub mod options;
 mod parser;
 pub mod values;
 
 use std::ffi::OsString;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,6 +30,7 @@ use crate::health::{self, OnUnhealthy};
 use crate::probe::url::Url;
 use crate::probe::{self, Probe};
 use crate::signals;
+pub use help::usage;
 use options::{Given, Group, OPTIONS, Source};
 use parser::{Occurrence, Problem};
 
@@ -457,31 +460,6 @@ fn resolve(
     parser::apply_all(settings, OPTIONS, given, env, &|opt| {
         opt.modes.allows(probe_mode)
     })
-}
-
-/// `tend --help`: every option of both modes, grouped, with its variables.
-pub fn usage() -> String {
-    let mut text = String::from(
-        "Usage: tend [OPTIONS] [--] PROGRAM [ARGS...]\n       tend --probe [URL] [PROBE OPTIONS]\n\n\
-         Runs PROGRAM as a supervised child: forwards signals, reaps zombies, exits with its status.\n",
-    );
-    for group in Group::ALL {
-        let _ = write!(text, "\n{}:\n", group.title());
-        for opt in OPTIONS.iter().filter(|o| o.group == group) {
-            let repeats = if opt.repeats() { " (repeatable)" } else { "" };
-            let _ = writeln!(text, "  {:<24} {}{repeats}", opt.spec(), opt.help);
-            let vars: Vec<&str> = opt.vars.iter().map(|v| v.name).collect();
-            if !vars.is_empty() {
-                let _ = writeln!(text, "  {:<24} env: {}", "", vars.join(", "));
-            }
-        }
-    }
-    text.push_str(
-        "\nA flag wins over its variable; an empty variable is unset. DURATION: 500ms, 10s, 1m30s, 2h.\n\
-         Exit status: the child's (128+N if it died of signal N); 125 when tend itself fails,\n\
-         126/127 when PROGRAM cannot run / is missing. --probe: 0 healthy, 1 not.\n",
-    );
-    text
 }
 
 #[cfg(test)]
