@@ -84,14 +84,16 @@ fn run(argv: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
             stderr: false,
         } => print(&text),
         Mode::Print { text, stderr: true } => say(&text, 0),
-        Mode::Probe(logging, probe) => {
+        Mode::Probe(logging, probe, warnings) => {
             // A probe is an ordinary short-lived program: let Ctrl-C and timeouts reach it.
             let _ = sys::set_mask(mask);
             logger::init(logging.format, logging.level);
+            warnings.iter().for_each(|w| warn!("{w}"));
             probe::run(probe)
         }
         Mode::Supervise(config) => {
             logger::init(config.log_format, config.log_level);
+            config.warnings.iter().for_each(|w| warn!("{w}"));
             match supervise(&config, mask) {
                 Ok(code) => code,
                 // dumb-init's child reports its failed exec in its own words, and exits 2.

@@ -19,6 +19,14 @@ fn run(args: &[&str], vars: &[(&str, &str)]) -> common::Outcome {
     Tend::spawn(cmd, false).wait()
 }
 
+/// The JSON records of `stderr`, each checked to be one.
+fn records(stderr: &str) -> Vec<serde_json::Value> {
+    stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?} is no JSON: {e}")))
+        .collect()
+}
+
 #[test]
 fn help_fits_an_80_column_terminal() {
     let out = run(&["--help"], &[]);
@@ -59,5 +67,130 @@ fn the_man_page_renders_without_warnings() {
     assert!(stdout.contains("EXIT STATUS") && stdout.contains("--user-required"));
     for line in stdout.lines() {
         assert!(line.chars().count() <= 80, "{line:?}");
+    }
+}
+
+/// The one line of a tend that failed before it started anything.
+#[track_caller]
+fn refused(args: &[&str], vars: &[(&str, &str)]) -> String {
+    let out = run(args, vars);
+    assert_eq!(out.code, Some(125), "{args:?}: {out:?}");
+    assert!(out.stdout.is_empty(), "{args:?}: the program ran: {out:?}");
+    let lines = records(&out.stderr);
+    assert_eq!(lines.len(), 1, "{args:?}: one line: {lines:?}");
+    lines[0]["msg"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn traps_say_so() {
+    // --default-program -- took `--` as its value, and the error blamed the next word.
+    let msg = refused(&["--default-program", "--", "echo", "ran"], &[]);
+    assert!(
+        msg.starts_with("'--default-program' needs a value: PROGRAM"),
+        "{msg}"
+    );
+    let msg = refused(&["--user", "--chown", "/data", "echo", "ran"], &[]);
+    assert!(msg.contains("write --user=--chown"), "{msg}");
+    // A typo gets the nearest option, and only when it is near.
+    let msg = refused(&["--wait-fro", "tcp://db:5432", "--", "echo", "ran"], &[]);
+    assert!(
+        msg.starts_with("unknown option '--wait-fro': did you mean --wait-for?"),
+        "{msg}"
+    );
+    let msg = refused(&["--frobnicate", "echo", "ran"], &[]);
+    assert!(!msg.contains("did you mean"), "{msg}");
+    // The variable's commas work in the flag: death by SIGTERM or SIGINT is success.
+    for signal in ["TERM", "INT"] {
+        let script = format!("kill -{signal} $$");
+        let out = run(&["-e", "143,130", "--", "sh", "-c", &script], &[]);
+        assert_eq!(out.code, Some(0), "{signal}: {out:?}");
+    }
+}
+
+#[test]
+fn a_set_variable_left_unexpanded_gets_one_warning_without_its_value() {
+    let secret = "s3cr3t-value";
+    let out = run(
+        &["--", "echo", "$DB_PASSWORD", "${DB_PASSWORD}"],
+        &[("DB_PASSWORD", secret)],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    // The program gets the words as written: that is what the warning is about.
+    assert_eq!(out.stdout, ["$DB_PASSWORD ${DB_PASSWORD}"]);
+    let lines = records(&out.stderr);
+    assert_eq!(lines.len(), 1, "one warning: {lines:?}");
+    assert_eq!(lines[0]["level"], "warn");
+    let msg = lines[0]["msg"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("argument 1 holds $DB_PASSWORD") && msg.contains("--expand"),
+        "{msg}"
+    );
+    assert!(
+        !out.stderr.contains(secret),
+        "the value was logged: {}",
+        out.stderr
+    );
+    // With --expand, or for a shell, or for a variable that is not set: nothing.
+    for args in [
+        &["--expand", "--", "echo", "$DB_PASSWORD"][..],
+        &["--", "sh", "-c", "echo $DB_PASSWORD"],
+        &["--", "echo", "$NOT_SET"],
+    ] {
+        let out = run(args, &[("DB_PASSWORD", secret)]);
+        assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{args:?}");
+    }
+}
+
+#[test]
+fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
+    // Issue 20 #3: the operator's -e TEND_WAIT_TIMEOUT=3s against the image's --wait-timeout 30s.
+    let out = run(
+        &["--wait-timeout", "30s", "--", "true"],
+        &[("TEND_WAIT_TIMEOUT", "3s")],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let lines = records(&out.stderr);
+    assert_eq!(lines.len(), 1, "one warning: {lines:?}");
+    assert_eq!(lines[0]["level"], "warn");
+    assert_eq!(
+        lines[0]["msg"],
+        "TEND_WAIT_TIMEOUT=3s is overridden by --wait-timeout 30s: using 30s"
+    );
+    // Logged once logging is up: in its format, at its level.
+    let out = run(
+        &[
+            "--log-format",
+            "text",
+            "--wait-timeout",
+            "30s",
+            "--",
+            "true",
+        ],
+        &[("TEND_WAIT_TIMEOUT", "3s")],
+    );
+    assert!(
+        out.stderr
+            .contains(" warn  tend: TEND_WAIT_TIMEOUT=3s is overridden"),
+        "{out:?}"
+    );
+    let out = run(
+        &[
+            "--log-level",
+            "error",
+            "--wait-timeout",
+            "30s",
+            "--",
+            "true",
+        ],
+        &[("TEND_WAIT_TIMEOUT", "3s")],
+    );
+    assert_eq!(out.stderr, "", "{out:?}");
+    // The same value, or no flag: nothing to say.
+    for (args, value) in [
+        (&["--wait-timeout", "3s", "--", "true"][..], "3s"),
+        (&["--", "true"], "3s"),
+    ] {
+        let out = run(args, &[("TEND_WAIT_TIMEOUT", value)]);
+        assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{args:?}");
     }
 }

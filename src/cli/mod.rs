@@ -41,7 +41,8 @@ pub type Env<'a> = &'a dyn Fn(&str) -> Option<OsString>;
 pub enum Mode {
     Supervise(Box<Config>),
     /// `--probe …`; a usage error is the probe's verdict, not tend's failure.
-    Probe(Logging, Result<Probe, String>),
+    /// Then the warnings to log, as `Config::warnings`.
+    Probe(Logging, Result<Probe, String>, Vec<String>),
     Help,
     Version,
     License,
@@ -119,6 +120,9 @@ pub struct Config {
     /// `--user` and `--chown` (issue 18 #15).
     pub user_required: bool,
     pub no_new_privs: bool,
+    /// What to warn about once logging is up: a variable that a flag
+    /// overrides (issue 20 #3), `$NAME` left unexpanded in the command (#5).
+    pub warnings: Vec<String>,
     /// The options whose value came from their variable, as (long name,
     /// variable): errors found after parsing name what the user wrote.
     pub from_vars: Vec<(&'static str, &'static str)>,
@@ -159,6 +163,7 @@ impl Default for Config {
             user: None,
             user_required: false,
             no_new_privs: false,
+            warnings: Vec::new(),
             from_vars: Vec::new(),
         }
     }
@@ -346,13 +351,14 @@ pub fn parse_as(dialect: Dialect, args: &[OsString], env: Env) -> Result<Mode, E
 
 /// Parse `args` (without argv[0]) as tend's own command line.
 pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
-    let scanned = parser::scan(args, OPTIONS);
+    let scanned = parser::scan(args, OPTIONS, true);
     let probe_mode = scanned.probe_mode;
     let fail = |problem: Problem| match probe_mode {
         false => Err(Error::Usage(in_words(&problem, probe_mode))),
         true => Ok(Mode::Probe(
             logging_from_env(env),
             Err(in_words(&problem, probe_mode)),
+            Vec::new(),
         )),
     };
     let given = match scanned.given {
@@ -366,18 +372,23 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
     if let Some(info) = settings.info.take() {
         return Ok(info);
     }
+    let mut warnings = parser::overridden(OPTIONS, &given, env);
     if probe_mode {
         let logging = settings.config.logging();
         // A URL template expands from tend's own environment: a HEALTHCHECK's.
         let probe = settings.probe;
         let probe = probe.target(env).and_then(|url| probe.finish(url));
-        return Ok(Mode::Probe(logging, probe));
+        return Ok(Mode::Probe(logging, probe, warnings));
     }
     if scanned.command.is_empty() && settings.config.default_program.is_none() {
         return Err(Error::Usage(
             "no program to run: tend [OPTIONS] [--] PROGRAM [ARGS...]".into(),
         ));
     }
+    if !settings.config.expand {
+        warnings.extend(unexpanded(scanned.command, env));
+    }
+    settings.config.warnings = warnings;
     supervise(settings, scanned.command)
 }
 
@@ -409,11 +420,48 @@ fn supervise(mut settings: Settings, command: &[OsString]) -> Result<Mode, Error
     Ok(Mode::Supervise(Box::new(settings.config)))
 }
 
+/// Shells that expand `$NAME` in their own arguments: `sh -c 'exec app $PORT'`.
+const SHELLS: [&str; 7] = ["sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"];
+
+/// A warning for the first argument that holds `$NAME` or `${NAME}` of a
+/// variable that is set, when --expand is off: it reaches the program as
+/// written, which is rarely what was meant (issue 20 #5). Never the value.
+/// Not for a shell, which expands its arguments itself.
+fn unexpanded(command: &[OsString], env: Env) -> Option<String> {
+    let program = command.first()?.to_str()?;
+    if SHELLS.contains(&program.rsplit('/').next().unwrap_or(program)) {
+        return None;
+    }
+    command.iter().enumerate().find_map(|(i, arg)| {
+        let arg = arg.to_str()?;
+        let name = arg.split('$').skip(1).find_map(|after| {
+            let after = after.strip_prefix('{').unwrap_or(after);
+            let end = after
+                .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .unwrap_or(after.len());
+            let name = after.get(..end).filter(|n| n.starts_with(|c: char| !c.is_ascii_digit()))?;
+            env(name).is_some_and(|v| !v.is_empty()).then_some(name)
+        })?;
+        let which = match i {
+            0 => "PROGRAM".to_string(),
+            i => format!("argument {i}"),
+        };
+        Some(format!(
+            "{which} holds ${name}, a variable that is set, and gets it as written: add --expand to expand it"
+        ))
+    })
+}
+
 /// A problem in tend's words: `invalid value 'X' for NAME: expected …`.
 fn in_words(problem: &Problem, probe_mode: bool) -> String {
     match problem {
-        Problem::Unknown(text) if probe_mode => format!("unknown option '{text}' for --probe"),
-        Problem::Unknown(text) => format!("unknown option '{text}'"),
+        Problem::Unknown(text) => {
+            let mode = if probe_mode { " for --probe" } else { "" };
+            match parser::nearest(OPTIONS, text) {
+                Some(near) => format!("unknown option '{text}'{mode}: did you mean {near}?"),
+                None => format!("unknown option '{text}'{mode}"),
+            }
+        }
         Problem::NeedsValue { written, what } => format!("'{written}' needs a value: {what}"),
         Problem::TakesNoValue { written, text } => format!("'{written}' takes no value: {text}"),
         Problem::NotUtf8(what) => format!("{what} is not UTF-8"),
@@ -467,6 +515,7 @@ mod tests {
     use super::*;
     use options::{Opt, Read};
     use std::collections::HashMap;
+    use std::ffi::OsStr;
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()
@@ -671,7 +720,7 @@ mod tests {
 
     fn probe_of(list: &[&str], vars: &[(&str, &str)]) -> Result<Probe, String> {
         match parse_with(list, vars) {
-            Ok(Mode::Probe(_, probe)) => probe,
+            Ok(Mode::Probe(_, probe, _)) => probe,
             other => panic!("{list:?} {vars:?} is no probe: {other:?}"),
         }
     }
@@ -692,7 +741,7 @@ mod tests {
         // The field report: --probe worked only as the first argument.
         let p = parse_with(&["-v", "--probe", "http://a/"], &[]);
         assert!(
-            matches!(&p, Ok(Mode::Probe(l, Ok(_))) if l.level == log::LevelFilter::Info),
+            matches!(&p, Ok(Mode::Probe(l, Ok(_), _)) if l.level == log::LevelFilter::Info),
             "{p:?}"
         );
         assert!(probe_of(&["--log-format=text", "--probe", "http://a/", "-vv"], &[]).is_ok());
@@ -838,6 +887,196 @@ mod tests {
             for var in opt.vars {
                 assert!(help.contains(var.name), "{} missing from --help", var.name);
             }
+        }
+    }
+
+    #[test]
+    fn a_value_is_never_dashdash_nor_one_of_our_options_unless_written_with_equals() {
+        // Issue 20 #5: `--default-program --` took `--` and blamed the next word.
+        let cases: [(&[&str], &str); 5] = [
+            (
+                &["--default-program", "--", "app"],
+                "'--default-program' needs a value: PROGRAM",
+            ),
+            (
+                &["--user", "--chown", "/data", "app"],
+                "'--user' needs a value: USER[:GROUP]; '--chown' is an option \
+                 (for that value, write --user=--chown)",
+            ),
+            (
+                &["--grace", "--log-level=info", "x"],
+                "'--grace' needs a value: DURATION; '--log-level=info' is an option",
+            ),
+            (&["-e", "--", "x"], "'-e' needs a value: CODE"),
+            (&["-e", "-v", "x"], "(for that value, write -e-v)"),
+        ];
+        for (input, needle) in cases {
+            let text = usage_error(input, &[]);
+            assert!(
+                text.contains(needle),
+                "{input:?}: {text:?} lacks {needle:?}"
+            );
+        }
+        // Written with `=`, or not an option of ours, a value may start with a dash.
+        let c = config(&["--default-program=--expand", "x"], &[]);
+        assert_eq!(c.default_program.as_deref(), Some(OsStr::new("--expand")));
+        assert_eq!(c.command, args(&["x"]));
+        assert_eq!(
+            config(&["--default-program", "--verbose", "x"], &[]).default_program,
+            Some("--verbose".into())
+        );
+        assert!(usage_error(&["-e", "-1", "x"], &[]).contains("invalid value '-1' for -e"));
+    }
+
+    #[test]
+    fn a_list_variables_separator_works_in_its_flag() {
+        let c = config(
+            &[
+                "-e",
+                "143,130",
+                "--file-env",
+                "A, B",
+                "--rewrite",
+                "TERM:QUIT,INT:QUIT",
+                "x",
+            ],
+            &[],
+        );
+        assert_eq!(c.remap_exit, [143, 130]);
+        assert_eq!(c.file_env, ["A", "B"]);
+        assert_eq!((c.rewrite.apply(15), c.rewrite.apply(2)), (3, 3));
+        assert!(usage_error(&["-e", "", "x"], &[]).contains("invalid value '' for -e"));
+        // A comma splits --wait-for only between whole URLs; a query may hold one.
+        let urls = |list: &[&str], vars: &[(&str, &str)]| config(list, vars).wait_for.len();
+        assert_eq!(urls(&["--wait-for", "tcp://a:1, tcp://b:2", "x"], &[]), 2);
+        assert_eq!(urls(&["--wait-for", "http://a/?x=1,2", "x"], &[]), 1);
+        assert_eq!(
+            urls(&["x"], &[("TEND_WAIT_FOR", "http://a/?x=1,2\ntcp://b:2")]),
+            2
+        );
+        // A line break in a flag is no list: --chown takes it whole, a header refuses it.
+        assert_eq!(
+            config(&["--user", "0", "--chown", "a\nb", "x"], &[])
+                .chown
+                .len(),
+            1
+        );
+        assert!(
+            usage_error(
+                &[
+                    "--health",
+                    "http://a/",
+                    "--health-header",
+                    "X: 1\nY: 2",
+                    "x"
+                ],
+                &[]
+            )
+            .contains("--health-header")
+        );
+    }
+
+    #[test]
+    fn an_unknown_option_suggests_the_nearest_only_when_close() {
+        let cases = [
+            (&["--wait-fro", "x", "--", "y"][..], Some("--wait-for")),
+            (&["--grce=1s", "x"], Some("--grace")),
+            (&["--helth", "http://a/", "x"], Some("--health")),
+            (&["--user-requried", "x"], Some("--user-required")),
+            (&["--frobnicate", "x"], None),
+            (&["--yolo", "x"], None),
+            (&["-x", "x"], None),
+        ];
+        for (input, near) in cases {
+            let text = usage_error(input, &[]);
+            let said = text
+                .split_once("did you mean ")
+                .map(|(_, rest)| rest.trim_end_matches(|c| c != '?').trim_end_matches('?'));
+            assert_eq!(said, near, "{input:?}: {text}");
+        }
+        let probe = probe_of(&["--probe", "http://a/", "--timout", "1s"], &[]);
+        assert!(
+            probe.is_err_and(|e| e.ends_with("for --probe: did you mean --timeout?")),
+            "a probe's typo"
+        );
+    }
+
+    #[test]
+    fn a_variable_that_loses_to_a_flag_says_so_once() {
+        let warnings = |list: &[&str], vars: &[(&str, &str)]| config(list, vars).warnings;
+        assert_eq!(
+            warnings(
+                &["--wait-timeout", "30s", "x"],
+                &[("TEND_WAIT_TIMEOUT", "3s")]
+            ),
+            ["TEND_WAIT_TIMEOUT=3s is overridden by --wait-timeout 30s: using 30s"]
+        );
+        assert_eq!(
+            warnings(&["-e", "2", "-e", "3", "x"], &[("TEND_REMAP_EXIT", "143")]),
+            ["TEND_REMAP_EXIT=143 is overridden by -e 2, -e 3: using 2,3"]
+        );
+        assert_eq!(
+            warnings(&["--setsid", "x"], &[("TEND_SETSID", "0")]),
+            ["TEND_SETSID=0 is overridden by --setsid: using on"]
+        );
+        assert_eq!(
+            warnings(&["-vv", "x"], &[("TINI_VERBOSITY", "1")]),
+            ["TINI_VERBOSITY=1 is overridden by -vv: using debug"]
+        );
+        // A credential in a header never reaches the log.
+        assert_eq!(
+            warnings(
+                &["--health-header", "Authorization: Bearer b", "x"],
+                &[("TEND_PROBE_HEADERS", "Authorization: Bearer a")]
+            ),
+            ["TEND_PROBE_HEADERS=Authorization: … is overridden by \
+              --health-header Authorization: …: using Authorization: …"]
+        );
+        // Agreeing, empty (unset), or with no flag: nothing to say.
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+        let quiet: [Case; 6] = [
+            (&["--grace", "1s", "x"], &[("TEND_GRACE", "1s")]),
+            (&["--grace", "1s", "x"], &[("TEND_GRACE", "")]),
+            (&["x"], &[("TEND_GRACE", "5s")]),
+            (&["-s", "x"], &[("TINI_SUBREAPER", "")]),
+            (&["--setsid", "x"], &[("TEND_SETSID", "yes")]),
+            (&["-e", "1,2", "x"], &[("TEND_REMAP_EXIT", "1, 2")]),
+        ];
+        for (list, vars) in quiet {
+            assert_eq!(
+                warnings(list, vars),
+                Vec::<String>::new(),
+                "{list:?} {vars:?}"
+            );
+        }
+        match parse_with(
+            &["--probe", "http://a/", "--timeout", "1s"],
+            &[("TEND_PROBE_TIMEOUT", "5s")],
+        ) {
+            Ok(Mode::Probe(_, _, warnings)) => assert_eq!(
+                warnings,
+                ["TEND_PROBE_TIMEOUT=5s is overridden by --timeout 1s: using 1s"]
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_set_variable_in_an_argument_without_expand_says_so() {
+        let env = [("PORT", "8080"), ("EMPTY", "")];
+        let warnings = |list: &[&str]| config(list, &env).warnings;
+        let said = "argument 2 holds $PORT, a variable that is set, and gets it as written: \
+                    add --expand to expand it";
+        assert_eq!(warnings(&["app", "--port", "$PORT"]), [said]);
+        assert_eq!(warnings(&["app", "--port", "x${PORT}y", "$PORT"]), [said]);
+        assert_eq!(warnings(&["$PORT"])[0].split(' ').next(), Some("PROGRAM"));
+        for quiet in [
+            &["--expand", "app", "$PORT"][..],
+            &["app", "$NOPE", "$EMPTY", "$1", "$$", "a$"],
+            &["sh", "-c", "exec app --port $PORT"],
+            &["/bin/bash", "-c", "echo ${PORT}"],
+        ] {
+            assert_eq!(warnings(quiet), Vec::<String>::new(), "{quiet:?}");
         }
     }
 

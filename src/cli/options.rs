@@ -233,6 +233,10 @@ fn positive(
     }
 }
 
+/// What a request header option takes. Its value may hold a credential
+/// (`Authorization: Bearer …`), so messages show only the header's name.
+pub const HEADER: &str = "'NAME: VALUE'";
+
 /// The option that switches to probe mode; the parser looks for it first.
 pub const PROBE: &str = "probe";
 
@@ -659,7 +663,7 @@ pub static OPTIONS: &[Opt] = &[
         long: Some("health-header"),
         short: None,
         vars: &[var("TEND_PROBE_HEADERS")],
-        takes: Takes::Value("'NAME: VALUE'"),
+        takes: Takes::Value(HEADER),
         list: Some(List::Lines),
         modes: Modes::Supervise,
         group: Group::Health,
@@ -845,7 +849,7 @@ pub static OPTIONS: &[Opt] = &[
         long: Some("header"),
         short: None,
         vars: &[var("TEND_PROBE_HEADERS")],
-        takes: Takes::Value("'NAME: VALUE'"),
+        takes: Takes::Value(HEADER),
         list: Some(List::Lines),
         modes: Modes::Probe,
         group: Group::Probe,

@@ -489,7 +489,7 @@ mod tests {
             .map(OsString::from)
             .collect();
         match cli::parse(&args, &|name| vars.get(name).cloned()) {
-            Ok(Mode::Probe(_, probe)) => probe,
+            Ok(Mode::Probe(_, probe, _)) => probe,
             other => panic!("{args:?} is no probe: {other:?}"),
         }
     }
