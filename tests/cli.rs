@@ -194,3 +194,57 @@ fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
         assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{args:?}");
     }
 }
+
+/// tend's stderr when it is a terminal: `tend ARGS` with `vars` (and
+/// TEND_WAIT_TIMEOUT=3s, which `--wait-timeout 30s` overrides, so that
+/// there is a warning to see), run to the end with a pseudo-terminal as fd 2.
+fn stderr_on_a_terminal(args: &[&str], vars: &[(&str, &str)]) -> String {
+    use std::io::Read;
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+    let mut cmd = Command::new(TEND);
+    cmd.args(["--wait-timeout", "30s"])
+        .args(args)
+        .args(["--", "true"])
+        .env_clear()
+        .env("TEND_WAIT_TIMEOUT", "3s")
+        .envs(vars.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(pty.slave));
+    let mut tend = cmd.spawn().expect("start tend");
+    // The parent's copy of the terminal's slave side went into cmd, which goes now.
+    drop(cmd);
+    let status = common::wait_for("tend to exit", || tend.try_wait().ok().flatten());
+    assert!(status.success(), "{status:?}");
+    let mut master = std::fs::File::from(pty.master);
+    let mut shown = Vec::new();
+    // Once the last slave is closed, Linux answers EIO after the buffered bytes.
+    let _ = master.read_to_end(&mut shown);
+    String::from_utf8_lossy(&shown).into_owned()
+}
+
+#[test]
+fn logs_on_a_terminal_are_text_unless_asked_otherwise() {
+    // Issue 20 #7: a person reads a terminal; collectors read pipes and files.
+    let shown = stderr_on_a_terminal(&[], &[]);
+    assert!(
+        shown.contains(" warn  tend: TEND_WAIT_TIMEOUT=3s is overridden") && !shown.contains('{'),
+        "text on a terminal: {shown:?}"
+    );
+    for (args, vars) in [
+        (&["--log-format", "json"][..], &[][..]),
+        (&[], &[("TEND_LOG_FORMAT", "json")]),
+    ] {
+        let shown = stderr_on_a_terminal(args, vars);
+        let line = shown.lines().next().unwrap_or_default();
+        let record: serde_json::Value = serde_json::from_str(line.trim_end())
+            .unwrap_or_else(|e| panic!("{args:?} {vars:?}: JSON, as asked: {shown:?}: {e}"));
+        assert_eq!(record["level"], "warn");
+    }
+    // A pipe keeps JSON: what a_variable_that_a_flag_overrides… reads.
+    let out = run(
+        &["--wait-timeout", "30s", "--", "true"],
+        &[("TEND_WAIT_TIMEOUT", "3s")],
+    );
+    assert!(records(&out.stderr).len() == 1, "{out:?}");
+}

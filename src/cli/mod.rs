@@ -62,7 +62,9 @@ pub enum LogFormat {
 /// How tend logs, in either mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Logging {
-    pub format: LogFormat,
+    /// None: neither --log-format nor TEND_LOG_FORMAT said, and the logger
+    /// picks text for a terminal, JSON for anything else (issue 20 #7).
+    pub format: Option<LogFormat>,
     pub level: log::LevelFilter,
 }
 
@@ -74,7 +76,8 @@ pub struct Config {
     pub subreaper: bool,
     pub pdeathsig: Option<i32>,
     pub log_level: log::LevelFilter,
-    pub log_format: LogFormat,
+    /// `--log-format`, when given; see `Logging::format`.
+    pub log_format: Option<LogFormat>,
     pub warn_on_reap: bool,
     pub signal_group: bool,
     /// Exit codes of the child that become 0.
@@ -139,7 +142,7 @@ impl Default for Config {
             subreaper: false,
             pdeathsig: None,
             log_level: log::LevelFilter::Warn,
-            log_format: LogFormat::Json,
+            log_format: None,
             warn_on_reap: false,
             signal_group: false,
             remap_exit: Vec::new(),
@@ -565,7 +568,7 @@ mod tests {
         assert_eq!(c.pdeathsig, None);
         assert_eq!(c.grace, None);
         assert_eq!(c.log_level, log::LevelFilter::Warn);
-        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.log_format, None);
         assert!(c.remap_exit.is_empty());
         assert_eq!(c.user, None);
     }
@@ -614,7 +617,7 @@ mod tests {
             &[],
         );
         assert_eq!(c.grace, Some(Duration::from_millis(1500)));
-        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.log_format, Some(LogFormat::Text));
         assert_eq!(c.log_level, log::LevelFilter::Debug);
         assert_eq!(c.user.as_deref(), Some("app:app"));
         assert!(c.no_new_privs);
@@ -640,7 +643,7 @@ mod tests {
         assert_eq!(c.pdeathsig, Some(15));
         assert_eq!(c.remap_exit, [143, 2]);
         assert_eq!(c.grace, Some(Duration::from_millis(500)));
-        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.log_format, Some(LogFormat::Text));
         assert_eq!(c.user.as_deref(), Some("65532"));
 
         let flags_win = config(
@@ -663,7 +666,7 @@ mod tests {
         assert_eq!(flags_win.remap_exit, [7]);
         assert_eq!(flags_win.grace, Some(Duration::from_secs(3)));
         assert_eq!(flags_win.log_level, log::LevelFilter::Info);
-        assert_eq!(flags_win.log_format, LogFormat::Json);
+        assert_eq!(flags_win.log_format, Some(LogFormat::Json));
 
         assert_eq!(
             config(

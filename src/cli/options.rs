@@ -761,13 +761,13 @@ pub static OPTIONS: &[Opt] = &[
         list: None,
         modes: Modes::Both,
         group: Group::Logging,
-        help: "json (default: one object a line) or text",
+        help: "json (one object a line) or text; default: text on a terminal, else json",
         apply: |s, g| {
-            s.config.log_format = match g.text.trim().to_ascii_lowercase().as_str() {
+            s.config.log_format = Some(match g.text.trim().to_ascii_lowercase().as_str() {
                 "json" => LogFormat::Json,
                 "text" => LogFormat::Text,
                 _ => return Err("expected json or text".into()),
-            };
+            });
             Ok(())
         },
     },
