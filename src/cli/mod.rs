@@ -1020,11 +1020,11 @@ mod tests {
         );
         assert_eq!(
             warnings(&["--setsid", "x"], &[("TEND_SETSID", "0")]),
-            ["TEND_SETSID=0 is overridden by --setsid: using on"]
+            ["TEND_SETSID=0 is overridden by --setsid"]
         );
         assert_eq!(
             warnings(&["-vv", "x"], &[("TINI_VERBOSITY", "1")]),
-            ["TINI_VERBOSITY=1 is overridden by -vv: using debug"]
+            ["TINI_VERBOSITY=1 is overridden by -v, -v"]
         );
         // A credential in a header never reaches the log.
         assert_eq!(

@@ -274,9 +274,10 @@ pub fn nearest(table: &'static [Opt], written: &str) -> Option<String> {
 }
 
 /// The optimal string alignment distance: insertions, deletions,
-/// substitutions and swaps of two neighbours, each one edit.
+/// substitutions and swaps of two neighbours, each one edit. Over bytes:
+/// option names are ASCII.
 fn distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (a, b) = (a.as_bytes(), b.as_bytes());
     // Three rows of the table: two back, one back, and this one.
     let mut rows = [
         vec![0; b.len() + 1],
@@ -335,29 +336,31 @@ pub fn apply_all(
 /// `CommasOrLines` splits at one only when every piece is a URL of its
 /// own (`tcp://a:1,tcp://b:2`).
 pub fn items(list: Option<List>, text: &str, flag: bool) -> Vec<&str> {
-    let found = match (list, flag) {
-        (Some(List::Commas), _) => values::split(text, true, false),
-        (Some(List::Lines), false) => values::split(text, false, true),
-        (Some(List::CommasOrLines), _) => {
-            let lines = match flag {
-                true => vec![text],
-                false => values::split(text, false, true),
-            };
-            lines
-                .into_iter()
-                .flat_map(|line| match values::split(line, true, false) {
-                    pieces if pieces.iter().all(|p| p.contains("://")) => pieces,
-                    _ => vec![line],
-                })
-                .collect()
-        }
-        (Some(List::Lines), true) | (None, _) => vec![text],
+    let (commas, lines) = match (list, flag) {
+        (Some(List::Commas), _) => (true, false),
+        (Some(List::Lines), false) => (false, true),
+        (Some(List::CommasOrLines), _) => (false, !flag),
+        (Some(List::Lines), true) | (None, _) => return vec![text],
     };
-    // `-e ''` is still checked, and refused, rather than dropped.
-    match found.is_empty() && flag {
-        true => vec![text],
-        false => found,
+    let mut found = Vec::new();
+    for item in values::split(text, commas, lines) {
+        let pieces = values::split(item, true, false);
+        match list == Some(List::CommasOrLines) && pieces.iter().all(|p| is_url(p)) {
+            true => found.extend(pieces),
+            false => found.push(item),
+        }
     }
+    // `-e ''` is still checked, and refused, rather than dropped.
+    if found.is_empty() && flag {
+        found.push(text);
+    }
+    found
+}
+
+/// Whether `text` has a scheme: `tcp://…`, `http://…`.
+fn is_url(text: &str) -> bool {
+    text.split_once(':')
+        .is_some_and(|(_, rest)| rest.starts_with("//"))
 }
 
 /// One warning for each option whose variable is set but loses to its
@@ -368,7 +371,9 @@ pub fn overridden(table: &'static [Opt], given: &[Occurrence], env: Env) -> Vec<
     let mut warnings = Vec::new();
     for opt in table {
         let flags: Vec<&Occurrence> = given.iter().filter(|g| std::ptr::eq(g.opt, opt)).collect();
-        let Some(first) = flags.first() else { continue };
+        if flags.is_empty() {
+            continue;
+        }
         let Some((var, value)) = first_set(opt, env) else {
             continue;
         };
@@ -378,39 +383,33 @@ pub fn overridden(table: &'static [Opt], given: &[Occurrence], env: Env) -> Vec<
             }
             _ => text.to_string(),
         };
-        let used: Vec<&str> = flags
-            .iter()
-            .flat_map(|f| items(opt.list, f.value.unwrap_or_default(), true))
-            .collect();
-        let count = flags.len() as i64;
-        let (same, by, using) = match opt.takes {
-            Takes::Nothing => (
-                var.read == Read::TiniSwitch || values::switch(&value) == Ok(true),
-                first.written.clone(),
-                "on".to_string(),
-            ),
-            Takes::Count => (
-                values::atoi(&value) == 1 + count,
-                format!("{}{}", first.written, "v".repeat(flags.len() - 1)),
-                values::level_for_verbosity(1 + count)
-                    .to_string()
-                    .to_ascii_lowercase(),
-            ),
-            Takes::Value(_) | Takes::Inline(_) => (
-                items(opt.list, &value, false) == used,
-                flags
-                    .iter()
-                    .map(|f| format!("{} {}", f.written, shown(f.value.unwrap_or_default())))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                used.iter().map(|u| shown(u)).collect::<Vec<_>>().join(","),
-            ),
+        let (mut by, mut used) = (Vec::new(), Vec::new());
+        for flag in &flags {
+            match flag.value {
+                Some(text) => {
+                    by.push(format!("{} {}", flag.written, shown(text)));
+                    used.extend(items(opt.list, text, true));
+                }
+                None => by.push(flag.written.clone()),
+            }
+        }
+        let same = match opt.takes {
+            Takes::Nothing => var.read == Read::TiniSwitch || values::switch(&value) == Ok(true),
+            // tini counts: no -v is 1, and each one more.
+            Takes::Count => values::atoi(&value) == 1 + flags.len() as i64,
+            Takes::Value(_) | Takes::Inline(_) => items(opt.list, &value, false) == used,
         };
         if !same {
+            let used: Vec<String> = used.iter().map(|u| shown(u)).collect();
+            let using = match used.is_empty() {
+                true => String::new(),
+                false => format!(": using {}", used.join(",")),
+            };
             warnings.push(format!(
-                "{}={} is overridden by {by}: using {using}",
+                "{}={} is overridden by {}{using}",
                 var.name,
-                shown(&value)
+                shown(&value),
+                by.join(", ")
             ));
         }
     }

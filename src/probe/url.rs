@@ -76,7 +76,7 @@ pub enum Url {
 
 impl Url {
     pub fn new(text: &str) -> Result<Url, UrlError> {
-        match text.contains("${") {
+        match text.as_bytes().windows(2).any(|w| w == b"${") {
             true => Ok(Url::Template(text.to_string())),
             false => parse(text).map(Url::Parsed),
         }
