@@ -438,6 +438,7 @@ fn unexpanded(command: &[OsString], env: Env) -> Option<String> {
     command.iter().enumerate().find_map(|(i, arg)| {
         let arg = arg.to_str()?;
         let name = arg.split('$').skip(1).find_map(|after| {
+            let after = after.strip_prefix('@').unwrap_or(after);
             let after = after.strip_prefix('{').unwrap_or(after);
             let end = after
                 .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
@@ -1073,6 +1074,7 @@ mod tests {
         assert_eq!(warnings(&["app", "--port", "$PORT"]), [said]);
         assert_eq!(warnings(&["app", "--port", "x${PORT}y", "$PORT"]), [said]);
         assert_eq!(warnings(&["$PORT"])[0].split(' ').next(), Some("PROGRAM"));
+        assert_eq!(warnings(&["app", "$@PORT"]).len(), 1);
         for quiet in [
             &["--expand", "app", "$PORT"][..],
             &["app", "$NOPE", "$EMPTY", "$1", "$$", "a$"],
