@@ -9,6 +9,7 @@
 #                                          with panic=immediate-abort (skipped, with
 #                                          a message, when there is no nightly)
 #   tend.cdx.json                          CycloneDX SBOM: the crate and its locked dependencies
+#   tend.1                                 the man page, docs/tend.1 as committed
 #   SHA256SUMS                             sha256sum's format, over everything above
 #   SHA256SUMS.minisig                     minisign's signature of SHA256SUMS, with a key only
 # and prints the size of each. ARTIFACT... builds only the binaries named
@@ -82,7 +83,7 @@ fi
 mkdir -p "$dist"
 # Only what this script writes, so that a TEND_DIST with other files keeps them.
 for entry in "${STABLE[@]}" "${SMALL[@]}"; do rm -f "$dist/${entry%%:*}"; done
-rm -f "$dist/tend.cdx.json" "$dist/SHA256SUMS" "$dist/SHA256SUMS.minisig"
+rm -f "$dist/tend.cdx.json" "$dist/tend.1" "$dist/SHA256SUMS" "$dist/SHA256SUMS.minisig"
 
 # --remap-path-prefix for a directory, under its given and its physical name.
 # rustc applies the last prefix that matches, so the checkout comes last: it
@@ -177,7 +178,10 @@ content=$(<"$sbom")
 printf '%s\n' "${content//"path+file://$root#"/"path+file:///tend#"}" >"$dist/tend.cdx.json"
 rm -f "$sbom"
 
-(cd "$dist" && sha256sum -- "${built[@]}" tend.cdx.json >SHA256SUMS)
+# Generated from the option declarations and checked by the tests; the binary carries none of it.
+cp docs/tend.1 "$dist/tend.1"
+
+(cd "$dist" && sha256sum -- "${built[@]}" tend.cdx.json tend.1 >SHA256SUMS)
 
 if [[ -n ${TEND_MINISIGN_KEY:-} ]]; then
     # The trusted comment is signed too: it tells a verifier which release
@@ -198,7 +202,7 @@ fi
 
 # Sizes with thousands separators: the numbers people compare.
 say "$dist/ for tend $version, commit $commit:"
-for file in "${built[@]}" tend.cdx.json SHA256SUMS SHA256SUMS.minisig; do
+for file in "${built[@]}" tend.cdx.json tend.1 SHA256SUMS SHA256SUMS.minisig; do
     [[ -e $dist/$file ]] || continue
     bytes=$(stat -c %s "$dist/$file")
     grouped=$(echo "$bytes" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')

@@ -39,6 +39,7 @@ use nix::unistd::{getpid, getppid};
 use crate::cli::{Config, Dialect, Mode};
 use crate::environ::Environ;
 use crate::error::{Error, exit};
+use crate::probe::url::Target;
 use crate::supervisor::{Ended, Forwarding, Supervisor};
 
 /// `tend -l`: the licence text shipped beside the binary, with its copyright notice.
@@ -84,14 +85,16 @@ fn run(argv: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
             stderr: false,
         } => print(&text),
         Mode::Print { text, stderr: true } => say(&text, 0),
-        Mode::Probe(logging, probe) => {
+        Mode::Probe(logging, probe, warnings) => {
             // A probe is an ordinary short-lived program: let Ctrl-C and timeouts reach it.
             let _ = sys::set_mask(mask);
             logger::init(logging.format, logging.level);
+            warnings.iter().for_each(|w| warn!("{w}"));
             probe::run(probe)
         }
         Mode::Supervise(config) => {
             logger::init(config.log_format, config.log_level);
+            config.warnings.iter().for_each(|w| warn!("{w}"));
             match supervise(&config, mask) {
                 Ok(code) => code,
                 // dumb-init's child reports its failed exec in its own words, and exits 2.
@@ -187,6 +190,49 @@ fn prepare(
     Ok(command)
 }
 
+/// Who `--user` makes the program, resolved before anything starts: a bad
+/// --user must leave nothing behind. None without --user, and when tend is
+/// not root and --user-required is not given: `docker run --user 1001`,
+/// Kubernetes' runAsUser and OpenShift's random uid start an image made
+/// for `--user app` as another user, and there is nothing left to drop, as
+/// the official images' entrypoints skip gosu then (issue 18 #15).
+fn resolve_user(config: &Config) -> Result<Option<privilege::Credentials>, Error> {
+    let Some(spec) = config.user.as_deref() else {
+        return Ok(None);
+    };
+    let name = config.name("--user");
+    if config.user_required || privilege::is_root() {
+        return privilege::resolve(spec, name).map(Some);
+    }
+    let (uid, gid) = (nix::unistd::geteuid(), nix::unistd::getegid());
+    let chown = match config.chown.is_empty() {
+        true => String::new(),
+        false => format!(" and {}", config.name("--chown")),
+    };
+    info!(uid = uid.as_raw(), gid = gid.as_raw();
+        "tend is not root: {name} '{spec}'{chown} skipped, the program runs as uid {uid} gid {gid}");
+    Ok(None)
+}
+
+/// The URLs of --wait-for and --health, with their `${…}` forms expanded
+/// from the environment the program gets (after --file-env and --user's
+/// HOME, as --expand sees it): `http://127.0.0.1:${PORT:-8080}/health`
+/// (issue 18 #16).
+fn resolve_urls(
+    config: &Config,
+    env: &Environ,
+) -> Result<(Vec<Target>, Option<health::Settings>), Error> {
+    let lookup = entry::lookup(env);
+    let wait_for = config
+        .wait_for
+        .iter()
+        .map(|url| url.resolve(&lookup, config.name("--wait-for")))
+        .collect::<Result<_, _>>()
+        .map_err(Error::Entry)?;
+    let health = config.health.as_ref().map(|h| h.settings(&lookup));
+    Ok((wait_for, health.transpose().map_err(Error::Entry)?))
+}
+
 /// A peer dialect's own words on stderr, then `code`. Before any child runs,
 /// so a plain (blocking) write is fine here.
 fn say(text: &str, code: u8) -> u8 {
@@ -214,17 +260,13 @@ fn print(text: &str) -> u8 {
 /// mistake in the others fails at once rather than after a minute of it.
 fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let parent = getppid();
-    // Resolve before anything starts: a bad --user must leave nothing behind.
-    let credentials = config
-        .user
-        .as_deref()
-        .map(|spec| privilege::resolve(spec, config.name("--user")))
-        .transpose()?;
+    let credentials = resolve_user(config)?;
     let mut env = Environ::from_process();
     if let Some(credentials) = &credentials {
         credentials.apply_env(&mut env);
     }
     let command = prepare(config, credentials.as_ref(), &mut env)?;
+    let (wait_for, health) = resolve_urls(config, &env)?;
     if sys::default_sigchld().map_err(Error::setup("restoring SIGCHLD's default disposition"))? {
         info!("SIGCHLD was inherited as ignored: restored to the default, for tend and the child");
     }
@@ -232,7 +274,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let own_pid = std::process::id();
     entry::wait::wait(
         config.name("--wait-for"),
-        &config.wait_for,
+        &wait_for,
         config.wait_timeout,
         &sigfd,
         own_pid,
@@ -309,7 +351,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
             continue_after_stop: !config.dumb_init,
             handoff,
         },
-        health: config.health.clone(),
+        health,
     };
     let code = match supervisor.run() {
         Ended::Child(status) => {

@@ -103,7 +103,7 @@ fn two_builds_of_one_commit_in_two_directories_are_byte_identical() {
     }
     let (here, there) = (release::here(), release::elsewhere());
     let mut expected: Vec<String> = ARTIFACTS.iter().map(|a| a.to_string()).collect();
-    expected.extend(["SHA256SUMS".to_string(), "tend.cdx.json".to_string()]);
+    expected.extend(["SHA256SUMS", "tend.1", "tend.cdx.json"].map(String::from));
     expected.sort();
     assert_eq!(
         files_in(&there.dist),
@@ -167,7 +167,7 @@ fn the_signed_checksums_verify_as_a_user_checks_them() {
         .filter_map(|l| l.strip_suffix(": OK"))
         .collect();
     let mut want: Vec<&str> = ARTIFACTS.to_vec();
-    want.push("tend.cdx.json");
+    want.extend(["tend.cdx.json", "tend.1"]);
     assert_eq!(checked, want, "every artifact is summed: {stdout}");
 
     // A changed binary fails the sums; changed sums fail the signature.
@@ -266,7 +266,7 @@ fn the_smallest_build_is_skipped_with_a_reason_without_nightly() {
         ),
         "{output}"
     );
-    assert_eq!(files_in(&dist), ["SHA256SUMS", "tend.cdx.json"]);
+    assert_eq!(files_in(&dist), ["SHA256SUMS", "tend.1", "tend.cdx.json"]);
 }
 
 /// (name, version) of every package in Cargo.lock.
