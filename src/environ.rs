@@ -58,15 +58,19 @@ impl Environ {
     /// execve(2)'s copy (`NAME=value`, its NUL and its pointer). Names only:
     /// for an error that must never show a value.
     pub fn largest(&self, n: usize) -> Vec<(&OsStr, usize)> {
-        let mut sizes: Vec<(&OsStr, usize)> = self
-            .0
-            .iter()
-            .map(|(name, value)| (name.as_os_str(), exec_size(name, value)))
-            .collect();
-        // Stable: among equals, the first set comes first.
-        sizes.sort_by_key(|&(_, size)| std::cmp::Reverse(size));
-        sizes.truncate(n);
-        sizes
+        // A pass that keeps the n largest: no sort to carry in the binary for
+        // one error. Among equals, the first set comes first.
+        let mut largest: Vec<(&OsStr, usize)> = Vec::with_capacity(n + 1);
+        for (name, value) in &self.0 {
+            let size = exec_size(name, value);
+            let at = largest.iter().position(|&(_, s)| size > s);
+            let at = at.unwrap_or(largest.len());
+            if at < n {
+                largest.insert(at, (name.as_os_str(), size));
+                largest.truncate(n);
+            }
+        }
+        largest
     }
 
     /// `NAME=value` strings for execve(2); Err(name) for a variable that

@@ -12,7 +12,6 @@
 //! path_resolution(7)). `..` is the parent of the directory reached so far,
 //! and `/`, `.` and a trailing `/` mean what they mean to the kernel.
 
-use std::collections::VecDeque;
 use std::ffi::{CString, OsStr};
 use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
@@ -194,11 +193,12 @@ fn walk(absolute: bool, dirs: Vec<Step>, create: Option<Create>) -> Result<Reach
     let mut shown = PathBuf::from(if absolute { "/" } else { "" });
     let mut cur = open_dir(start)?;
     let mut created = Vec::new();
-    // Each step with whether it belongs to the path as given (shown in errors)
-    // or to a link's target (the error names the link).
-    let mut queue: VecDeque<(Step, bool)> = dirs.into_iter().map(|step| (step, true)).collect();
+    // The steps still to take, the next one last, each with whether it belongs
+    // to the path as given (shown in errors) or to a link's target (the error
+    // names the link).
+    let mut todo: Vec<(Step, bool)> = dirs.into_iter().rev().map(|step| (step, true)).collect();
     let mut links = 0;
-    while let Some((step, show)) = queue.pop_front() {
+    while let Some((step, show)) = todo.pop() {
         let name = match step {
             Step::Name(name) => name,
             Step::Parent => b"..".to_vec(),
@@ -262,9 +262,7 @@ fn walk(absolute: bool, dirs: Vec<Step>, create: Option<Create>) -> Result<Reach
                     cur = open_dir("/")?;
                 }
                 let steps = target.dirs.into_iter().chain(target.last.map(Step::Name));
-                for step in steps.rev() {
-                    queue.push_front((step, false));
-                }
+                todo.extend(steps.rev().map(|step| (step, false)));
             }
             _ => return Err(Refused::NotADirectory { at: shown }),
         }
