@@ -248,6 +248,23 @@ fn links_the_app_could_have_planted_are_not_followed_on_the_way() {
     );
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(owner(&s.path("run/other")), (APP, APP));
+
+    // A tend that is not root follows its own user's links: they give it nothing.
+    s.dir("vol/data/conf", APP);
+    s.link("vol/data/current", &s.path("vol/data/conf"), APP);
+    let pair = format!(
+        "{}:{}",
+        template.display(),
+        s.show("vol/data/current/app.conf")
+    );
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65532", "--regid=65532", "--clear-groups", TEND])
+        .args(["--render", &pair, "--", "true"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin");
+    let out = Tend::spawn(cmd, false).wait();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(owner(&s.path("vol/data/conf/app.conf")), (APP, APP));
 }
 
 /// Item 2: `a/..` is a's parent, and `/` the root.

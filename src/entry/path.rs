@@ -7,7 +7,9 @@
 //! it and the directory that holds it (`/var/run -> /run` in images), since
 //! only root could have put it there; any other ends the walk with an error
 //! that names it (issue 18: a link planted between two starts must not hand
-//! a root directory to the app). Its target is walked by the same rule, at
+//! a root directory to the app). A tend that is not root may also follow
+//! its own user's links: it can do nothing through them that its user
+//! cannot. Its target is walked by the same rule, at
 //! most `MAX_LINKS` links in all, as the kernel's own limit (ELOOP,
 //! path_resolution(7)). `..` is the parent of the directory reached so far,
 //! and `/`, `.` and a trailing `/` mean what they mean to the kernel.
@@ -244,7 +246,7 @@ fn walk(absolute: bool, dirs: Vec<Step>, create: Option<Create>) -> Result<Reach
             SFlag::S_IFLNK => {
                 let dir = sys::statx(cur.as_fd(), c"", libc::AT_EMPTY_PATH)
                     .map_err(failed("reading the directory of", &shown))?;
-                if stat.uid != 0 || dir.uid != 0 {
+                if !trusted(stat.uid, dir.uid, nix::unistd::geteuid().as_raw()) {
                     return Err(Refused::Planted {
                         at: shown,
                         owner: stat.uid,
@@ -268,6 +270,14 @@ fn walk(absolute: bool, dirs: Vec<Step>, create: Option<Create>) -> Result<Reach
         }
     }
     Ok(Reached { dir: cur, created })
+}
+
+/// Whether a link owned by `link` in a directory owned by `dir` may be
+/// followed by a tend running as `me`: only root, or tend's own user,
+/// could have put it there. Pure.
+fn trusted(link: u32, dir: u32, me: u32) -> bool {
+    let ours = |uid: u32| uid == 0 || uid == me;
+    ours(link) && ours(dir)
 }
 
 fn open_dir(path: &str) -> Result<OwnedFd, Refused> {
@@ -328,6 +338,25 @@ mod tests {
                 last: last.map(|l| l.as_bytes().to_vec()),
             };
             assert_eq!(plan(path.as_bytes()), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn only_links_root_or_tend_itself_could_have_made_are_followed() {
+        let cases = [
+            // (link's owner, its directory's owner, tend's uid) → followed
+            ((0, 0, 0), true),
+            ((65532, 0, 0), false),
+            ((0, 65532, 0), false),
+            ((65532, 65532, 0), false),
+            // Not root: its own user's links give it nothing it did not have.
+            ((1000, 1000, 1000), true),
+            ((0, 1000, 1000), true),
+            ((2000, 1000, 1000), false),
+            ((1000, 2000, 1000), false),
+        ];
+        for ((link, dir, me), want) in cases {
+            assert_eq!(trusted(link, dir, me), want, "{link} {dir} {me}");
         }
     }
 
