@@ -493,11 +493,13 @@ fn chown_leaves_hard_links_and_mounts_alone() {
     let mine = s.file("data/mine", b"x", 0o644);
     lchown(&mine, Some(APP), Some(APP)).expect("chown");
     fs::hard_link(&mine, s.path("data/mine2")).expect("hard link");
-    // A host directory on the same filesystem, bind-mounted into the volume, and a tmpfs.
+    // The volume is a mount itself; in it, a host directory on the same
+    // filesystem, bind-mounted, and a tmpfs.
     let host = s.file("host/file", b"host's", 0o644);
     s.dir("data/bind", 0);
     s.dir("data/tmp", 0);
     let script = r#"set -e
+mount --bind "$1/data" "$1/data"
 mount --bind "$1/host" "$1/data/bind"
 mount -t tmpfs tmpfs "$1/data/tmp"
 echo x > "$1/data/tmp/file"
@@ -530,6 +532,11 @@ exec unshare --pid --fork --mount-proc --kill-child "$2" -v --user 65532:65532 -
         "the bind-mounted host directory"
     );
     assert_eq!(owner(&s.path("data/own")), (APP, APP));
+    assert_eq!(
+        owner(&data),
+        (APP, APP),
+        "PATH, a mount itself, is the volume"
+    );
     let chowned = record(&out, "chowned").expect("the chowned record");
     assert_eq!(
         (&chowned["hard_links"], &chowned["mounts"]),

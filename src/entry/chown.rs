@@ -165,7 +165,9 @@ impl Walk {
     fn visit(&mut self, dir: BorrowedFd, name: &CStr) -> Result<Visited, (&'static str, Errno)> {
         let seen = sys::statx(dir, name, libc::AT_SYMLINK_NOFOLLOW).map_err(|e| ("reading", e))?;
         self.counts.entries += 1;
-        if self.is_mount(&seen) {
+        // PATH itself is often a mount (a volume): only what is below it is checked.
+        let below = self.dev.is_some();
+        if below && self.is_mount(&seen) {
             self.counts.mounts += 1;
             return Ok(Visited::Mount);
         }
@@ -181,8 +183,9 @@ impl Walk {
         let file = openat(dir, name, flags, Mode::empty()).map_err(|e| ("opening", e))?;
         let stat =
             sys::statx(file.as_fd(), c"", libc::AT_EMPTY_PATH).map_err(|e| ("reading", e))?;
-        self.dev.get_or_insert(stat.dev);
-        if self.is_mount(&stat) {
+        if !below {
+            self.dev = Some(stat.dev);
+        } else if self.is_mount(&stat) {
             self.counts.mounts += 1;
             return Ok(Visited::Mount);
         }
