@@ -807,8 +807,8 @@ fn a_stop_signal_during_a_render_leaves_no_file() {
     let out_dir = s.dir("out", 0);
     let output = out_dir.join("app.conf");
     let pair = format!("{}:{}", template.display(), output.display());
-    // The sync before the rename takes 3 s.
-    let tend = slowed("fsync", 3_000_000, &["--render", &pair, "--", "true"]);
+    // The sync before the rename takes 10 s: time enough for the signal on a loaded machine.
+    let tend = slowed("fsync", 10_000_000, &["--render", &pair, "--", "true"]);
     let listing = || -> Vec<String> {
         fs::read_dir(&out_dir)
             .map(|d| {
