@@ -98,7 +98,12 @@ fn run(argv: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
             match supervise(&config, mask) {
                 Ok(code) => code,
                 // dumb-init's child reports its failed exec in its own words, and exits 2.
-                Err(Error::Spawn { program, source }) if config.dumb_init => {
+                Err(
+                    Error::Spawn { program, source }
+                    | Error::Exec {
+                        program, source, ..
+                    },
+                ) if config.dumb_init => {
                     let why = source.to_string();
                     let why = why.split(" (os error").next().unwrap_or_default();
                     say(
@@ -137,13 +142,22 @@ fn version(name: &str) -> String {
     }
 }
 
+/// The command as it will run, and the variable its PROGRAM came from when
+/// that was a `--file-env` secret (then its value is never shown).
+struct Prepared {
+    command: Vec<OsString>,
+    program_from: Option<String>,
+}
+
 /// The entrypoint steps that come before the wait: secrets into `env`, the
-/// command as it will run, the umask, templates and chown. Returns the command.
+/// command as it will run, the umask, templates and chown. A stop signal
+/// between steps, files or entries ends them (`watch`).
 fn prepare(
     config: &Config,
     credentials: Option<&privilege::Credentials>,
     env: &mut Environ,
-) -> Result<Vec<OsString>, Error> {
+    watch: &mut entry::stop::Watch,
+) -> Result<Prepared, Error> {
     // A missing directory is found now, before anything is changed.
     if let Some(dir) = &config.chdir
         && !dir.is_dir()
@@ -158,13 +172,19 @@ fn prepare(
             }
         )));
     }
-    entry::secrets::load(&config.file_env, env, config.name("--file-env"))?;
+    let secrets = entry::secrets::load(&config.file_env, env, config.name("--file-env"), watch)?;
     let mut command = config.command.clone();
+    let mut program_from = None;
     if config.expand {
-        command = entry::expand_command(&command, env, config.name("--expand"))?;
+        (command, program_from) =
+            entry::expand_command(&command, env, config.name("--expand"), &secrets)?;
     }
     if let Some(program) = &config.default_program {
+        let before = command.len();
         command = entry::with_default_program(command, program);
+        if command.len() != before {
+            program_from = None;
+        }
     }
     if command.is_empty() {
         return Err(Error::Usage(
@@ -175,19 +195,25 @@ fn prepare(
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
     let owner = credentials.map(|c| (c.uid(), c.gid()));
+    let option = config.name("--render");
     for (template, output) in &config.render {
-        entry::render::render(template, output, env, owner, config.name("--render"))?;
+        watch.check(&format!("while rendering templates ({option})"))?;
+        entry::render::render(template, output, env, &secrets, owner, option, watch)?;
         info!(template = template.display().to_string(), output = output.display().to_string(); "rendered");
     }
     if let Some((uid, gid)) = owner {
+        let option = config.name("--chown");
         for path in &config.chown {
             let started = std::time::Instant::now();
-            let counts = entry::chown::chown_tree(path, uid, gid, config.name("--chown"))?;
+            let counts = entry::chown::chown_tree(path, uid, gid, option, watch)?;
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            info!(path = path.display().to_string(), entries = counts.entries, changed = counts.changed, uid = uid, gid = gid, ms = ms; "chowned");
+            info!(path = path.display().to_string(), entries = counts.entries, changed = counts.changed, hard_links = counts.hard_links, mounts = counts.mounts, uid = uid, gid = gid, ms = ms; "chowned");
         }
     }
-    Ok(command)
+    Ok(Prepared {
+        command,
+        program_from,
+    })
 }
 
 /// Who `--user` makes the program, resolved before anything starts: a bad
@@ -260,18 +286,23 @@ fn print(text: &str) -> u8 {
 /// mistake in the others fails at once rather than after a minute of it.
 fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let parent = getppid();
+    if sys::default_sigchld().map_err(Error::setup("restoring SIGCHLD's default disposition"))? {
+        info!("SIGCHLD was inherited as ignored: restored to the default, for tend and the child");
+    }
+    // Before the set-up steps, so that a stop signal during one ends tend (issue 18).
+    let sigfd = sys::signalfd(sys::ALL_SIGNALS).map_err(Error::setup("creating a signalfd"))?;
+    let own_pid = std::process::id();
+    let mut watch = entry::stop::Watch::new(&sigfd, own_pid, config.stops());
     let credentials = resolve_user(config)?;
     let mut env = Environ::from_process();
     if let Some(credentials) = &credentials {
         credentials.apply_env(&mut env);
     }
-    let command = prepare(config, credentials.as_ref(), &mut env)?;
+    let Prepared {
+        command,
+        program_from,
+    } = prepare(config, credentials.as_ref(), &mut env, &mut watch)?;
     let (wait_for, health) = resolve_urls(config, &env)?;
-    if sys::default_sigchld().map_err(Error::setup("restoring SIGCHLD's default disposition"))? {
-        info!("SIGCHLD was inherited as ignored: restored to the default, for tend and the child");
-    }
-    let sigfd = sys::signalfd(sys::ALL_SIGNALS).map_err(Error::setup("creating a signalfd"))?;
-    let own_pid = std::process::id();
     entry::wait::wait(
         config.name("--wait-for"),
         &wait_for,
@@ -325,11 +356,18 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
         // As dumb-init: hold no directory busy; the child keeps the one it was started in.
         parent_to_root: config.dumb_init,
     };
-    let child = spawn::spawn(&command, &env, mask, how)?;
-    let program = command
-        .first()
-        .map(|p| p.to_string_lossy())
-        .unwrap_or_default();
+    let child = spawn::spawn(&command, &env, mask, how).map_err(|e| {
+        let file_env = config.name("--file-env");
+        entry::explain_exec(e, program_from.as_deref(), file_env, &env, &command)
+    })?;
+    // A secret's value is never logged: such a PROGRAM is named by its variable.
+    let program = match &program_from {
+        Some(name) => format!("${name}").into(),
+        None => command
+            .first()
+            .map(|p| p.to_string_lossy())
+            .unwrap_or_default(),
+    };
     info!(pid = child.as_raw(), program = program; "child started");
 
     // The point of no return: from here on, tend only ever exits with the child's status.

@@ -384,13 +384,17 @@ fn render_writes_templates_atomically_with_braced_forms_only() {
             .expect("kept")
             .starts_with("listen 8080;")
     );
-    let nowhere = format!("{template}:/nonexistent-dir/x.conf");
+    // A file where OUTPUT's directory should be; missing directories are made (issue 20).
+    let nowhere = format!("{template}:{template}/x.conf");
+    let msg = failure(&run(
+        &["--render", &nowhere, "--", "true"],
+        &[("PORT", "1")],
+    ));
     assert!(
-        failure(&run(
-            &["--render", &nowhere, "--", "true"],
-            &[("PORT", "1")]
-        ))
-        .contains("writing the output: /nonexistent-dir does not exist")
+        msg.contains(&format!(
+            "reaching the output's directory: {template} is not a directory"
+        )),
+        "{msg}"
     );
 }
 

@@ -97,6 +97,9 @@ impl Url {
 }
 
 /// `text` with its braced forms expanded, parsed.
+/// A URL is one short line: an expansion longer than this is a mistake, not a URL.
+const URL_LIMIT: usize = 8192;
+
 fn expanded(text: &str, env: Lookup) -> Result<Target, String> {
     let names = RefCell::new(Vec::<String>::new());
     let lookup = |name: &str| {
@@ -107,7 +110,7 @@ fn expanded(text: &str, env: Lookup) -> Result<Target, String> {
         env(name)
     };
     // No position: a URL is one short line, and the message quotes it.
-    let expanded = expand::template(text.as_bytes(), &lookup)
+    let expanded = expand::template(text.as_bytes(), &lookup, URL_LIMIT)
         .map_err(|e| expand::Error { at: None, ..e }.to_string())?;
     parse(&String::from_utf8_lossy(&expanded)).map_err(|e| match names.take() {
         names if names.is_empty() => describe(e).to_string(),
