@@ -2,7 +2,7 @@
 //! (byte-identical from two directories, checksummed, signed, with an SBOM
 //! and its sizes printed), the size budgets, the small build's pinned
 //! nightly, the aarch64 binaries at work under qemu-user, and the tend image
-//! under podman.
+//! (which ships the small build) under podman.
 //!
 //! Two builds of every binary, stable and small, serve every test, each made
 //! once per run (tests/common/release.rs): one in this checkout, signed with
@@ -715,9 +715,12 @@ fn the_tend_image_holds_tend_for_both_architectures_and_serves_copy_from() {
     platforms.sort();
     assert_eq!(platforms, ["linux/amd64", "linux/arm64"], "{list}");
 
-    // Each image holds /tend and /LICENSE, nothing else, as released.
+    // Each image holds /tend, the small build, and /LICENSE, nothing else.
     let licence = fs::read(Path::new(MANIFEST_DIR).join("LICENSE")).expect("LICENSE");
-    for (arch, binary) in [("amd64", "tend-x86_64"), ("arm64", "tend-aarch64")] {
+    for (arch, binary) in [
+        ("amd64", "tend-x86_64-small"),
+        ("arm64", "tend-aarch64-small"),
+    ] {
         let per_arch = format!("{}-{arch}", image.tag);
         let inspected = podman_ok(&[
             "image",
@@ -783,10 +786,10 @@ fn the_tend_image_holds_tend_for_both_architectures_and_serves_copy_from() {
         "/tend",
         "--version",
     ]);
-    let native = Command::new(build.artifact("tend-x86_64"))
+    let native = Command::new(build.artifact("tend-x86_64-small"))
         .arg("--version")
         .output()
-        .expect("run dist/tend-x86_64 --version");
+        .expect("run dist/tend-x86_64-small --version");
     assert_eq!(
         version,
         String::from_utf8_lossy(&native.stdout),
@@ -864,6 +867,38 @@ fn the_tend_image_holds_tend_for_both_architectures_and_serves_copy_from() {
 }
 
 #[test]
+fn the_tend_image_is_refused_without_the_small_build() {
+    // A dist/ with the stable binaries only: their bytes do not matter, the
+    // refusal comes first.
+    let dist = release::scratch().join("stable-only-dist");
+    fs::create_dir_all(&dist).expect("create the dist");
+    for name in ["tend-x86_64", "tend-aarch64"] {
+        fs::write(dist.join(name), b"").expect("write a stand-in");
+        fs::set_permissions(dist.join(name), fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let name = format!("localhost/tend-release-refused-{}", std::process::id());
+    let mut cmd = Command::new("bash");
+    cmd.current_dir(MANIFEST_DIR)
+        .args(["release/image.sh", "--name", &name])
+        .env("TEND_DIST", &dist)
+        .env("CONTAINERS_CONF", release::containers_conf());
+    let out = release::run(cmd, BUILD_HANG);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        stderr.contains("tend-x86_64-small is missing: the tend image ships the small build"),
+        "{stderr}"
+    );
+    if have_tools(
+        "the_tend_image_is_refused_without_the_small_build",
+        &["podman"],
+    ) {
+        let exists = podman(&["image", "exists", &format!("{name}:{VERSION}-amd64")]);
+        assert!(!exists.status.success(), "no image was built");
+    }
+}
+
+#[test]
 fn the_tend_image_serves_copy_from_under_docker_too() {
     let test = "the_tend_image_serves_copy_from_under_docker_too";
     let docker = &common::engine::DOCKER;
@@ -915,10 +950,10 @@ fn the_tend_image_serves_copy_from_under_docker_too() {
         built.status.success(),
         "docker build with COPY --from: {built:?}"
     );
-    let native = Command::new(build.artifact("tend-x86_64"))
+    let native = Command::new(build.artifact("tend-x86_64-small"))
         .arg("--version")
         .output()
-        .expect("run dist/tend-x86_64 --version");
+        .expect("run dist/tend-x86_64-small --version");
     assert_eq!(
         String::from_utf8_lossy(&version.stdout),
         String::from_utf8_lossy(&native.stdout),
