@@ -196,17 +196,19 @@ struct Exec<'a> {
 }
 
 /// Run `work` in a forked copy of tend and hand back its pid and the read
-/// end of a pipe that gets `work`'s bytes; the copy then exits. For the
-/// probes that `--wait-for` and `--health` run while tend goes on watching
-/// its signals: a probe that hangs hangs only the copy, which the caller
-/// kills at its deadline. The read end is close-on-exec and non-blocking.
+/// end of a pipe that gets what `work` sends (through the function it is
+/// given, as often as it likes); the copy then exits. For the probes that
+/// `--wait-for`, `--health` and `--probe` run: a probe that hangs hangs
+/// only the copy, which the caller kills at its deadline. The read end is
+/// close-on-exec and non-blocking.
 ///
-/// tend never starts a thread while it supervises, so the copy is a faithful
-/// one and may run ordinary code, allocation included (fork(2) in a
-/// single-threaded process). Its signals stay blocked: only SIGKILL ends it,
-/// and the kernel sends it one when tend dies (PR_SET_PDEATHSIG), so a
-/// SIGKILLed tend leaves no copy holding a check open (issue 18 #13).
-pub fn fork_work(work: impl FnOnce() -> Vec<u8>) -> Result<(Pid, OwnedFd), Errno> {
+/// tend never starts a thread, so the copy is a faithful one and may run
+/// ordinary code, allocation included (fork(2) in a single-threaded
+/// process). It keeps tend's signal mask (all blocked while tend
+/// supervises: then only SIGKILL ends it), and the kernel sends it SIGKILL
+/// when tend dies (PR_SET_PDEATHSIG), so a SIGKILLed tend leaves no copy
+/// holding a check open (issue 18 #13).
+pub fn fork_work(work: impl FnOnce(&mut dyn FnMut(&[u8]))) -> Result<(Pid, OwnedFd), Errno> {
     let parent = getpid();
     let (rx, tx) = pipe2(OFlag::O_CLOEXEC)?;
     // SAFETY: tend is single-threaded here (see above); the child runs
@@ -220,16 +222,17 @@ pub fn fork_work(work: impl FnOnce() -> Vec<u8>) -> Result<(Pid, OwnedFd), Errno
                 unsafe { libc::_exit(1) }
             }
             drop(rx);
-            let bytes = work();
-            let mut written = 0;
-            while written < bytes.len() {
-                match nix::unistd::write(&tx, &bytes[written..]) {
-                    Ok(n) if n > 0 => written += n,
-                    Err(Errno::EINTR) => {}
-                    // The parent is gone or stopped listening: nobody wants the answer.
-                    _ => break,
+            work(&mut |bytes| {
+                let mut written = 0;
+                while written < bytes.len() {
+                    match nix::unistd::write(&tx, &bytes[written..]) {
+                        Ok(n) if n > 0 => written += n,
+                        Err(Errno::EINTR) => {}
+                        // The parent is gone or stopped listening: nobody wants the answer.
+                        _ => break,
+                    }
                 }
-            }
+            });
             // SAFETY: _exit skips tend's destructors and atexit handlers, which belong to the parent.
             unsafe { libc::_exit(0) }
         }

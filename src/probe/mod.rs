@@ -9,8 +9,6 @@
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use log::{debug, info};
@@ -147,7 +145,13 @@ pub fn run(probe: Result<Probe, String>) -> u8 {
     let _ = SigSet::from(Signal::SIGPIPE).thread_block();
     let health = match probe {
         Ok(probe) => {
-            let health = check(&probe);
+            // Only a name can hold the probe past its deadline (in getaddrinfo,
+            // which has no timeout): then the check runs in a copy that is
+            // killed at the deadline. An address needs no fork.
+            let health = match probe.url.host {
+                Host::Name(_) => runner::wait(&probe),
+                Host::V4(_) | Host::V6(_) => check(&probe, &mut |_| {}),
+            };
             info!(url = describe_url(&probe.url), healthy = matches!(health, Health::Healthy(_)); "probe finished");
             health
         }
@@ -247,15 +251,17 @@ impl Clock {
     }
 }
 
-/// Run `probe` here and now, under its deadline. It may leave a resolver
-/// thread behind when DNS hangs, which is why the supervisor runs it in a
-/// forked copy (`runner`) and only `tend --probe` calls it directly.
-pub fn check(probe: &Probe) -> Health {
+/// Run `probe` here and now, under its deadline, except while a name is
+/// resolved: getaddrinfo(3) has no timeout (a dead DNS server holds it for
+/// 10 s and more), so a name's check runs in a forked copy (`runner`) that
+/// is killed at the deadline. `meanwhile` is told, before that, the verdict
+/// that then stands ("timed out … while resolving 'db'").
+pub fn check(probe: &Probe, meanwhile: &mut dyn FnMut(&str)) -> Health {
     let clock = Clock {
         started: Instant::now(),
         timeout: probe.timeout,
     };
-    let result = resolve(&probe.url, &clock)
+    let result = resolve(&probe.url, &clock, meanwhile)
         .and_then(|addrs| connect(&addrs, &clock))
         .and_then(|(stream, addr)| match probe.url.scheme {
             Scheme::Tcp => Ok(format!("TCP connect to {addr}")),
@@ -271,50 +277,26 @@ pub fn check(probe: &Probe) -> Health {
 }
 
 /// A literal address as it is; a name through getaddrinfo(3), so /etc/hosts works.
-fn resolve(url: &Target, clock: &Clock) -> Result<Vec<SocketAddr>, String> {
+fn resolve(
+    url: &Target,
+    clock: &Clock,
+    meanwhile: &mut dyn FnMut(&str),
+) -> Result<Vec<SocketAddr>, String> {
     let name = match &url.host {
         Host::V4(ip) => return Ok(vec![SocketAddr::from((*ip, url.port))]),
         Host::V6(ip) => return Ok(vec![SocketAddr::from((*ip, url.port))]),
-        Host::Name(name) => name.clone(),
+        Host::Name(name) => name,
     };
-    // getaddrinfo has no timeout (a dead DNS server holds it for 10 s and more),
-    // so it runs on a thread that is left behind at the deadline; exit ends it.
-    // A slot and a condvar rather than mpsc, whose code is far bigger.
-    let slot: Arc<Answer> = Arc::default();
-    let answer = Arc::clone(&slot);
-    let port = url.port;
-    let lookup = name.clone();
-    thread::Builder::new()
-        .spawn(move || {
-            let addrs = (lookup.as_str(), port)
-                .to_socket_addrs()
-                .map(Iterator::collect::<Vec<_>>);
-            let (lock, ready) = &*answer;
-            // A poisoned lock can only come from a panic, and then nobody waits.
-            if let Ok(mut guard) = lock.lock() {
-                *guard = Some(addrs);
-                ready.notify_one();
-            }
-        })
-        .map_err(|e| format!("cannot start resolving '{name}': {}", describe_io(&e)))?;
     let doing = format!("resolving '{name}'");
-    let (lock, ready) = &*slot;
-    let mut guard = lock
-        .lock()
-        .map_err(|_| format!("cannot resolve '{name}'"))?;
-    let addrs = loop {
-        if let Some(addrs) = guard.take() {
-            break addrs;
-        }
-        let left = clock.left_for(&doing)?;
-        guard = ready
-            .wait_timeout(guard, left)
-            .map_err(|_| format!("cannot resolve '{name}'"))?
-            .0;
-    };
-    match addrs {
+    meanwhile(&clock.timed_out(&doing));
+    let addrs = (name.as_str(), url.port).to_socket_addrs();
+    // An answer that came after the deadline came too late.
+    clock.left_for(&doing)?;
+    // Past getaddrinfo: from here on the copy keeps its own deadline.
+    meanwhile("");
+    match addrs.map(Iterator::collect::<Vec<_>>) {
         Ok(addrs) if !addrs.is_empty() => {
-            debug!(name = name.as_str(), addresses = format!("{addrs:?}"); "resolved");
+            debug!(name = name.as_str(), addresses = show_addrs(&addrs); "resolved");
             Ok(addrs)
         }
         Ok(_) => Err(format!("cannot resolve '{name}': no addresses")),
@@ -322,8 +304,16 @@ fn resolve(url: &Target, clock: &Clock) -> Result<Vec<SocketAddr>, String> {
     }
 }
 
-/// What the resolver thread hands back, and the signal that it has.
-type Answer = (Mutex<Option<io::Result<Vec<SocketAddr>>>>, Condvar);
+/// `[127.0.0.1:8080, [::1]:8080]`: the addresses for the log.
+fn show_addrs(addrs: &[SocketAddr]) -> String {
+    let mut text = String::from("[");
+    for (i, addr) in addrs.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        let _ = write!(text, "{sep}{addr}");
+    }
+    text.push(']');
+    text
+}
 
 /// Each address in turn, as curl does: localhost may be ::1 first while the app listens on 127.0.0.1.
 fn connect(addrs: &[SocketAddr], clock: &Clock) -> Result<(TcpStream, SocketAddr), String> {
@@ -766,6 +756,14 @@ mod tests {
             assert_eq!(show_elapsed(d), text);
         }
         assert_eq!(one_line("bad 'a\r\nb'\t"), "bad 'a\\r\\nb'\\t");
+        // As std's Debug of the list said it, before the log wrote it by hand.
+        let addrs = [
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 8080)),
+        ];
+        assert_eq!(show_addrs(&addrs), "[127.0.0.1:8080, [::1]:8080]");
+        assert_eq!(show_addrs(&addrs), format!("{addrs:?}"));
+        assert_eq!(show_addrs(&addrs[..1]), "[127.0.0.1:8080]");
         let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
         assert_eq!(describe_io(&refused), "connection refused");
     }
