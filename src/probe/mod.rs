@@ -390,7 +390,8 @@ fn exchange(
                     false => format!("{} bytes", parser.body().len()),
                 };
                 return Err(format!(
-                    "body does not contain {needle:?} (HTTP {status}, {size})"
+                    "body does not contain {} (HTTP {status}, {size})",
+                    quote(needle)
                 ));
             }
             Err(e) => return Err(format!("{e} ({addr})")),
@@ -426,6 +427,21 @@ fn describe_io(e: &io::Error) -> String {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// `"text"`, with `"`, `\` and control characters escaped as Rust writes
+/// them: `"a \"b\"\n"`.
+fn quote(text: &str) -> String {
+    let mut quoted = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => quoted.extend(['\\', c]),
+            c if c.is_control() => quoted.extend(c.escape_default()),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// Control characters escaped: messages quote what the user wrote, and the
@@ -756,6 +772,17 @@ mod tests {
             assert_eq!(show_elapsed(d), text);
         }
         assert_eq!(one_line("bad 'a\r\nb'\t"), "bad 'a\\r\\nb'\\t");
+        // As std's Debug of a str said it, before the message wrote it by hand.
+        for text in [
+            "ok",
+            "say \"hi\"",
+            "a\\b",
+            "tab\tnew\nline",
+            "",
+            "caf\u{e9}",
+        ] {
+            assert_eq!(quote(text), format!("{text:?}"));
+        }
         // As std's Debug of the list said it, before the log wrote it by hand.
         let addrs = [
             SocketAddr::from(([127, 0, 0, 1], 8080)),
