@@ -455,9 +455,15 @@ fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// `d` in whole microseconds: u64 holds 584,000 years of them, and
+/// formats without u128's code.
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
 /// A timeout as a user would write it: 5s, 1500ms, 250us. Integers only.
 pub fn show_duration(d: Duration) -> String {
-    let micros = d.as_micros();
+    let micros = micros(d);
     if micros.is_multiple_of(1_000_000) {
         format!("{}s", micros / 1_000_000)
     } else if micros.is_multiple_of(1000) {
@@ -469,7 +475,7 @@ pub fn show_duration(d: Duration) -> String {
 
 /// Milliseconds with one decimal, two below 1 ms: 2.1 ms, 0.35 ms. Integers only.
 fn show_elapsed(d: Duration) -> String {
-    let micros = d.as_micros();
+    let micros = micros(d);
     if micros < 1000 {
         format!("0.{:02} ms", micros / 10)
     } else {

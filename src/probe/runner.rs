@@ -159,9 +159,8 @@ pub fn wait(probe: &Probe) -> Health {
             return health;
         }
         // Rounded up, so that the wake-up comes at the deadline, not just before it.
-        let left = running.deadline.saturating_duration_since(now);
-        let timeout =
-            PollTimeout::try_from(left.as_micros().div_ceil(1000)).unwrap_or(PollTimeout::MAX);
+        let left = running.deadline.saturating_duration_since(now) + Duration::from_nanos(999_999);
+        let timeout = PollTimeout::try_from(left.as_millis()).unwrap_or(PollTimeout::MAX);
         let mut fds = [PollFd::new(running.fd(), PollFlags::POLLIN)];
         // Whatever poll says (EINTR included), `progress` reads and judges the time.
         let _ = poll(&mut fds, timeout);
