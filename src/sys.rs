@@ -1,5 +1,6 @@
 //! The system calls that nix does not offer safely for every signal number,
-//! and the two it does not offer at all (statx(2), getrandom(2)).
+//! the two it does not offer at all (statx(2), getrandom(2)), and the
+//! credential calls without musl's every-thread machinery.
 //!
 //! nix's `Signal` knows only signals 1..=31, and the C libraries hide 32..=34
 //! from `sigfillset`. tend must block, read and forward all 64, so masks here
@@ -94,6 +95,27 @@ pub fn detach_terminal() -> Result<(), Errno> {
 pub fn kill(pid: libc::pid_t, signo: i32) -> Result<(), Errno> {
     // SAFETY: kill(2) takes plain integers and touches no memory of ours.
     Errno::result(unsafe { libc::kill(pid, signo) }).map(drop)
+}
+
+/// setgroups(2), setgid(2) and setuid(2), as the kernel's own system calls:
+/// musl's wrappers stop every thread to make each one take the change
+/// (__synccall, which is most of their code), and tend has a single thread.
+pub fn set_groups(gids: &[u32]) -> Result<(), Errno> {
+    // SAFETY: the kernel reads `gids.len()` gid_t (u32) from a live slice.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setgroups, gids.len(), gids.as_ptr()) })
+        .map(drop)
+}
+
+/// See `set_groups`.
+pub fn set_gid(gid: u32) -> Result<(), Errno> {
+    // SAFETY: an integer argument only.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setgid, libc::c_long::from(gid)) }).map(drop)
+}
+
+/// See `set_groups`.
+pub fn set_uid(uid: u32) -> Result<(), Errno> {
+    // SAFETY: an integer argument only.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setuid, libc::c_long::from(uid)) }).map(drop)
 }
 
 /// Read what signals are waiting in `sigfd`: (signal number, sender's pid)
