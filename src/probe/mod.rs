@@ -8,13 +8,14 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use log::{debug, info};
 use nix::sys::signal::{SigSet, Signal};
 
 use crate::error::exit;
+use crate::sys::{self, Unresolved};
 mod http;
 pub mod runner;
 pub mod url;
@@ -289,19 +290,24 @@ fn resolve(
     };
     let doing = format!("resolving '{name}'");
     meanwhile(&clock.timed_out(&doing));
-    let addrs = (name.as_str(), url.port).to_socket_addrs();
+    let addrs = sys::lookup(name, url.port);
     // An answer that came after the deadline came too late.
     clock.left_for(&doing)?;
     // Past getaddrinfo: from here on the copy keeps its own deadline.
     meanwhile("");
-    match addrs.map(Iterator::collect::<Vec<_>>) {
+    let why = match addrs {
         Ok(addrs) if !addrs.is_empty() => {
             debug!(name = name.as_str(), addresses = show_addrs(&addrs); "resolved");
-            Ok(addrs)
+            return Ok(addrs);
         }
-        Ok(_) => Err(format!("cannot resolve '{name}': no addresses")),
-        Err(e) => Err(format!("cannot resolve '{name}': {}", describe_io(&e))),
-    }
+        Ok(_) => "no addresses".to_string(),
+        Err(Unresolved::Os(e)) => describe_io(&io::Error::from(e)),
+        // As std words it, which tend's messages always said.
+        Err(Unresolved::Resolver(words)) => {
+            format!("failed to lookup address information: {words}")
+        }
+    };
+    Err(format!("cannot resolve '{name}': {why}"))
 }
 
 /// `[127.0.0.1:8080, [::1]:8080]`: the addresses for the log.
