@@ -18,7 +18,7 @@ use std::io;
 use std::os::unix::ffi::OsStringExt;
 
 use log::{info, warn};
-use nix::unistd::{Gid, Uid, getgroups, getresgid, getresuid};
+use nix::unistd::{Gid, Uid, getresgid, getresuid};
 
 use crate::environ::Environ;
 use crate::error::Error;
@@ -149,12 +149,8 @@ pub fn apply(credentials: &Credentials) -> Result<(), Error> {
         // than asked is harmless; more is worth a word, since one of them
         // may be the very group 0 that --user was meant to shed. A failed
         // getgroups only costs that warning.
-        let extra: Vec<u32> = getgroups()
-            .unwrap_or_default()
-            .iter()
-            .map(|g| g.as_raw())
-            .filter(|g| g != gid && !groups.contains(g))
-            .collect();
+        let mut extra = sys::groups().unwrap_or_default();
+        extra.retain(|g| g != gid && !groups.contains(g));
         if !extra.is_empty() {
             warn!(uid = uid, gid = gid, extra_groups = show_ids(&extra);
                 "already running as the --user uid and gid, not as root: groups it does not list stay");

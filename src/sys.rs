@@ -120,6 +120,25 @@ pub fn set_uid(uid: u32) -> Result<(), Errno> {
     Errno::result(unsafe { libc::syscall(libc::SYS_setuid, libc::c_long::from(uid)) }).map(drop)
 }
 
+/// getgroups(2): the supplementary groups tend runs with.
+pub fn groups() -> Result<Vec<u32>, Errno> {
+    loop {
+        // SAFETY: a size of 0 asks only for the count, and writes nothing.
+        let count = Errno::result(unsafe { libc::getgroups(0, std::ptr::null_mut()) })?;
+        let mut gids = vec![0; usize::try_from(count).unwrap_or(0)];
+        // SAFETY: `gids` has room for `count` gid_t (u32), which the kernel fills.
+        match Errno::result(unsafe { libc::getgroups(count, gids.as_mut_ptr()) }) {
+            Ok(got) => {
+                gids.truncate(usize::try_from(got).unwrap_or(0));
+                return Ok(gids);
+            }
+            // The list grew in between: ask again.
+            Err(Errno::EINVAL) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Read what signals are waiting in `sigfd`: (signal number, sender's pid)
 /// for each. A blocking signalfd waits for one; a non-blocking one returns
 /// at once, empty when there is none (EAGAIN).
