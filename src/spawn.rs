@@ -85,12 +85,15 @@ pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet, how: How) -> Res
 
     // The child takes the terminal only if tend has it: a tend started in
     // the background must not steal the foreground from the shell.
-    let stdin = std::io::stdin();
-    let tty = isatty(&stdin).unwrap_or(false);
+    // SAFETY: as std's own `stdin().as_fd()` does: fd 0 is borrowed for two
+    // queries, which fail harmlessly (EBADF) if it is closed. std's Stdin
+    // itself would set up a buffered reader that tend never reads with.
+    let stdin = unsafe { BorrowedFd::borrow_raw(libc::STDIN_FILENO) };
+    let tty = isatty(stdin).unwrap_or(false);
     let terminal = match setsid {
         true if tty => Terminal::Controlling,
         true => Terminal::None,
-        false if tty && tcgetpgrp(&stdin).is_ok_and(|pgrp| pgrp == getpgrp()) => {
+        false if tty && tcgetpgrp(stdin).is_ok_and(|pgrp| pgrp == getpgrp()) => {
             Terminal::Foreground
         }
         false => Terminal::None,
