@@ -217,8 +217,9 @@ fn parse_host(host: &str) -> Result<Host, UrlError> {
 fn parse_port(port: &str) -> Result<u16, UrlError> {
     port.bytes()
         .all(|b| b.is_ascii_digit())
-        .then(|| port.parse::<u16>().ok())
+        .then(|| port.parse::<u32>().ok())
         .flatten()
+        .and_then(|p| u16::try_from(p).ok())
         .filter(|&p| p != 0)
         .ok_or(UrlError::Invalid(
             "the port must be a number from 1 to 65535",
