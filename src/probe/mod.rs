@@ -426,14 +426,14 @@ fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
-/// "Connection refused (os error 111)" → "connection refused".
+/// "Connection refused (os error 111)" → "connection refused". The C
+/// library's and std's words begin in ASCII, so no Unicode case tables.
 fn describe_io(e: &io::Error) -> String {
-    let text = crate::error::describe(e);
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+    let mut text = crate::error::describe(e);
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_lowercase();
     }
+    text
 }
 
 /// `"text"`, with `"`, `\` and control characters escaped as Rust writes
