@@ -135,9 +135,11 @@ pub fn describe(e: UrlError) -> &'static str {
 
 pub fn parse(text: &str) -> Result<Target, UrlError> {
     use UrlError::Invalid;
-    let (scheme, rest) = text.split_once("://").ok_or(Invalid(
+    let at = crate::error::find(text.as_bytes(), b"://").ok_or(Invalid(
         "expected http://HOST[:PORT][/PATH] or tcp://HOST:PORT",
     ))?;
+    let (scheme, rest) = text.split_at(at);
+    let rest = rest.get(3..).unwrap_or_default();
     let scheme = match scheme.to_ascii_lowercase().as_str() {
         "http" => Scheme::Http,
         "tcp" => Scheme::Tcp,
