@@ -49,9 +49,12 @@ pub fn describe(e: &io::Error) -> String {
     text
 }
 
-/// Where `needle` first occurs in `haystack`.
+/// Where `needle` first occurs in `haystack` (an empty one: at 0).
 pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    match needle.len() {
+        0 => Some(0),
+        n => haystack.windows(n).position(|w| w == needle),
+    }
 }
 
 #[derive(Debug)]
@@ -211,7 +214,8 @@ mod tests {
             describe(&io::Error::other("not a regular file")),
             "not a regular file"
         );
-        let cases: [(&[u8], &[u8], Option<usize>); 5] = [
+        let cases: [(&[u8], &[u8], Option<usize>); 6] = [
+            (b"abc", b"", Some(0)),
             (b"a://b://", b"://", Some(1)),
             (b"abc", b"abc", Some(0)),
             (b"ab", b"abc", None),
