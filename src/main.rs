@@ -1,8 +1,10 @@
 //! tend: a tiny init and entrypoint for containers.
 //!
 //! argv → `cli` → block signals (done first of all, in `main`) → `logger` →
-//! `privilege` → subreaper → `spawn` → point of no return → `supervisor` →
-//! the child's exit status. `--probe` is a mode of its own.
+//! `privilege` → set-up steps → subreaper → `spawn` → point of no return →
+//! `supervisor` → the child's exit status. `--probe` is a mode of its own;
+//! `--dry-run` (`dry_run`) leaves the line after the set-up steps have
+//! resolved what they would do, having done none of it.
 //!
 //! `main` is ours (`no_main`) rather than std's, because std's runtime sets
 //! SIGPIPE to ignored before any of our code runs, and the child must get
@@ -13,6 +15,7 @@
 #![deny(unsafe_code)]
 
 mod cli;
+mod dry_run;
 mod entry;
 mod environ;
 mod error;
@@ -142,21 +145,27 @@ fn version(name: &str) -> String {
     }
 }
 
-/// The command as it will run, and the variable its PROGRAM came from when
-/// that was a `--file-env` secret (then its value is never shown).
+/// The command as it will run, and what the steps that made it loaded.
 struct Prepared {
     command: Vec<OsString>,
-    program_from: Option<String>,
+    /// For each word of `command`, the `--file-env` variable whose value
+    /// went into it, if any: then it is named by the variable, never shown.
+    secret_words: Vec<Option<String>>,
+    /// The names `--file-env` loaded.
+    secrets: Vec<String>,
 }
 
 /// The entrypoint steps that come before the wait: secrets into `env`, the
 /// command as it will run, the umask, templates and chown. A stop signal
-/// between steps, files or entries ends them (`watch`).
+/// between steps, files or entries ends them (`watch`). With `dry_run`,
+/// each step that acts (a render's write, a chown) only resolves what it
+/// would do, with the same errors, into the report.
 fn prepare(
     config: &Config,
     credentials: Option<&privilege::Credentials>,
     env: &mut Environ,
     watch: &mut entry::stop::Watch,
+    mut dry_run: Option<&mut dry_run::Report>,
 ) -> Result<Prepared, Error> {
     // A missing directory is found now, before anything is changed.
     if let Some(dir) = &config.chdir
@@ -174,16 +183,16 @@ fn prepare(
     }
     let secrets = entry::secrets::load(&config.file_env, env, config.name("--file-env"), watch)?;
     let mut command = config.command.clone();
-    let mut program_from = None;
+    let mut secret_words = vec![None; command.len()];
     if config.expand {
-        (command, program_from) =
+        (command, secret_words) =
             entry::expand_command(&command, env, config.name("--expand"), &secrets)?;
     }
     if let Some(program) = &config.default_program {
         let before = command.len();
         command = entry::with_default_program(command, program);
         if command.len() != before {
-            program_from = None;
+            secret_words.insert(0, None);
         }
     }
     if command.is_empty() {
@@ -198,12 +207,22 @@ fn prepare(
     let option = config.name("--render");
     for (template, output) in &config.render {
         watch.check(&format!("while rendering templates ({option})"))?;
-        entry::render::render(template, output, env, &secrets, owner, option, watch)?;
+        let rendered = entry::render::resolve(template, output, env, &secrets, option)?;
+        if let Some(report) = dry_run.as_deref_mut() {
+            let made = entry::render::plan(template, output, option)?;
+            report.render(template, output, &rendered, made);
+            continue;
+        }
+        entry::render::write(&rendered, template, output, owner, option, watch)?;
         info!(template = template.display().to_string(), output = output.display().to_string(); "rendered");
     }
     if let Some((uid, gid)) = owner {
         let option = config.name("--chown");
         for path in &config.chown {
+            if let Some(report) = dry_run.as_deref_mut() {
+                report.chown(path, &entry::chown::reach(path, option)?);
+                continue;
+            }
             let started = std::time::Instant::now();
             let counts = entry::chown::chown_tree(path, uid, gid, option, watch)?;
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -212,7 +231,8 @@ fn prepare(
     }
     Ok(Prepared {
         command,
-        program_from,
+        secret_words,
+        secrets,
     })
 }
 
@@ -298,11 +318,33 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     if let Some(credentials) = &credentials {
         credentials.apply_env(&mut env);
     }
+    // --dry-run: the same steps, resolved and reported, and nothing done (issue 20 #2).
+    let mut report = config.dry_run.then(dry_run::Report::default);
+    let prepared = prepare(
+        config,
+        credentials.as_ref(),
+        &mut env,
+        &mut watch,
+        report.as_mut(),
+    )?;
+    let (wait_for, health) = resolve_urls(config, &env)?;
+    if let Some(report) = report {
+        let health = health.as_ref().map(|h| &h.probe.url);
+        return report.finish(
+            config,
+            credentials.as_ref(),
+            &env,
+            &prepared,
+            &wait_for,
+            health,
+        );
+    }
     let Prepared {
         command,
-        program_from,
-    } = prepare(config, credentials.as_ref(), &mut env, &mut watch)?;
-    let (wait_for, health) = resolve_urls(config, &env)?;
+        secret_words,
+        ..
+    } = prepared;
+    let program_from = secret_words.into_iter().next().flatten();
     entry::wait::wait(
         config.name("--wait-for"),
         &wait_for,

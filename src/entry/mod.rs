@@ -53,19 +53,20 @@ pub fn recording<'a>(
 
 /// `--expand`: PROGRAM and each ARG through parameter expansion; an
 /// argument `$@NAME` may become several, or none. `option` (`--expand` or
-/// `TEND_EXPAND`) begins the errors. Returns the command, and the first of
-/// `secrets` (the names `--file-env` loaded) that the new PROGRAM's
-/// argument looked up, if any: then its value must never be shown.
+/// `TEND_EXPAND`) begins the errors. Returns the command, and for each of
+/// its words the first of `secrets` (the names `--file-env` loaded) that
+/// the argument it came from looked up, if any: then its value must never
+/// be shown.
 pub fn expand_command(
     command: &[OsString],
     env: &Environ,
     option: &str,
     secrets: &[String],
-) -> Result<(Vec<OsString>, Option<String>), Error> {
+) -> Result<(Vec<OsString>, Vec<Option<String>>), Error> {
     let used = RefCell::new(Vec::new());
     let lookup = recording(env, secrets, &used);
     let mut expanded = Vec::with_capacity(command.len());
-    let mut program_from = None;
+    let mut from = Vec::with_capacity(command.len());
     for (i, arg) in command.iter().enumerate() {
         used.borrow_mut().clear();
         let words = expand::argument(arg.as_bytes(), &lookup).map_err(|e| {
@@ -75,12 +76,11 @@ pub fn expand_command(
             };
             Error::Entry(format!("{option}: {which}: {e}"))
         })?;
-        if expanded.is_empty() && !words.is_empty() {
-            program_from = used.borrow().first().cloned();
-        }
+        let secret = used.borrow().first().cloned();
+        from.extend(words.iter().map(|_| secret.clone()));
         expanded.extend(words.into_iter().map(OsString::from_vec));
     }
-    Ok((expanded, program_from))
+    Ok((expanded, from))
 }
 
 /// What exec's failure needs said beyond `Spawn`'s words: PROGRAM named by
@@ -256,7 +256,7 @@ mod tests {
             got.ok(),
             Some((
                 os(&["/srv/app", "--port", "8080", "-Xmx1g", "-Dx=1", "a b $"]),
-                None
+                vec![None; 6]
             ))
         );
         let err = expand_command(&os(&["app", "$NOPE"]), &env, "--expand", &[])
@@ -275,27 +275,38 @@ mod tests {
     }
 
     #[test]
-    fn a_program_from_a_secret_is_known_by_its_variable() {
+    fn a_word_from_a_secret_is_known_by_its_variable() {
         let env = Environ::from_pairs(
-            [("DB_PASSWORD", "s3cret"), ("DIR", "/srv"), ("EMPTY", "")]
-                .map(|(k, v)| (k.into(), v.into())),
+            [
+                ("DB_PASSWORD", "s3cret"),
+                ("DIR", "/srv"),
+                ("EMPTY", ""),
+                ("OPTS", "-a -b"),
+            ]
+            .map(|(k, v)| (k.into(), v.into())),
         );
         let secrets = ["DB_PASSWORD".to_string(), "EMPTY".to_string()];
-        let cases: [(&[&str], Option<&str>); 7] = [
-            (&["$DB_PASSWORD"], Some("DB_PASSWORD")),
-            (&["${DIR}/${DB_PASSWORD}"], Some("DB_PASSWORD")),
-            (&["${DB_PASSWORD:+/bin/true}"], Some("DB_PASSWORD")),
-            (&["$DIR/app", "$DB_PASSWORD"], None),
+        let pw = Some("DB_PASSWORD");
+        let cases: [(&[&str], &[Option<&str>]); 8] = [
+            (&["$DB_PASSWORD"], &[pw]),
+            (&["${DIR}/${DB_PASSWORD}"], &[pw]),
+            (&["${DB_PASSWORD:+/bin/true}"], &[pw]),
+            (&["$DIR/app", "$DB_PASSWORD"], &[None, pw]),
             // An empty split gives no word: PROGRAM comes from the next argument.
-            (&["$@EMPTY", "$DB_PASSWORD"], Some("DB_PASSWORD")),
-            (&["$@EMPTY", "/app", "$DB_PASSWORD"], None),
-            (&["/app"], None),
+            (&["$@EMPTY", "$DB_PASSWORD"], &[pw]),
+            (&["$@EMPTY", "/app", "$DB_PASSWORD"], &[None, pw]),
+            (&["/app"], &[None]),
+            (
+                &["app", "--password=$DB_PASSWORD", "$@OPTS", "$@DB_PASSWORD"],
+                &[None, pw, None, None, pw],
+            ),
         ];
         for (command, want) in cases {
             let got = expand_command(&os(command), &env, "--expand", &secrets)
                 .ok()
                 .map(|(_, from)| from);
-            assert_eq!(got, Some(want.map(str::to_string)), "{command:?}");
+            let want: Vec<Option<String>> = want.iter().map(|w| w.map(str::to_string)).collect();
+            assert_eq!(got, Some(want), "{command:?}");
         }
     }
 
