@@ -22,6 +22,7 @@ mod privilege;
 mod probe;
 mod signals;
 mod spawn;
+mod supervise;
 mod supervisor;
 mod sys;
 
