@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzz tend's pure parsers: each target (or the ones named) for SECONDS (30).
-#   bash fuzz/run.sh [SECONDS] [TARGET...]      targets: expand, http, url
+#   bash fuzz/run.sh [SECONDS] [TARGET...]      targets: expand, http, url, words, procfile
 # Installs cargo-fuzz if it is missing; needs a nightly toolchain. A crash
 # leaves its input in fuzz/artifacts/TARGET/; replay it with
 #   cargo +nightly fuzz run TARGET fuzz/artifacts/TARGET/crash-…

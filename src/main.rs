@@ -20,6 +20,7 @@ mod health;
 mod logger;
 mod privilege;
 mod probe;
+mod programs;
 mod signals;
 mod spawn;
 mod supervise;
@@ -298,24 +299,32 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
         is_pid1,
         warn_on_reap: config.warn_on_reap,
         grace: config.grace,
+        stop_delay: config.stop_delay,
         forwarding: Forwarding {
             group: config.signal_group || config.setsid,
             all: config.signal_all,
             setsid: config.setsid,
             job_control: config.setsid || config.dumb_init,
-            rewrite: config.rewrite,
+            stops: config.stops(),
             drop_unhandled: config.drop_unhandled,
-            stop_signals: config.stop_signals,
             continue_after_stop: !config.dumb_init,
             handoff,
         },
         health: config.health.clone(),
     };
     let code = match supervisor.run() {
-        Ended::Child(status) => config.remap(status),
+        Ended::Child(status) => {
+            let code = config.remap(status);
+            info!(exit_code = code; "tend exiting");
+            code
+        }
         // Not the child's status: -e does not remap it, so a restart policy sees it.
-        Ended::Unhealthy => exit::UNHEALTHY_APP,
+        Ended::Unhealthy => {
+            let code = exit::UNHEALTHY_APP;
+            // At the default level: the one line that explains a restart in `docker logs`.
+            warn!(exit_code = code, reason = "the app turned unhealthy (--health, --on-unhealthy exit)"; "tend exiting");
+            code
+        }
     };
-    info!(exit_code = code; "tend exiting");
     Ok(code)
 }

@@ -18,8 +18,11 @@ use std::os::unix::ffi::OsStrExt;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
+use nix::sys::prctl;
+use nix::sys::signal::Signal;
 use nix::unistd::{
-    ForkResult, Pid, fork, getpgrp, getpid, isatty, pipe2, setpgid, setsid, tcgetpgrp, tcsetpgrp,
+    ForkResult, Pid, fork, getpgrp, getpid, getppid, isatty, pipe2, setpgid, setsid, tcgetpgrp,
+    tcsetpgrp,
 };
 
 use crate::environ::Environ;
@@ -200,13 +203,22 @@ struct Exec<'a> {
 ///
 /// tend never starts a thread while it supervises, so the copy is a faithful
 /// one and may run ordinary code, allocation included (fork(2) in a
-/// single-threaded process). Its signals stay blocked: only SIGKILL ends it.
+/// single-threaded process). Its signals stay blocked: only SIGKILL ends it,
+/// and the kernel sends it one when tend dies (PR_SET_PDEATHSIG), so a
+/// SIGKILLed tend leaves no copy holding a check open (issue 18 #13).
 pub fn fork_work(work: impl FnOnce() -> Vec<u8>) -> Result<(Pid, OwnedFd), Errno> {
+    let parent = getpid();
     let (rx, tx) = pipe2(OFlag::O_CLOEXEC)?;
     // SAFETY: tend is single-threaded here (see above); the child runs
     // `work`, writes, and leaves with _exit, never returning into tend.
     match unsafe { fork() }? {
         ForkResult::Child => {
+            // First of all; then a tend that died before the kernel was told
+            // (the copy has a new parent by now) has nobody to answer: leave.
+            if prctl::set_pdeathsig(Signal::SIGKILL).is_err() || getppid() != parent {
+                // SAFETY: as below; nothing of tend's may run in the copy.
+                unsafe { libc::_exit(1) }
+            }
             drop(rx);
             let bytes = work();
             let mut written = 0;

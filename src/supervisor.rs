@@ -5,9 +5,9 @@
 //! may no longer bail"). Nothing here returns an error: failures are logged
 //! and the loop goes on, and only the main child's fate ends it. The loop
 //! sleeps in read(2) on the signalfd, or in poll(2) while a deadline is
-//! pending (`--grace`, or `--health`'s next check), so an idle tend makes no
-//! system calls at all. A health check runs in a forked copy and only ever
-//! adds its pipe to that poll: the loop never waits on one.
+//! pending (`--grace`, `--stop-delay`, or `--health`'s next check), so an
+//! idle tend makes no system calls at all. A health check runs in a forked
+//! copy and only ever adds its pipe to that poll: the loop never waits on one.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -51,6 +51,8 @@ pub struct Supervisor {
     pub is_pid1: bool,
     pub warn_on_reap: bool,
     pub grace: Option<Duration>,
+    /// `--stop-delay`: how long the first stop signal is held while the app runs on.
+    pub stop_delay: Option<Duration>,
     pub forwarding: Forwarding,
     /// `--health`: the watchdog, when asked for.
     pub health: Option<health::Settings>,
@@ -68,11 +70,11 @@ pub struct Forwarding {
     /// TSTP, TTIN and TTOU are forwarded, then tend stops itself, so Ctrl-Z
     /// works: in setsid mode, and always under dumb-init's name.
     pub job_control: bool,
-    pub rewrite: signals::Rewrite,
+    /// `--stop-signals` seen through `--rewrite`: what each signal is sent
+    /// as, and which ones ask the app to stop (they start `grace`).
+    pub stops: signals::Stops,
     /// `--drop-unhandled`: drop what would kill the child only for want of a handler.
     pub drop_unhandled: bool,
-    /// The signals that ask the app to stop: they start `grace`.
-    pub stop_signals: signals::Set,
     /// Follow a stop signal with SIGCONT; dumb-init never did, so not under its name.
     pub continue_after_stop: bool,
     /// dumb-init's terminal hand-off: when tend, a session leader, let go of
@@ -144,6 +146,10 @@ struct Watchdog {
 /// What the loop keeps between wake-ups.
 struct Run {
     main_status: Option<u8>,
+    /// A stop has begun, from outside or from the watchdog: the next stop signal goes at once.
+    stopping: bool,
+    /// --stop-delay: the stop signal held back, and when it goes.
+    held: Option<(i32, Instant)>,
     /// --grace, path 1: when a stop signal has gone unheeded too long.
     kill_at: Option<Instant>,
     /// --grace, path 2: when orphans outliving the main child get SIGKILL.
@@ -165,6 +171,8 @@ impl Supervisor {
         let now = Instant::now();
         let mut run = Run {
             main_status: None,
+            stopping: false,
+            held: None,
             kill_at: None,
             drain_until: None,
             killing: None,
@@ -192,6 +200,7 @@ impl Supervisor {
         let deadline = match run.killing {
             Some(_) => Some(Instant::now() + KILL_POLL),
             None => [
+                run.held.map(|(_, until)| until),
                 run.kill_at,
                 run.drain_until,
                 watched.and_then(Watchdog::deadline),
@@ -219,13 +228,18 @@ impl Supervisor {
                     debug!(signal = signals::name(signo); "signal after the child exited, not forwarded");
                 }
                 Action::Forward | Action::JobControl => {
-                    let sent = self.forward(signo);
+                    // What arrived decides, as well as what --rewrite makes of it (issue 18 #12).
+                    let stop = self.forwarding.stops.contains(signo);
+                    if stop && self.hold(run, signo) {
+                        continue;
+                    }
+                    self.forward(signo, stop);
                     if action == Action::JobControl {
                         // Ctrl-Z: the session has been stopped, and tend stops with it (dumb-init).
                         debug!(signal = signals::name(signo); "stopping tend too, until SIGCONT");
                         let _ = sys::kill(self.own_host_pid(), signals::SIGSTOP);
                     }
-                    if sent.is_some_and(|s| self.forwarding.stop_signals.contains(s)) {
+                    if stop {
                         self.begin_stop(run, self.grace);
                     }
                 }
@@ -247,8 +261,9 @@ impl Supervisor {
             }
             if run.main_status.is_none() && reaped.main.is_some() {
                 run.main_status = reaped.main;
-                // Nothing left to kill the child for; a stale deadline would only spin the loop.
+                // Nothing left to kill or stop the child for; a stale deadline would only spin the loop.
                 run.kill_at = None;
+                run.held = None;
                 if self.forwarding.setsid {
                     self.terminate_session();
                 }
@@ -276,6 +291,11 @@ impl Supervisor {
             return None;
         }
         let Some(status) = run.main_status else {
+            if let Some((signo, _)) = run.held.filter(|&(_, until)| now >= until) {
+                run.held = None;
+                self.forward(signo, true);
+                self.begin_stop(run, self.grace);
+            }
             if run.kill_at.is_some_and(|t| now >= t) {
                 warn!(pid = self.child.as_raw(); "the child outlived --grace after a stop signal: sending SIGKILL to it and every process left");
                 self.kill_everyone(SIGKILL);
@@ -307,6 +327,7 @@ impl Supervisor {
     /// deadline once (a second stop signal starts no second countdown), and
     /// stop watching the app's health, since shutdown wins.
     fn begin_stop(&self, run: &mut Run, grace: Option<Duration>) {
+        run.stopping = true;
         if let (Some(grace), None) = (grace, run.kill_at) {
             run.kill_at = Some(Instant::now() + grace);
         }
@@ -316,52 +337,84 @@ impl Supervisor {
         }
     }
 
+    /// --stop-delay, for stop signal `signo`: true when it is held rather than
+    /// forwarded now. The first stop signal is held, the app running on (a
+    /// load balancer takes it out of rotation meanwhile), and the watchdog
+    /// stops at once, as in any stop; a stop signal while one is held
+    /// releases it: the new one is forwarded now, in its place, and --grace
+    /// counts from there. (issue 18 #17; Kubernetes' preStop `sleep`.)
+    fn hold(&self, run: &mut Run, signo: i32) -> bool {
+        if run.held.take().is_some() {
+            info!(signal = signals::name(signo); "a second stop signal: forwarding it now, before --stop-delay has passed");
+            return false;
+        }
+        let Some(delay) = self.stop_delay.filter(|_| !run.stopping) else {
+            return false;
+        };
+        info!(signal = signals::name(signo), delay_ms = delay.as_millis() as u64; "stop signal held for --stop-delay: the app runs on until then");
+        run.held = Some((signo, Instant::now() + delay));
+        self.begin_stop(run, None);
+        true
+    }
+
     /// The watchdog's turn: take a finished check's verdict, start the next
     /// one when due, and stop the app when it turns unhealthy.
     fn watch(&self, run: &mut Run, now: Instant) {
         let Some(dog) = run.watchdog.as_mut() else {
             return;
         };
-        if let Some((running, began)) = dog.running.as_mut() {
-            let Some(verdict) = running.progress(now) else {
-                return;
-            };
-            let began = *began;
-            dog.running = None;
-            let (healthy, line) = match &verdict {
-                Health::Healthy(what) => (true, what.as_str()),
-                Health::Unhealthy(why) => (false, why.as_str()),
-            };
-            let judged = dog.watch.record(began, now, healthy);
-            let settings = &dog.settings;
-            if healthy {
-                debug!(check = line; "health check passed");
-            } else {
-                warn!(streak = judged.streak, retries = settings.retries, in_start_period = judged.uncounted, reason = line; "health check failed");
+        let (began, verdict) = match dog.running.as_mut() {
+            Some((running, began)) => {
+                let Some(verdict) = running.progress(now) else {
+                    return;
+                };
+                let began = *began;
+                dog.running = None;
+                (began, verdict)
             }
-            if let Some(from) = judged.changed_from {
-                info!(from = from.name(), to = judged.status.name(), streak = judged.streak, reason = line; "health changed");
-            }
-            let stop = judged.changed_from.is_some()
-                && judged.status == Status::Unhealthy
-                && settings.on_unhealthy == OnUnhealthy::Exit;
-            if stop {
-                warn!(streak = judged.streak, reason = line, grace_ms = self.watchdog_grace().as_millis() as u64; "the app is unhealthy: stopping it as a SIGTERM would (--on-unhealthy exit)");
-                run.stopped_unhealthy = true;
-                self.forward(SIGTERM);
-                self.begin_stop(run, Some(self.watchdog_grace()));
-            }
-            return;
-        }
-        if dog.watch.due().is_some_and(|due| now >= due) {
-            dog.watch.begin();
-            match runner::start(&dog.settings.probe) {
-                Ok(running) => dog.running = Some((running, now)),
-                Err(e) => {
-                    warn!(error = e.desc(); "cannot start a health check: counted as failed");
-                    dog.watch.record(now, now, false);
+            None if dog.watch.due().is_some_and(|due| now >= due) => {
+                dog.watch.begin();
+                match runner::start(&dog.settings.probe) {
+                    Ok(running) => {
+                        dog.running = Some((running, now));
+                        return;
+                    }
+                    // EAGAIN at the user's process limit, EMFILE: what a hung app
+                    // causes. A failed check in every respect (issue 18 #11).
+                    Err(e) => (now, Health::Unhealthy(start_failure(e))),
                 }
             }
+            None => return,
+        };
+        let (healthy, line) = match &verdict {
+            Health::Healthy(what) => (true, what.as_str()),
+            Health::Unhealthy(why) => (false, why.as_str()),
+        };
+        let judged = dog.watch.record(began, now, healthy);
+        let settings = &dog.settings;
+        if healthy {
+            debug!(check = line; "health check passed");
+        } else {
+            // Expected while the app starts, and not counted: no reason to warn (issue 18 #14).
+            let level = match judged.uncounted {
+                true => log::Level::Info,
+                false => log::Level::Warn,
+            };
+            log::log!(level, streak = judged.streak, retries = settings.retries, in_start_period = judged.uncounted, reason = line; "health check failed");
+        }
+        if let Some(from) = judged.changed_from {
+            info!(from = from.name(), to = judged.status.name(), streak = judged.streak, reason = line; "health changed");
+        }
+        let stop = judged.changed_from.is_some()
+            && judged.status == Status::Unhealthy
+            && settings.on_unhealthy == OnUnhealthy::Exit;
+        if stop {
+            warn!(streak = judged.streak, reason = line, grace_ms = self.watchdog_grace().as_millis() as u64; "the app is unhealthy: stopping it as a SIGTERM would (--on-unhealthy exit)");
+            run.stopped_unhealthy = true;
+            // A stop in every respect, whatever --stop-signals lists: SIGCONT follows it,
+            // and --drop-unhandled never drops it.
+            self.forward(SIGTERM, true);
+            self.begin_stop(run, Some(self.watchdog_grace()));
         }
     }
 
@@ -413,23 +466,23 @@ impl Supervisor {
         }
     }
 
-    /// Pass `signo` on, as `--rewrite` says, to the child, its group with
-    /// `-g`, or everyone with `--signal-all`. Returns the signal sent, if any.
-    /// A stop signal is followed by SIGCONT, as systemd does (systemd.kill(5)):
-    /// a stopped app, after Ctrl-Z or a SIGSTOP, would never act on it otherwise.
-    fn forward(&self, received: i32) -> Option<i32> {
+    /// Pass `received` on, as `--rewrite` says, to the child, its group with
+    /// `-g`, or everyone with `--signal-all`. A `stop` (`Stops::contains`,
+    /// or the watchdog's) is followed by SIGCONT, as systemd does
+    /// (systemd.kill(5)): a stopped app, after Ctrl-Z or a SIGSTOP, would
+    /// never act on it otherwise; and --drop-unhandled never drops it.
+    fn forward(&self, received: i32, stop: bool) {
         let how = &self.forwarding;
-        let signo = how.rewrite.apply(received);
+        let signo = how.stops.rewrite.apply(received);
         let name = signals::name(signo);
         let pid = self.child.as_raw();
         if signo == 0 {
             info!(signal = signals::name(received); "dropped signal (--rewrite to 0)");
-            return None;
+            return;
         }
         if signo != received {
             debug!(received = signals::name(received), signal = name.as_str(); "rewrote signal");
         }
-        let stop = how.stop_signals.contains(signo);
         // The kernel's protection of PID 1, minus the stop signals that docker stop needs.
         // Racy by nature: a handler installed after the read misses this signal.
         if how.drop_unhandled
@@ -438,7 +491,7 @@ impl Supervisor {
             && !handles(self.child, signo)
         {
             info!(signal = name, pid = pid; "dropped signal: it would end the child, which neither handles nor ignores it (--drop-unhandled)");
-            return None;
+            return;
         }
         if how.all {
             for target in self.everyone() {
@@ -449,7 +502,7 @@ impl Supervisor {
                 }
             }
             info!(signal = name, pid = pid, all = true; "forwarded signal");
-            return Some(signo);
+            return;
         }
         let mut target = match how.group {
             true => Target::Group(self.child),
@@ -477,13 +530,12 @@ impl Supervisor {
             }
             Err(e) => info!(signal = name, pid = pid, error = e.desc(); "could not forward signal"),
         }
-        Some(signo)
     }
 
     /// setsid mode, once the child has exited: SIGTERM (as rewritten) to
     /// what is left of its session's group, as dumb-init does.
     fn terminate_session(&self) {
-        let signo = self.forwarding.rewrite.apply(SIGTERM);
+        let signo = self.forwarding.stops.rewrite.apply(SIGTERM);
         if signo != 0 {
             // ESRCH: nothing is left in the group, which is the usual case.
             let _ = Target::Group(self.child).send(signo);
@@ -637,6 +689,19 @@ fn handled_mask(status: &str) -> Option<u64> {
     Some(field("SigCgt:")? | field("SigIgn:")?)
 }
 
+/// Why a check could not start: fork(2) and pipe(2)'s errnos by name. (nix's
+/// Display names every errno, at 8 KB of binary.)
+fn start_failure(e: Errno) -> String {
+    let name = match e {
+        Errno::EAGAIN => "EAGAIN",
+        Errno::ENOMEM => "ENOMEM",
+        Errno::EMFILE => "EMFILE",
+        Errno::ENFILE => "ENFILE",
+        _ => return format!("cannot start the check: {} (errno {})", e.desc(), e as i32),
+    };
+    format!("cannot start the check: {name}: {}", e.desc())
+}
+
 /// tend's own children, from /proc (empty when /proc is not mounted).
 fn direct_children() -> Vec<Pid> {
     let path = format!("/proc/self/task/{}/children", std::process::id());
@@ -658,6 +723,22 @@ mod tests {
         let handled: Vec<i32> = (1..=64).filter(|s| mask & (1 << (s - 1)) != 0).collect();
         assert_eq!(handled, [2, 10, 13], "INT and USR1 caught, PIPE ignored");
         assert_eq!(handled_mask("Name:\tapp\n"), None);
+    }
+
+    #[test]
+    fn a_check_that_cannot_start_names_the_errno() {
+        assert_eq!(
+            start_failure(Errno::EAGAIN),
+            "cannot start the check: EAGAIN: Try again"
+        );
+        assert_eq!(
+            start_failure(Errno::EMFILE),
+            "cannot start the check: EMFILE: Too many open files"
+        );
+        assert_eq!(
+            start_failure(Errno::EPERM),
+            "cannot start the check: Operation not permitted (errno 1)"
+        );
     }
 
     #[test]

@@ -15,11 +15,10 @@ mod common;
 
 use std::fs;
 use std::process::Command;
-use std::time::Duration;
 
 use common::engine::{
-    Container, DOCKER, Engine, Image, Kind, NONROOT, STOP_TIMEOUT, Terminal, cmdline, ids,
-    json_lines, orphans_reported, process_named, processes, wait_until_reaped,
+    Container, DOCKER, Engine, Image, Kind, NONROOT, Terminal, cmdline, ids, json_lines,
+    orphans_reported, process_named, processes, wait_until_reaped,
 };
 use common::{TEND, field, musl_release};
 use serde_json::Value;
@@ -225,14 +224,10 @@ fn init_logs_with_tend_variables_and_stops_gracefully(engine: &'static Engine, t
         &["/app"],
     );
     container.wait_for_log("\"listening\"", 1);
-    let (took, code) = container.stop();
+    // The exit code is the proof of a graceful stop: the timeout's SIGKILL would make it 137.
+    let (_, code) = container.stop();
     let (stdout, stderr) = container.logs();
     assert_eq!(code, 0, "the app's graceful exit code; app logs:\n{stdout}");
-    assert!(
-        took < Duration::from_secs(STOP_TIMEOUT) / 2,
-        "{} stop took {took:?}: not well under the {STOP_TIMEOUT} s timeout",
-        engine.program()
-    );
 
     let events = json_lines(&stderr);
     let event = |msg: &str| -> &Value {

@@ -663,15 +663,22 @@ fn a_stop_signal_ends_a_wait_at_once_and_leaves_nothing_behind() {
     tend.signal(10);
     thread::sleep(Duration::from_millis(200));
     assert!(tend.running(), "SIGUSR1 ended the wait");
-    let sent = Instant::now();
     tend.signal(15);
+    // Still in flight after the SIGTERM went out: then a tend that waited for
+    // the attempt would log its failure before exiting, and one that acts at
+    // once never does. (A host so slow that the attempt ended first proves nothing.)
+    let in_flight = matches!(state_of(check), Some('R' | 'S' | 'D'));
     let out = tend.wait();
-    let took = sent.elapsed();
     assert_eq!(out.code, Some(143), "{out:?}");
-    assert!(
-        took < Duration::from_secs(2),
-        "SIGTERM took {took:?} to end the wait (an attempt lasts 3 s)"
-    );
+    if in_flight {
+        assert!(
+            !out.stderr.contains("dependency not ready yet"),
+            "the SIGTERM waited for the attempt in flight to end: {}",
+            out.stderr
+        );
+    } else {
+        eprintln!("the host is too slow for this test: the attempt had ended before the SIGTERM");
+    }
     assert!(
         matches!(state_of(check), None | Some('Z')),
         "the check's process outlived tend"

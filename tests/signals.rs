@@ -8,7 +8,7 @@ use std::os::unix::fs::symlink;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -65,19 +65,25 @@ fn rewrites_by_number_name_and_real_time_signal_and_drops() {
         args.extend([fixture(), "signals"]);
         let mut tend = start(true, &args, env);
         tend.expect_line("ready");
+        // TERM and INT arrived as stop signals, so SIGCONT follows what they became.
         let cases = [
-            (SIGTERM, SIGQUIT),
-            (SIGRTMIN + 1, SIGRTMAX),
-            (2, SIGRTMIN),
-            (SIGHUP, SIGHUP),
+            (SIGTERM, SIGQUIT, true),
+            (SIGRTMIN + 1, SIGRTMAX, false),
+            (2, SIGRTMIN, true),
+            (SIGHUP, SIGHUP, false),
         ];
-        for (send, want) in cases {
+        for (send, want, stop) in cases {
             tend.signal_raw(send);
-            assert_eq!(
-                tend.expect_line("got"),
-                format!("got {want}"),
-                "{flags:?} {env:?}: sent {send}"
-            );
+            // Both pending at once, the kernel hands out SIGCONT before a real-time signal.
+            let mut got = vec![tend.expect_line("got")];
+            let mut wanted = vec![format!("got {want}")];
+            if stop {
+                got.push(tend.expect_line("got"));
+                wanted.push(format!("got {SIGCONT}"));
+            }
+            got.sort();
+            wanted.sort();
+            assert_eq!(got, wanted, "{flags:?} {env:?}: sent {send}");
         }
         // USR1 is dropped: the next thing the child sees is the USR2 sent after it.
         tend.signal_raw(SIGUSR1);
@@ -110,18 +116,109 @@ fn the_rewritten_signal_is_what_grace_sees() {
     assert_eq!(tend.expect_line("got"), format!("got {SIGTERM}"));
     assert_eq!(tend.wait().code, Some(137));
 
-    // TERM rewritten to USR1, or dropped, is no stop signal: no countdown.
-    for rewrite in ["TERM:USR1", "TERM:0"] {
-        let mut tend = start(
-            true,
-            &["--grace", "1s", "--rewrite", rewrite, fixture(), "signals"],
-            &[],
-        );
-        tend.expect_line("ready");
-        tend.signal(SIGTERM);
-        thread::sleep(Duration::from_secs(3));
-        assert!(tend.running(), "{rewrite}: killed: {}", tend.stderr());
+    // TERM dropped is no stop signal: no countdown.
+    let mut tend = start(
+        true,
+        &["--grace", "1s", "--rewrite", "TERM:0", fixture(), "signals"],
+        &[],
+    );
+    tend.expect_line("ready");
+    tend.signal(SIGTERM);
+    thread::sleep(Duration::from_secs(3));
+    assert!(tend.running(), "TERM:0: killed: {}", tend.stderr());
+}
+
+#[test]
+fn a_stop_signal_rewritten_to_another_is_still_a_stop() {
+    if !have_root("a_stop_signal_rewritten_to_another_is_still_a_stop") {
+        return;
     }
+    // nginx's recipe: TERM reaches the app as QUIT. QUIT is no stop signal by
+    // default, but the TERM that arrived is: the grace starts, and an app that
+    // ignores QUIT is killed after it (issue 18 #12; it used to wait forever).
+    let quit = SIGQUIT.to_string();
+    let mut tend = start(
+        true,
+        &[
+            "--grace",
+            "2s",
+            "--rewrite",
+            "TERM:QUIT",
+            fixture(),
+            "ignore",
+            &quit,
+        ],
+        &[],
+    );
+    tend.expect_line("ready");
+    let sent = Instant::now();
+    tend.signal(SIGTERM);
+    let out = tend.wait();
+    assert_eq!(out.code, Some(137), "{out:?}");
+    assert!(
+        sent.elapsed() >= Duration::from_millis(1950),
+        "killed {:?} after the TERM, before the 2 s grace",
+        sent.elapsed()
+    );
+    assert!(out.stderr.contains("outlived --grace"), "{}", out.stderr);
+
+    // And --drop-unhandled lets it through, as every stop signal: an app
+    // without a handler for QUIT dies of it, as `docker stop` asked.
+    let mut tend = start(
+        true,
+        &[
+            "--drop-unhandled",
+            "--rewrite",
+            "TERM:QUIT",
+            fixture(),
+            "wait",
+        ],
+        &[],
+    );
+    tend.expect_line("ready");
+    tend.signal(SIGTERM);
+    let out = tend.wait();
+    assert_eq!(out.code, Some(128 + SIGQUIT), "{out:?}");
+}
+
+#[test]
+fn a_rewritten_stop_signal_ends_the_wait_for_dependencies() {
+    if !have_root("a_rewritten_stop_signal_ends_the_wait_for_dependencies") {
+        return;
+    }
+    // A dependency that never answers: it listens, and never accepts.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/", silent.local_addr().expect("addr"));
+    // TERM becomes QUIT, and QUIT is the stop signal: the TERM that docker
+    // stop sends ends the wait, as it would end the app.
+    let tend = start(
+        true,
+        &[
+            "--stop-signals",
+            "QUIT",
+            "--rewrite",
+            "TERM:QUIT",
+            "--wait-for",
+            &url,
+            fixture(),
+            "wait",
+        ],
+        &[],
+    );
+    // The wait's first check runs in a copy of tend: its child, while there is no app.
+    wait_for("the wait's first check", || {
+        (!children_of(tend.pid).is_empty()).then_some(())
+    });
+    tend.signal(SIGTERM);
+    let out = tend.wait();
+    assert_eq!(out.code, Some(128 + SIGTERM), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("SIGTERM while waiting for the dependencies"),
+        "{}",
+        out.stderr
+    );
+    drop(silent);
 }
 
 #[test]

@@ -76,6 +76,9 @@ pub struct Config {
     /// Exit codes of the child that become 0.
     pub remap_exit: Vec<u8>,
     pub grace: Option<Duration>,
+    /// `--stop-delay`: how long the first stop signal waits before it is
+    /// forwarded, the app running on meanwhile (issue 18 #17). Never zero.
+    pub stop_delay: Option<Duration>,
     /// The signals that mean "stop": they start `grace` and get a SIGCONT after them.
     pub stop_signals: signals::Set,
     /// `--rewrite`: what each signal is forwarded as.
@@ -132,6 +135,7 @@ impl Default for Config {
             signal_group: false,
             remap_exit: Vec::new(),
             grace: None,
+            stop_delay: None,
             stop_signals: signals::DEFAULT_STOP,
             rewrite: signals::Rewrite::default(),
             drop_unhandled: false,

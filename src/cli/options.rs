@@ -331,6 +331,22 @@ pub static OPTIONS: &[Opt] = &[
         },
     },
     Opt {
+        long: Some("stop-delay"),
+        short: None,
+        vars: &[var("TEND_STOP_DELAY")],
+        takes: Takes::Value("DURATION"),
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::Init,
+        help: "hold the first stop signal DURATION before forwarding it; a second goes at once",
+        apply: |s, g| {
+            // 0 turns it off: how an operator undoes an image's ENV.
+            s.config.stop_delay =
+                Some(expected(values::duration(g.text))?).filter(|d| !d.is_zero());
+            Ok(())
+        },
+    },
+    Opt {
         long: Some("stop-signals"),
         short: None,
         vars: &[var("TEND_STOP_SIGNALS")],

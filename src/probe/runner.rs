@@ -3,8 +3,8 @@
 //! writes its verdict to a pipe. The asker polls the pipe with its other
 //! events and never blocks on the network; at the deadline it kills the
 //! copy. Invariant: a check never outlives its deadline by more than
-//! `KILL_MARGIN`, and leaves no process and no descriptor behind once
-//! `finish` has run.
+//! `KILL_MARGIN`, never outlives tend (the kernel kills it when tend dies),
+//! and leaves no process and no descriptor behind once `finish` has run.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
