@@ -1,7 +1,7 @@
 //! tend: a tiny init and entrypoint for containers.
 //!
 //! argv → `cli` → block signals (done first of all, in `main`) → `logger` →
-//! `privilege` → subreaper → `spawn` → point of no return → `supervisor` →
+//! `privilege` → subreaper → `spawn` → point of no return → `supervise` →
 //! the child's exit status. `--probe` is a mode of its own.
 //!
 //! `main` is ours (`no_main`) rather than std's, because std's runtime sets
@@ -24,7 +24,7 @@ mod programs;
 mod signals;
 mod spawn;
 mod supervise;
-mod supervisor;
+
 mod sys;
 
 use std::ffi::OsString;
@@ -40,7 +40,7 @@ use nix::unistd::{getpid, getppid};
 use crate::cli::{Config, Dialect, Mode};
 use crate::environ::Environ;
 use crate::error::{Error, exit};
-use crate::supervisor::{Ended, Forwarding, Supervisor};
+use crate::supervise::{Ended, Forwarding, Supervisor};
 
 /// `tend -l`: the licence text shipped beside the binary, with its copyright notice.
 const LICENSE: &str = include_str!("../LICENSE");
