@@ -30,17 +30,23 @@ mod sys;
 use std::ffi::OsString;
 #[cfg(not(test))]
 use std::ffi::{c_char, c_int};
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::unix::ffi::OsStringExt;
 
 use log::{error, info, warn};
+use nix::fcntl::OFlag;
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
+use nix::sys::stat::SFlag;
 use nix::unistd::{getpid, getppid};
 
 use crate::cli::{Config, Dialect, Mode};
 use crate::environ::Environ;
 use crate::error::{Error, exit};
-use crate::supervise::{Ended, Forwarding, Supervisor};
+use crate::programs::procfile;
+use crate::programs::words::Word;
+use crate::supervise::children::Role;
+use crate::supervise::{Ended, Forwarding, Spec, Supervisor};
 
 /// `tend -l`: the licence text shipped beside the binary, with its copyright notice.
 const LICENSE: &str = include_str!("../LICENSE");
@@ -136,12 +142,14 @@ fn version(name: &str) -> String {
 }
 
 /// The entrypoint steps that come before the wait: secrets into `env`, the
-/// command as it will run, the umask, templates and chown. Returns the command.
+/// commands as they will run, the umask, templates and chown. Returns the
+/// children to run, in order.
 fn prepare(
     config: &Config,
     credentials: Option<&privilege::Credentials>,
     env: &mut Environ,
-) -> Result<Vec<OsString>, Error> {
+    procfile: Vec<procfile::Entry>,
+) -> Result<Vec<Spec>, Error> {
     // A missing directory is found now, before anything is changed.
     if let Some(dir) = &config.chdir
         && !dir.is_dir()
@@ -157,18 +165,7 @@ fn prepare(
         )));
     }
     entry::secrets::load(&config.file_env, env, config.name("--file-env"))?;
-    let mut command = config.command.clone();
-    if config.expand {
-        command = entry::expand_command(&command, env, config.name("--expand"))?;
-    }
-    if let Some(program) = &config.default_program {
-        command = entry::with_default_program(command, program);
-    }
-    if command.is_empty() {
-        return Err(Error::Usage(
-            "no program to run: the command expanded to nothing".into(),
-        ));
-    }
+    let children = children(config, procfile, env)?;
     if let Some(mask) = config.umask {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
@@ -185,7 +182,130 @@ fn prepare(
             info!(path = path.display().to_string(), entries = counts.entries, changed = counts.changed, uid = uid, gid = gid, ms = ms; "chowned");
         }
     }
-    Ok(command)
+    Ok(children)
+}
+
+/// What will run, in order (issue 19): the steps, the programs beside, the
+/// program; each with the words it runs with: a command string's split
+/// words, expanded with `--expand` as ARGS are (what was single-quoted
+/// stays literal), and the program's command as ever.
+fn children(
+    config: &Config,
+    procfile: Vec<procfile::Entry>,
+    env: &Environ,
+) -> Result<Vec<Spec>, Error> {
+    let expand = config.name("--expand");
+    let command = |words: &[Word], what: String| -> Result<Vec<OsString>, Error> {
+        let command = match config.expand {
+            true => entry::expand_words(words, env, expand, &what)?,
+            false => words
+                .iter()
+                .map(|w| OsString::from_vec(w.text.clone()))
+                .collect(),
+        };
+        match command.is_empty() {
+            true => Err(Error::Entry(format!(
+                "{expand}: {what}: the command expanded to nothing"
+            ))),
+            false => Ok(command),
+        }
+    };
+    let quoted = |words: &[Word]| {
+        let texts: Vec<&[u8]> = words.iter().map(|w| w.text.as_slice()).collect();
+        String::from_utf8_lossy(&programs::words::quote(&texts)).into_owned()
+    };
+    let each = |list: &[Vec<Word>], flag: &'static str| {
+        list.iter()
+            .map(|words| command(words, format!("{} '{}'", config.name(flag), quoted(words))))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let pre = each(&config.pre, "--pre")?;
+    let also = each(&config.also, "--also")?;
+    let file = config.name("--procfile");
+    let entries = procfile
+        .into_iter()
+        .map(|e| {
+            let what = format!("{file} line {} ({})", e.line, e.name);
+            Ok((e.name, command(&e.words, what)?))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let mut program = config.command.clone();
+    if config.expand {
+        program = entry::expand_command(&program, env, expand)?;
+    }
+    if let Some(default) = &config.default_program {
+        program = entry::with_default_program(program, default);
+    }
+    // No PROGRAM at all is a Procfile's run; one that expanded to nothing is a mistake.
+    if program.is_empty() && !config.command.is_empty() {
+        return Err(Error::Usage(
+            "no program to run: the command expanded to nothing".into(),
+        ));
+    }
+    let program = Some(program).filter(|p| !p.is_empty());
+    let plan = programs::plan(pre, entries, also, program);
+    // One program and nothing else logs as it always has: no names.
+    let several = config.several();
+    let spec = |role: Role| {
+        move |planned: programs::Planned| Spec {
+            name: several.then_some(planned.name),
+            command: planned.command,
+            role,
+        }
+    };
+    let steps = plan.steps.into_iter().map(spec(Role::Step));
+    let beside = plan.beside.into_iter().map(spec(Role::Beside));
+    let program = plan.program.into_iter().map(spec(Role::Main));
+    Ok(steps.chain(beside).chain(program).collect())
+}
+
+/// `--procfile FILE`'s entries, read before anything is set up, so that
+/// its errors (125: the file, the line and why) come before anything
+/// starts. Opened without blocking (a FIFO planted there must not hang
+/// tend), and only a regular file of at most `procfile::MAX_SIZE` bytes is
+/// read. A Procfile with nothing but `release`, and no PROGRAM either,
+/// leaves nothing to run: an error too.
+fn read_procfile(config: &Config) -> Result<Vec<procfile::Entry>, Error> {
+    let Some(path) = &config.procfile else {
+        return Ok(Vec::new());
+    };
+    let fail = |why: String| {
+        Error::Entry(format!(
+            "{} {}: {why}",
+            config.name("--procfile"),
+            path.display()
+        ))
+    };
+    let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+    let fd = nix::fcntl::open(path.as_path(), flags, nix::sys::stat::Mode::empty())
+        .map_err(|e| fail(e.desc().into()))?;
+    let stat = nix::sys::stat::fstat(&fd).map_err(|e| fail(e.desc().into()))?;
+    let kind = SFlag::from_bits_truncate(stat.st_mode & SFlag::S_IFMT.bits());
+    if kind != SFlag::S_IFREG {
+        return Err(fail("not a regular file".into()));
+    }
+    let size = usize::try_from(stat.st_size).unwrap_or(usize::MAX);
+    if size > procfile::MAX_SIZE {
+        return Err(fail(procfile::ProcfileError::TooLarge { size }.to_string()));
+    }
+    let mut text = Vec::with_capacity(size);
+    // One byte more than a Procfile may hold: a file that grew since the fstat still fails.
+    std::fs::File::from(fd)
+        .take(procfile::MAX_SIZE as u64 + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| fail(error::describe(&e)))?;
+    let entries = procfile::parse(&text).map_err(|e| fail(e.to_string()))?;
+    let runs_something = !config.command.is_empty() || config.default_program.is_some();
+    if !runs_something && entries.iter().all(procfile::Entry::is_release) {
+        return Err(fail(match entries.is_empty() {
+            true => "no program to run: the file has no entry, and no PROGRAM follows --".into(),
+            false => {
+                "no program to run: the file has only release, a step, and no PROGRAM follows --"
+                    .into()
+            }
+        }));
+    }
+    Ok(entries)
 }
 
 /// A peer dialect's own words on stderr, then `code`. Before any child runs,
@@ -221,11 +341,13 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
         .as_deref()
         .map(|spec| privilege::resolve(spec, config.name("--user")))
         .transpose()?;
+    // Read before anything changes: its errors must leave nothing behind either.
+    let procfile = read_procfile(config)?;
     let mut env = Environ::from_process();
     if let Some(credentials) = &credentials {
         credentials.apply_env(&mut env);
     }
-    let command = prepare(config, credentials.as_ref(), &mut env)?;
+    let children = prepare(config, credentials.as_ref(), &mut env, procfile)?;
     if sys::default_sigchld().map_err(Error::setup("restoring SIGCHLD's default disposition"))? {
         info!("SIGCHLD was inherited as ignored: restored to the default, for tend and the child");
     }
@@ -279,23 +401,11 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let handoff = config.setsid
         && sys::detach_terminal().is_ok()
         && nix::unistd::getsid(None).is_ok_and(|sid| sid == getpid());
-    let how = spawn::How {
-        setsid: config.setsid,
-        // As dumb-init: hold no directory busy; the child keeps the one it was started in.
-        parent_to_root: config.dumb_init,
-    };
-    let child = spawn::spawn(&command, &env, mask, how)?;
-    let program = command
-        .first()
-        .map(|p| p.to_string_lossy())
-        .unwrap_or_default();
-    info!(pid = child.as_raw(), program = program; "child started");
-
-    // The point of no return: from here on, tend only ever exits with the child's status.
+    // The point of no return, once the first child runs: from there on,
+    // tend only ever exits with the children's status.
     let supervisor = Supervisor {
         sigfd,
         own_pid,
-        child,
         is_pid1,
         warn_on_reap: config.warn_on_reap,
         grace: config.grace,
@@ -311,10 +421,24 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
             handoff,
         },
         health: config.health.clone(),
+        children,
+        restart: config.restart,
+        env,
+        mask,
+        how: spawn::How {
+            setsid: config.setsid,
+            // As dumb-init: hold no directory busy; the child keeps the one it was started in.
+            parent_to_root: config.dumb_init,
+            foreground: true,
+        },
     };
-    let code = match supervisor.run() {
+    let code = match supervisor.run()? {
         Ended::Child(status) => {
-            let code = config.remap(status);
+            // -e remaps the program's own status, never another's nor tend's.
+            let code = match status.main {
+                true => config.remap(status.code),
+                false => status.code,
+            };
             info!(exit_code = code; "tend exiting");
             code
         }

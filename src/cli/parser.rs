@@ -276,6 +276,7 @@ pub fn apply_vars(
             Some(List::Commas) => values::split(text, true, false),
             Some(List::Lines) => values::split(text, false, true),
             Some(List::CommasOrLines) => values::split(text, true, true),
+            Some(List::Commands) => values::command_lines(text),
             None => vec![text],
         };
         for item in items {

@@ -16,6 +16,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use crate::environ::Environ;
 use crate::error::Error;
+use crate::programs::words::Word;
 
 /// The expansion's view of `env`.
 pub fn lookup(env: &Environ) -> impl Fn(&str) -> Option<OsString> + '_ {
@@ -41,6 +42,32 @@ pub fn expand_command(
             Error::Entry(format!("{option}: {which}: {e}"))
         })?;
         expanded.extend(words.into_iter().map(OsString::from_vec));
+    }
+    Ok(expanded)
+}
+
+/// `--expand` over the words of a command string (`--pre`, `--also`, a
+/// Procfile line): each `Word::expandable` through `expand::argument`, so
+/// that what was single-quoted or escaped stays literal and `$@NAME` may
+/// become several words, or none. `option` (`--expand` or `TEND_EXPAND`)
+/// and `what` (the command) begin the errors.
+pub fn expand_words(
+    words: &[Word],
+    env: &Environ,
+    option: &str,
+    what: &str,
+) -> Result<Vec<OsString>, Error> {
+    let lookup = lookup(env);
+    let mut expanded = Vec::with_capacity(words.len());
+    for (i, word) in words.iter().enumerate() {
+        let out = expand::argument(&word.expandable, &lookup).map_err(|e| {
+            let which = match i {
+                0 => "PROGRAM".to_string(),
+                i => format!("argument {i}"),
+            };
+            Error::Entry(format!("{option}: {what}: {which}: {e}"))
+        })?;
+        expanded.extend(out.into_iter().map(OsString::from_vec));
     }
     Ok(expanded)
 }
@@ -82,6 +109,29 @@ mod tests {
                 "{command:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_command_strings_words_expand_but_what_was_single_quoted() {
+        let env = Environ::from_pairs(
+            [("PORT", "8080"), ("OPTS", "-a  -b"), ("EMPTY", "")]
+                .map(|(k, v)| (k.into(), v.into())),
+        );
+        let expand = |command: &str| {
+            let words = crate::programs::words::split(command.as_bytes()).expect("splits");
+            expand_words(&words, &env, "--expand", "web")
+        };
+        assert_eq!(
+            expand("serve --port $PORT '$PORT' \\$PORT \"$PORT\"x $@OPTS $@EMPTY").ok(),
+            Some(os(&[
+                "serve", "--port", "8080", "$PORT", "$PORT", "8080x", "-a", "-b"
+            ]))
+        );
+        let err = expand("serve $NOPE").err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("--expand: web: argument 1: $NOPE is not set (no default given)")
+        );
     }
 
     #[test]

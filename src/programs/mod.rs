@@ -1,18 +1,84 @@
 //! What to run beside and before the program (issue 19): the command
 //! strings of `--pre` and `--also` (`words`), the Procfile (`procfile`),
-//! and the names the log gives each program. Pure: the supervisor, in
-//! `supervise/`, runs what this describes.
+//! the order they run in and the names the log gives each (`plan`). Pure:
+//! the supervisor, in `supervise/`, runs what this describes.
 //!
 //! Invariant: nothing here touches the system; every input is bytes or
 //! text handed in, and every failure is a value with a one-line Display.
-
-// Nothing calls this module until the supervisor (issue 19) wires it in.
-#![allow(dead_code)]
 
 pub mod procfile;
 pub mod words;
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+
+/// One command to run, and what the log calls it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub name: String,
+    /// PROGRAM and its arguments.
+    pub command: Vec<OsString>,
+}
+
+/// What tend runs, in the order it starts them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// `--pre` in the order given, then the Procfile's `release`: one after the other.
+    pub steps: Vec<Planned>,
+    /// `--also` in the order given, then the Procfile's other entries in file order.
+    pub beside: Vec<Planned>,
+    /// The program after `--`, whose status is the container's.
+    pub program: Option<Planned>,
+}
+
+/// The plan for `pre` (`--pre`), `procfile` (its entries, as (NAME,
+/// command), in file order), `also` (`--also`) and `program`: each named by
+/// `unique_names`, in the order steps, `--also`, Procfile, program, from
+/// its Procfile NAME or else the file name of its PROGRAM.
+pub fn plan(
+    pre: Vec<Vec<OsString>>,
+    procfile: Vec<(String, Vec<OsString>)>,
+    also: Vec<Vec<OsString>>,
+    program: Option<Vec<OsString>>,
+) -> Plan {
+    let (release, entries): (Vec<_>, Vec<_>) = procfile
+        .into_iter()
+        .partition(|(name, _)| name == procfile::RELEASE);
+    let unnamed = |command: Vec<OsString>| {
+        let name = command
+            .first()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (name, command)
+    };
+    let steps: Vec<(String, Vec<OsString>)> = pre.into_iter().map(unnamed).chain(release).collect();
+    let beside: Vec<(String, Vec<OsString>)> =
+        also.into_iter().map(unnamed).chain(entries).collect();
+    let program = program.map(unnamed);
+    let all: Vec<&str> = steps
+        .iter()
+        .chain(&beside)
+        .chain(&program)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let mut names = unique_names(&all).into_iter();
+    let mut named = |list: Vec<(String, Vec<OsString>)>| -> Vec<Planned> {
+        list.into_iter()
+            .map(|(_, command)| Planned {
+                name: names.next().unwrap_or_default(),
+                command,
+            })
+            .collect()
+    };
+    let steps = named(steps);
+    let beside = named(beside);
+    let program = named(program.into_iter().collect()).pop();
+    Plan {
+        steps,
+        beside,
+        program,
+    }
+}
 
 /// The names the log gives programs, in their order (issue 19, item 6):
 /// each is its file name (the last `/` component: `/usr/sbin/nginx` →
@@ -52,6 +118,75 @@ pub fn unique_names(names: &[&str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn command(words: &str) -> Vec<OsString> {
+        words.split(' ').map(OsString::from).collect()
+    }
+
+    fn listed(planned: &[Planned]) -> Vec<(&str, String)> {
+        planned
+            .iter()
+            .map(|p| {
+                let words: Vec<String> = p
+                    .command
+                    .iter()
+                    .map(|w| w.to_string_lossy().into_owned())
+                    .collect();
+                (p.name.as_str(), words.join(" "))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_plan_runs_steps_then_also_then_the_procfile_then_the_program() {
+        let got = plan(
+            vec![command("/app/manage migrate"), command("warm")],
+            vec![
+                ("web".into(), command("/app/serve --port 80")),
+                ("release".into(), command("/app/manage check")),
+                ("worker".into(), command("/app/work")),
+            ],
+            vec![command("/usr/sbin/nginx -g x"), command("nginx")],
+            Some(command("/app/serve")),
+        );
+        assert_eq!(
+            listed(&got.steps),
+            [
+                ("manage", "/app/manage migrate".to_string()),
+                ("warm", "warm".into()),
+                ("release", "/app/manage check".into()),
+            ]
+        );
+        assert_eq!(
+            listed(&got.beside),
+            [
+                ("nginx", "/usr/sbin/nginx -g x".to_string()),
+                ("nginx#2", "nginx".into()),
+                ("web", "/app/serve --port 80".into()),
+                ("worker", "/app/work".into()),
+            ]
+        );
+        assert_eq!(got.program.as_ref().map(|p| p.name.as_str()), Some("serve"));
+        // A Procfile alone: no program; a program alone: the plan of one.
+        let alone = plan(vec![], vec![("web".into(), command("serve"))], vec![], None);
+        assert_eq!(
+            (alone.steps.len(), alone.beside.len(), alone.program),
+            (0, 1, None)
+        );
+        let one = plan(vec![], vec![], vec![], Some(command("/bin/app x")));
+        assert_eq!(one.program.map(|p| p.name), Some("app".to_string()));
+        // A Procfile name that a program's file name takes as well: the Procfile's comes later.
+        let same = plan(
+            vec![command("/bin/web")],
+            vec![("web".into(), command("x"))],
+            vec![],
+            None,
+        );
+        assert_eq!(
+            (same.steps[0].name.as_str(), same.beside[0].name.as_str()),
+            ("web", "web#2")
+        );
+    }
 
     #[test]
     fn names_are_file_names_numbered_when_the_same() {

@@ -192,10 +192,6 @@ impl Children {
         }
     }
 
-    pub fn get(&self, i: usize) -> Option<&Child> {
-        self.list.get(i)
-    }
-
     /// The children that run now, as (index, pid).
     pub fn running(&self) -> impl Iterator<Item = (usize, i32)> + '_ {
         self.list
@@ -221,6 +217,12 @@ impl Children {
                 _ => None,
             })
             .min()
+    }
+
+    /// Whether a step runs now (the programs have not started): `--stop-delay`
+    /// holds nothing then, since no load balancer sends a step traffic.
+    pub fn stepping(&self) -> bool {
+        self.running().any(|(i, _)| self.list[i].role == Role::Step)
     }
 
     /// Whether a stop or the end has begun.
@@ -554,8 +556,10 @@ mod tests {
             ],
             None,
         );
+        assert!(!c.stepping(), "nothing runs yet");
         assert_eq!(c.begin(), [Start(0)]);
         assert_eq!(c.started(0, 10, t), [], "nothing beside a step");
+        assert!(c.stepping());
         let (_, m, todo) = c.reaped(10, code(0), t).expect("step 0");
         assert_eq!((m, todo), (Meaning::StepDone, vec![Start(1)]));
         assert_eq!(c.started(1, 11, t), []);
@@ -568,6 +572,7 @@ mod tests {
         );
         assert_eq!(c.started(3, 13, t), []);
         assert_eq!(c.running().collect::<Vec<_>>(), [(2, 12), (3, 13)]);
+        assert!(!c.stepping(), "the programs run");
     }
 
     #[test]

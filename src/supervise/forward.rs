@@ -1,14 +1,15 @@
 //! Signals out: who a signal from outside reaches, and how (`--rewrite`,
-//! `-g`, `--signal-all`, `--drop-unhandled`, the SIGCONT after a stop), and
-//! the final TERM and KILL to everyone left. The invariant: every signal
-//! tend sends goes through `Target::send`, to a pid, a process group, or
-//! (as PID 1 only) everyone; never a negative pid built by hand.
+//! `-g`, `--signal-all`, `--drop-unhandled`, the SIGCONT after a stop); the
+//! exit policy's stop of one child; and the final TERM and KILL to everyone
+//! left. The invariant: every signal tend sends goes through `Target::send`,
+//! to a pid, a process group, or (as PID 1 only) everyone; never a negative
+//! pid built by hand.
 
 use log::{debug, info, warn};
 use nix::errno::Errno;
 use nix::unistd::Pid;
 
-use super::Supervisor;
+use super::{Run, Supervisor};
 use crate::signals::{self, SIGCONT, SIGTERM};
 use crate::sys;
 
@@ -57,16 +58,16 @@ pub struct Forwarding {
 }
 
 impl Supervisor {
-    /// Pass `received` on, as `--rewrite` says, to the child, its group with
-    /// `-g`, or everyone with `--signal-all`. A `stop` (`Stops::contains`,
-    /// or the watchdog's) is followed by SIGCONT, as systemd does
-    /// (systemd.kill(5)): a stopped app, after Ctrl-Z or a SIGSTOP, would
-    /// never act on it otherwise; and --drop-unhandled never drops it.
-    pub(super) fn forward(&self, received: i32, stop: bool) {
+    /// Pass `received` on, as `--rewrite` says, to each running child (its
+    /// group with `-g`), or once to everyone with `--signal-all`. A `stop`
+    /// (`Stops::contains`, or the watchdog's) is followed by SIGCONT, as
+    /// systemd does (systemd.kill(5)): a stopped app, after Ctrl-Z or a
+    /// SIGSTOP, would never act on it otherwise; and --drop-unhandled never
+    /// drops it. --drop-unhandled judges each child by its own handlers.
+    pub(super) fn forward(&self, run: &Run, received: i32, stop: bool) {
         let how = &self.forwarding;
         let signo = how.stops.rewrite.apply(received);
         let name = signals::name(signo);
-        let pid = self.child.as_raw();
         if signo == 0 {
             info!(signal = signals::name(received); "dropped signal (--rewrite to 0)");
             return;
@@ -74,87 +75,144 @@ impl Supervisor {
         if signo != received {
             debug!(received = signals::name(received), signal = name.as_str(); "rewrote signal");
         }
+        let running: Vec<(usize, Pid)> = run
+            .children
+            .running()
+            .map(|(i, pid)| (i, Pid::from_raw(pid)))
+            .collect();
         // The kernel's protection of PID 1, minus the stop signals that docker stop needs.
         // Racy by nature: a handler installed after the read misses this signal.
-        if how.drop_unhandled
-            && !stop
-            && signals::ends_by_default(signo)
-            && !handles(self.child, signo)
-        {
-            info!(signal = name, pid = pid; "dropped signal: it would end the child, which neither handles nor ignores it (--drop-unhandled)");
-            return;
-        }
+        let unprotected = |pid: Pid| {
+            how.drop_unhandled && !stop && signals::ends_by_default(signo) && !handles(pid, signo)
+        };
         if how.all {
-            for target in self.everyone() {
+            // One signal reaches everyone: dropped if it would end any of them.
+            if let Some(&(i, pid)) = running.iter().find(|&&(_, pid)| unprotected(pid)) {
+                let pid = pid.as_raw();
+                info!(signal = name, pid = pid, name = self.name(i); "dropped signal: it would end the child, which neither handles nor ignores it (--drop-unhandled)");
+                return;
+            }
+            for target in self.everyone(run) {
                 // ESRCH is expected: a process may be gone already.
                 let _ = target.send(signo);
                 if stop && how.continue_after_stop {
                     let _ = target.send(SIGCONT);
                 }
             }
-            info!(signal = name, pid = pid, all = true; "forwarded signal");
+            // The one child, when one runs: with several, the signal went to them all alike.
+            let (pid, child) = match running.as_slice() {
+                [(i, pid)] => (Some(pid.as_raw()), self.name(*i)),
+                _ => (None, None),
+            };
+            info!(signal = name, pid = pid, name = child, all = true; "forwarded signal");
             return;
         }
+        if running.is_empty() {
+            debug!(signal = name; "no child runs: signal not forwarded");
+        }
+        for (i, pid) in running {
+            if unprotected(pid) {
+                let pid = pid.as_raw();
+                info!(signal = name, pid = pid, name = self.name(i); "dropped signal: it would end the child, which neither handles nor ignores it (--drop-unhandled)");
+                continue;
+            }
+            self.deliver(i, pid, signo, stop, "forwarded signal");
+        }
+    }
+
+    /// The exit policy's stop of child `i` (`Do::Stop`): as a SIGTERM from
+    /// outside would stop it, through `--rewrite`, to it (its group with
+    /// `-g`) and then SIGCONT; never to everyone, even with `--signal-all`.
+    pub(super) fn stop_child(&self, run: &Run, i: usize) {
+        let Some(pid) = run
+            .children
+            .running()
+            .find(|&(j, _)| j == i)
+            .map(|(_, pid)| Pid::from_raw(pid))
+        else {
+            return;
+        };
+        let signo = self.forwarding.stops.rewrite.apply(SIGTERM);
+        if signo == 0 {
+            info!(signal = "SIGTERM", pid = pid.as_raw(), name = self.name(i); "dropped the stop (--rewrite to 0): only the kill deadline stops the child");
+            return;
+        }
+        self.deliver(i, pid, signo, true, "stopping child");
+    }
+
+    /// `signo` to child `i` (`pid`), or its group with `-g`, then SIGCONT
+    /// after a `stop`; logged at info as `what`.
+    fn deliver(&self, i: usize, child: Pid, signo: i32, stop: bool, what: &str) {
+        let how = &self.forwarding;
+        let name = signals::name(signo);
+        let pid = child.as_raw();
         let mut target = match how.group {
-            true => Target::Group(self.child),
-            false => Target::Child(self.child),
+            true => Target::Group(child),
+            false => Target::Child(child),
         };
         let mut sent = target.send(signo);
-        if sent == Err(Errno::ESRCH) && target == Target::Group(self.child) {
+        if sent == Err(Errno::ESRCH) && target == Target::Group(child) {
             // The child moved to another process group, and none is left in its own.
-            warn!(signal = name, pid = pid; "the child has left its process group (-g): forwarding to the child alone");
-            target = Target::Child(self.child);
+            warn!(signal = name, pid = pid, name = self.name(i); "the child has left its process group (-g): forwarding to the child alone");
+            target = Target::Child(child);
             sent = target.send(signo);
         }
         match sent {
             Ok(()) => {
-                info!(signal = name, pid = pid, group = target != Target::Child(self.child); "forwarded signal");
+                info!(signal = name, pid = pid, group = target != Target::Child(child), name = self.name(i); "{what}");
                 if stop
                     && how.continue_after_stop
                     && let Err(e) = target.send(SIGCONT)
                 {
-                    warn!(signal = "SIGCONT", pid = pid, error = e.desc(); "could not continue the child after a stop signal");
+                    warn!(signal = "SIGCONT", pid = pid, error = e.desc(), name = self.name(i); "could not continue the child after a stop signal");
                 }
             }
             Err(e) if stop => {
-                warn!(signal = name, pid = pid, error = e.desc(); "could not forward a stop signal");
+                warn!(signal = name, pid = pid, error = e.desc(), name = self.name(i); "could not forward a stop signal");
             }
-            Err(e) => info!(signal = name, pid = pid, error = e.desc(); "could not forward signal"),
+            Err(e) => {
+                info!(signal = name, pid = pid, error = e.desc(), name = self.name(i); "could not forward signal")
+            }
         }
     }
 
     /// setsid mode, once the child has exited: SIGTERM (as rewritten) to
     /// what is left of its session's group, as dumb-init does.
-    pub(super) fn terminate_session(&self) {
+    pub(super) fn terminate_session(&self, child: Pid) {
         let signo = self.forwarding.stops.rewrite.apply(SIGTERM);
         if signo != 0 {
             // ESRCH: nothing is left in the group, which is the usual case.
-            let _ = Target::Group(self.child).send(signo);
+            let _ = Target::Group(child).send(signo);
             debug!(signal = signals::name(signo); "sent the child's group the end of its session");
         }
     }
 
     /// Everything that is left: the whole namespace when tend is PID 1;
-    /// otherwise the child's group, the child, and tend's other children.
-    fn everyone(&self) -> Vec<Target> {
+    /// otherwise each child's group (as of its last start), and tend's
+    /// other children outside those groups, each once.
+    pub(super) fn everyone(&self, run: &Run) -> Vec<Target> {
         if self.is_pid1 {
             return vec![Target::All];
         }
-        // The child may have left its group; direct_children() names it, while it
-        // lives. Those still in the group get the group's signal, and no second one.
-        let group = Some(self.child);
+        // A child may have left its group; direct_children() names it, while it
+        // lives. Those still in a group get the group's signal, and no second one.
+        let groups: Vec<Pid> = run.groups.iter().flatten().copied().collect();
         let outside = direct_children()
             .into_iter()
-            .filter(|&pid| nix::unistd::getpgid(Some(pid)).ok() != group)
+            .filter(|&pid| {
+                !nix::unistd::getpgid(Some(pid)).is_ok_and(|group| groups.contains(&group))
+            })
             .map(Target::Child);
-        std::iter::once(Target::Group(self.child))
+        groups
+            .iter()
+            .map(|&group| Target::Group(group))
             .chain(outside)
             .collect()
     }
 
     /// Signal everyone; SIGTERM is followed by SIGCONT, so stopped processes act on it.
-    pub(super) fn kill_everyone(&self, signo: i32) {
-        for target in self.everyone() {
+    pub(super) fn kill_everyone(&self, run: &Run, signo: i32) {
+        for target in self.everyone(run) {
             let sent = target.send(signo);
             if sent.is_ok() && signo == SIGTERM {
                 // Best effort, as the SIGTERM itself: a failure here has the same cause.

@@ -1,22 +1,28 @@
-//! Supervision: the one loop. Wait for a signal or a deadline → forward
-//! (`forward`) / reap (`reap`) / check (`watchdog`) / drain → the main
-//! child's exit status.
+//! Supervision: the one loop over every child tend runs (issue 19): steps
+//! (`--pre`, a Procfile's `release`), programs beside (`--also`, a
+//! Procfile's others) and the program after `--`. Wait for a signal or a
+//! deadline → forward (`forward`) / reap (`reap`) / check (`watchdog`) /
+//! start, stop and restart as `children` decides / drain → the exit status.
 //!
 //! This runs after the point of no return (catatonit: "after this point we
-//! may no longer bail"). Nothing here returns an error: failures are logged
-//! and the loop goes on, and only the main child's fate ends it. The loop
-//! sleeps in read(2) on the signalfd, or in poll(2) while a deadline is
-//! pending (`--grace`, `--stop-delay`, or `--health`'s next check), so an
-//! idle tend makes no system calls at all. A health check runs in a forked
-//! copy and only ever adds its pipe to that poll: the loop never waits on one.
+//! may no longer bail"). Nothing here returns an error once a child runs:
+//! failures are logged and the loop goes on, and only the children's fate
+//! ends it. The loop sleeps in read(2) on the signalfd, or in poll(2) while
+//! a deadline is pending (`--grace`, `--stop-delay`, a restart's backoff,
+//! the policy's kill deadline, or `--health`'s next check), so an idle tend
+//! makes no system calls at all, however many children it runs. A health
+//! check runs in a forked copy and only ever adds its pipe to that poll.
+//!
+//! A run of one program is the list of one, never a second path: it makes
+//! the system calls and logs the records it always did (`name` is None,
+//! and the logger leaves a None field out).
 
-// The loop drives this once issue 19 lands; until then it is only table-tested.
-#[allow(dead_code)]
 pub mod children;
 mod forward;
 mod reap;
 mod watchdog;
 
+use std::ffi::OsString;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -25,19 +31,32 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::unistd::Pid;
 
-use crate::error::exit;
-use crate::health::{self, Watch};
-use crate::signals::{self, Action, SIGKILL, SIGTERM};
-use crate::sys;
+use crate::environ::Environ;
+use crate::error::{Error, exit};
+use crate::health;
+use crate::signals::{self, Action, SIGKILL};
+use crate::spawn;
+use crate::sys::{self, SigSet};
+use children::{Children, Do, Exit, Meaning, Restart, Role, Status};
 pub use forward::Forwarding;
 use forward::Handoff;
 use watchdog::Watchdog;
+
+/// One child to run.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// What the log calls it (`programs::unique_names`); None when tend runs
+    /// one program and nothing else, whose records name nothing, as always.
+    pub name: Option<String>,
+    /// PROGRAM and its arguments; never empty.
+    pub command: Vec<OsString>,
+    pub role: Role,
+}
 
 pub struct Supervisor {
     pub sigfd: OwnedFd,
     /// tend's pid as its own namespace sees it, to spot signals it raised itself.
     pub own_pid: u32,
-    pub child: Pid,
     pub is_pid1: bool,
     pub warn_on_reap: bool,
     pub grace: Option<Duration>,
@@ -46,6 +65,16 @@ pub struct Supervisor {
     pub forwarding: Forwarding,
     /// `--health`: the watchdog, when asked for.
     pub health: Option<health::Settings>,
+    /// Every child, in the order they start: steps, programs beside, the program.
+    pub children: Vec<Spec>,
+    /// `--restart`, for the programs beside.
+    pub restart: Restart,
+    /// What every child runs with: its environment, the signal mask tend
+    /// was started with, and how it is spawned (`foreground` is decided
+    /// here, per child).
+    pub env: Environ,
+    pub mask: SigSet,
+    pub how: spawn::How,
 }
 
 /// How long tend goes on killing and reaping after its final SIGKILL, for
@@ -59,67 +88,98 @@ const KILL_POLL: Duration = Duration::from_millis(20);
 /// How supervising ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
-    /// With this status of the main child's (128+N for signal N, 137 when
-    /// tend killed it after --grace), which `-e` may remap.
-    Child(u8),
+    /// With this status (128+N for signal N, 137 when tend killed what
+    /// outlived a stop), which `-e` remaps when it is the program's own.
+    Child(Status),
     /// The watchdog stopped the app for being unhealthy (`--health`).
     Unhealthy,
 }
 
 /// What the loop keeps between wake-ups.
 struct Run {
-    main_status: Option<u8>,
+    children: Children,
+    /// Each child's process group (its pid at its last start), by index:
+    /// where `-g`, the drain and the final SIGKILL reach as well.
+    groups: Vec<Option<Pid>>,
+    /// A child has started: until then, one that cannot start is main's to report.
+    started_any: bool,
+    /// The first child could not start: run() hands this back.
+    unstarted: Option<Error>,
+    /// No child runs and none will: the status to end with (`Do::Finish`).
+    finished: Option<Status>,
     /// A stop has begun, from outside or from the watchdog: the next stop signal goes at once.
     stopping: bool,
     /// --stop-delay: the stop signal held back, and when it goes.
     held: Option<(i32, Instant)>,
-    /// --grace, path 1: when a stop signal has gone unheeded too long.
+    /// The kill deadline (`Do::KillAfter`): --grace after a stop signal, or
+    /// the exit policy's bound on the others' stop.
     kill_at: Option<Instant>,
-    /// --grace, path 2: when orphans outliving the main child get SIGKILL.
+    /// --grace, path 2: when orphans outliving the children get SIGKILL.
     drain_until: Option<Instant>,
     /// After the final SIGKILL: until when tend goes on killing what it
     /// adopts, and the status it will then exit with.
-    killing: Option<(Instant, u8)>,
+    killing: Option<(Instant, Status)>,
     handoff: Option<Handoff>,
-    /// None once a stop has begun, whoever began it: shutdown wins.
+    /// None until the programs start, and again once a stop has begun,
+    /// whoever began it: shutdown wins.
     watchdog: Option<Watchdog>,
+    /// The programs have started, and with them the watchdog, once.
+    watching: bool,
+    /// The end stopped a check in flight: its copy is reaped, so look again at what is left.
+    look_again: bool,
     /// The watchdog began the stop; this names tend's exit status.
     stopped_unhealthy: bool,
 }
 
 impl Supervisor {
-    /// Supervise until the main child is gone (and, with `--grace`, its
-    /// orphans too).
-    pub fn run(self) -> Ended {
-        let now = Instant::now();
+    /// Run every child as `children::Children` says, until none runs and
+    /// none will (and, with `--grace`, their orphans are gone too).
+    ///
+    /// Errors: only the first child's failure to start, before anything
+    /// runs (main reports it as it always has); after that, a child that
+    /// cannot start is logged and counts as an exit with 126 or 127.
+    pub fn run(self) -> Result<Ended, Error> {
+        let specs: Vec<(Role, Restart)> = self
+            .children
+            .iter()
+            .map(|c| (c.role, self.restart))
+            .collect();
+        let mut children = Children::new(&specs, self.grace);
+        let todo = children.begin();
         let mut run = Run {
-            main_status: None,
+            children,
+            groups: vec![None; self.children.len()],
+            started_any: false,
+            unstarted: None,
+            finished: None,
             stopping: false,
             held: None,
             kill_at: None,
             drain_until: None,
             killing: None,
             handoff: self.forwarding.handoff.then(Handoff::default),
-            watchdog: self.health.clone().map(|settings| Watchdog {
-                watch: Watch::new(&settings, now),
-                settings,
-                running: None,
-            }),
+            watchdog: None,
+            watching: false,
+            look_again: false,
             stopped_unhealthy: false,
         };
+        self.act(&mut run, todo);
+        if let Some(e) = run.unstarted.take() {
+            return Err(e);
+        }
         loop {
             if let Some(status) = self.step(&mut run) {
-                return match run.stopped_unhealthy {
+                return Ok(match run.stopped_unhealthy {
                     true => Ended::Unhealthy,
                     false => Ended::Child(status),
-                };
+                });
             }
         }
     }
 
-    /// One wake-up: signals, reaping, the watchdog, deadlines. Some(status) when done.
-    fn step(&self, run: &mut Run) -> Option<u8> {
-        let watched = run.watchdog.as_ref().filter(|_| run.main_status.is_none());
+    /// One wake-up: signals, reaping, the watchdog, restarts, deadlines. Some(status) when done.
+    fn step(&self, run: &mut Run) -> Option<Status> {
+        let watched = run.watchdog.as_ref().filter(|_| run.finished.is_none());
         let deadline = match run.killing {
             Some(_) => Some(Instant::now() + KILL_POLL),
             None => [
@@ -127,6 +187,7 @@ impl Supervisor {
                 run.kill_at,
                 run.drain_until,
                 watched.and_then(Watchdog::deadline),
+                run.children.deadline(),
             ]
             .into_iter()
             .flatten()
@@ -147,7 +208,7 @@ impl Supervisor {
                 }
                 Action::Reap => reap = true,
                 Action::Ignore => debug!(signal = signals::name(signo); "ignored signal"),
-                Action::Forward | Action::JobControl if run.main_status.is_some() => {
+                Action::Forward | Action::JobControl if run.finished.is_some() => {
                     debug!(signal = signals::name(signo); "signal after the child exited, not forwarded");
                 }
                 Action::Forward | Action::JobControl => {
@@ -156,53 +217,34 @@ impl Supervisor {
                     if stop && self.hold(run, signo) {
                         continue;
                     }
-                    self.forward(signo, stop);
+                    self.forward(run, signo, stop);
                     if action == Action::JobControl {
                         // Ctrl-Z: the session has been stopped, and tend stops with it (dumb-init).
                         debug!(signal = signals::name(signo); "stopping tend too, until SIGCONT");
                         let _ = sys::kill(self.own_host_pid(), signals::SIGSTOP);
                     }
                     if stop {
-                        self.begin_stop(run, self.grace);
+                        self.begin_stop(run, signo, self.grace);
                     }
                 }
             }
         }
-        let checker = run
-            .watchdog
-            .as_ref()
-            .and_then(|w| w.running.as_ref())
-            .map(|(r, _)| r.pid);
         let mut others_remain = true;
         if reap {
-            let reaped = self.reap_all(checker);
-            others_remain = reaped.others_remain;
-            if reaped.checker
-                && let Some((running, _)) = run.watchdog.as_mut().and_then(|w| w.running.as_mut())
-            {
-                running.mark_reaped();
-            }
-            if run.main_status.is_none() && reaped.main.is_some() {
-                run.main_status = reaped.main;
-                // Nothing left to kill or stop the child for; a stale deadline would only spin the loop.
-                run.kill_at = None;
-                run.held = None;
-                if self.forwarding.setsid {
-                    self.terminate_session();
-                }
-                // No more checks: the app is gone. One in flight must not hold up the exit.
-                if run.watchdog.take().is_some_and(Watchdog::stop) {
-                    others_remain = self.reap_all(None).others_remain;
-                }
-            }
+            others_remain = self.reap(run);
+        }
+        if std::mem::take(&mut run.look_again) {
+            others_remain = self.reap(run);
         }
         let now = Instant::now();
-        if run.main_status.is_none() {
+        if run.finished.is_none() {
             self.watch(run, now);
+            let todo = run.children.due(now);
+            self.act(run, todo);
         }
         if let Some((until, status)) = run.killing {
             // As PID 1, tend's exit ends the namespace, whatever is left in it.
-            let done = run.main_status.is_some() && (self.is_pid1 || !others_remain);
+            let done = run.finished.is_some() && (self.is_pid1 || !others_remain);
             if done || now >= until {
                 if !done {
                     warn!(bound_ms = KILL_BOUND.as_millis() as u64; "processes outlived SIGKILL (stuck in the kernel?): exiting without them");
@@ -210,35 +252,41 @@ impl Supervisor {
                 return Some(status);
             }
             // Orphaned by the kill itself, and adopted since: they get it too.
-            self.kill_everyone(SIGKILL);
+            self.kill_everyone(run, SIGKILL);
             return None;
         }
-        let Some(status) = run.main_status else {
+        if run.finished.is_none() {
             if let Some((signo, _)) = run.held.filter(|&(_, until)| now >= until) {
                 run.held = None;
-                self.forward(signo, true);
-                self.begin_stop(run, self.grace);
+                self.forward(run, signo, true);
+                self.begin_stop(run, signo, self.grace);
             }
             if run.kill_at.is_some_and(|t| now >= t) {
-                warn!(pid = self.child.as_raw(); "the child outlived --grace after a stop signal: sending SIGKILL to it and every process left");
-                self.kill_everyone(SIGKILL);
-                run.killing = Some((now + KILL_BOUND, exit::KILLED));
-                run.kill_at = None;
+                self.kill_the_rest(run, now);
+                return None;
             }
-            return None;
-        };
+        }
+        // A stop can finish the run at once (nothing was running): then on to the drain.
+        let status = run.finished?;
         if self.grace.is_none() || !others_remain {
             return Some(status);
         }
         match run.drain_until {
             None => {
-                info!("the child exited and other processes remain: sending them SIGTERM");
-                self.kill_everyone(SIGTERM);
+                match self.several() {
+                    false => {
+                        info!("the child exited and other processes remain: sending them SIGTERM")
+                    }
+                    true => info!(
+                        "the children exited and other processes remain: sending them SIGTERM"
+                    ),
+                }
+                self.kill_everyone(run, signals::SIGTERM);
                 run.drain_until = self.grace.map(|g| now + g);
             }
             Some(t) if now >= t => {
                 warn!("processes outlived --grace after the child exited: sending SIGKILL");
-                self.kill_everyone(SIGKILL);
+                self.kill_everyone(run, SIGKILL);
                 run.killing = Some((now + KILL_BOUND, status));
             }
             Some(_) => {}
@@ -246,18 +294,193 @@ impl Supervisor {
         None
     }
 
-    /// A stop has begun, from outside or from the watchdog: arm the kill
-    /// deadline once (a second stop signal starts no second countdown), and
-    /// stop watching the app's health, since shutdown wins.
-    fn begin_stop(&self, run: &mut Run, grace: Option<Duration>) {
-        run.stopping = true;
-        if let (Some(grace), None) = (grace, run.kill_at) {
-            run.kill_at = Some(Instant::now() + grace);
+    /// Do what `Children` asks, in order, and what that leads to.
+    fn act(&self, run: &mut Run, todo: Vec<Do>) {
+        let mut todo = std::collections::VecDeque::from(todo);
+        while let Some(next) = todo.pop_front() {
+            match next {
+                Do::Start(i) => todo.extend(self.start(run, i)),
+                Do::Stop(i) => self.stop_child(run, i),
+                Do::KillAfter(within) => {
+                    run.kill_at.get_or_insert(Instant::now() + within);
+                }
+                Do::Finish(status) => {
+                    run.finished = Some(status);
+                    // Nothing left to kill or stop a child for; a stale deadline would only spin the loop.
+                    run.kill_at = None;
+                    run.held = None;
+                    if self.forwarding.setsid
+                        && let Some(Some(group)) = run.groups.first()
+                    {
+                        self.terminate_session(*group);
+                    }
+                    // No more checks: the app is gone. One in flight must not hold up the exit.
+                    run.look_again |= run.watchdog.take().is_some_and(Watchdog::stop);
+                }
+            }
         }
+    }
+
+    /// Start child `i`: what follows from its start, or from its failure to.
+    fn start(&self, run: &mut Run, i: usize) -> Vec<Do> {
+        let Some(spec) = self.children.get(i) else {
+            return Vec::new();
+        };
+        let how = spawn::How {
+            foreground: spec.role != Role::Beside,
+            ..self.how
+        };
+        match spawn::spawn(&spec.command, &self.env, self.mask, how) {
+            Ok(pid) => {
+                let now = Instant::now();
+                let program = spec
+                    .command
+                    .first()
+                    .map(|p| p.to_string_lossy())
+                    .unwrap_or_default();
+                info!(pid = pid.as_raw(), program = program, name = spec.name.as_deref(); "child started");
+                run.started_any = true;
+                if let Some(group) = run.groups.get_mut(i) {
+                    *group = Some(pid);
+                }
+                // The watchdog watches the programs, from their start: not the steps.
+                if spec.role != Role::Step && !run.watching {
+                    run.watching = true;
+                    run.watchdog = self.health.clone().map(|s| Watchdog::new(s, now));
+                }
+                run.children.started(i, pid.as_raw(), now)
+            }
+            Err(e) if !run.started_any => {
+                run.unstarted = Some(e);
+                Vec::new()
+            }
+            Err(e) => {
+                error!(name = spec.name.as_deref(); "{e}");
+                let code = e.exit_code();
+                let (meaning, todo) = run.children.cannot_start(i, code, Instant::now());
+                let exit = Exit { code, signal: None };
+                self.tell(i, exit, meaning, &todo);
+                todo
+            }
+        }
+    }
+
+    /// Reap everything there is, and act on what each exit means. Returns
+    /// whether any child of tend's is still alive.
+    fn reap(&self, run: &mut Run) -> bool {
+        let checker = run
+            .watchdog
+            .as_ref()
+            .and_then(|w| w.running.as_ref())
+            .map(|(r, _)| r.pid);
+        reap::reap_all(|pid, ended| {
+            if Some(pid) == checker {
+                // The health check's own copy: its verdict is in its pipe, not its status.
+                if let Some((running, _)) = run.watchdog.as_mut().and_then(|w| w.running.as_mut()) {
+                    running.mark_reaped();
+                }
+                return;
+            }
+            self.reaped(run, pid, ended);
+        })
+    }
+
+    /// `pid` has exited: a child of ours, whose exit `children` judges, or an orphan.
+    fn reaped(&self, run: &mut Run, pid: Pid, ended: Exit) {
+        let signal = ended.signal.map(signals::name);
+        let raw = pid.as_raw();
+        let Some((i, meaning, todo)) = run.children.reaped(raw, ended, Instant::now()) else {
+            // -w: tini's warning; otherwise a debug record, with the signal as "child exited" has.
+            let level = match self.warn_on_reap {
+                true => log::Level::Warn,
+                false => log::Level::Debug,
+            };
+            log::log!(level, pid = raw, exit_code = ended.code, signal = signal; "Reaped zombie process with pid={pid}");
+            return;
+        };
+        info!(pid = raw, exit_code = ended.code, signal = signal, name = self.name(i); "child exited");
+        if meaning == Meaning::StepDone {
+            // The step had the terminal's foreground: tend takes it back for the next.
+            spawn::take_back_terminal(pid);
+        }
+        self.tell(i, ended, meaning, &todo);
+        self.act(run, todo);
+    }
+
+    /// The log's account of what child `i`'s exit meant.
+    fn tell(&self, i: usize, ended: Exit, meaning: Meaning, todo: &[Do]) {
+        let name = self.name(i);
+        let signal = ended.signal.map(signals::name);
+        match meaning {
+            Meaning::StepDone => info!(name = name; "step done"),
+            Meaning::StepFailed => {
+                error!(name = name, exit_code = ended.code, signal = signal; "step failed")
+            }
+            Meaning::Restart { at, count } => {
+                let in_ms = at.saturating_duration_since(Instant::now()).as_millis() as u64;
+                warn!(name = name, count = count, in_ms = in_ms, exit_code = ended.code, signal = signal; "restarting");
+            }
+            Meaning::StaysDown => info!(name = name; "stays down"),
+            Meaning::Ends => {
+                let stopping: Vec<&str> = todo
+                    .iter()
+                    .filter_map(|d| match d {
+                        Do::Stop(j) => self.name(*j),
+                        _ => None,
+                    })
+                    .collect();
+                // Only when it stops something: a single program's exit logs as it always has.
+                if !stopping.is_empty() {
+                    info!(name = name, exit_code = ended.code, signal = signal, stopping = stopping.join(", "); "program ended: stopping the others");
+                }
+            }
+            Meaning::Stopped => {}
+        }
+    }
+
+    /// A stop has begun, from outside (`received`, as it arrived) or from
+    /// the watchdog: nothing starts or restarts from now on, the kill
+    /// deadline is armed once (`kill_after`; a second stop signal starts no
+    /// second countdown), and the watchdog stops, since shutdown wins.
+    fn begin_stop(&self, run: &mut Run, received: i32, kill_after: Option<Duration>) {
+        self.stop_watching(run);
+        let todo = run.children.stop(received, kill_after);
+        self.act(run, todo);
+    }
+
+    /// No more checks: a stop has begun or is held.
+    fn stop_watching(&self, run: &mut Run) {
+        run.stopping = true;
         if let Some(dog) = run.watchdog.take() {
             // A check in flight is killed and reaped; its verdict no longer matters.
             dog.stop();
         }
+    }
+
+    /// The kill deadline has passed with children still running: SIGKILL
+    /// them and everything left, and end with 137 (the program's own, which
+    /// `-e` may remap, when it was among them).
+    fn kill_the_rest(&self, run: &mut Run, now: Instant) {
+        let left: Vec<(usize, i32)> = run.children.running().collect();
+        let main = left
+            .iter()
+            .any(|&(i, _)| self.children.get(i).is_some_and(|c| c.role == Role::Main));
+        match left.as_slice() {
+            [(_, pid)] if !self.several() => {
+                warn!(pid = *pid; "the child outlived --grace after a stop signal: sending SIGKILL to it and every process left");
+            }
+            _ => {
+                let names: Vec<&str> = left.iter().filter_map(|&(i, _)| self.name(i)).collect();
+                warn!(left = names.join(", "); "children outlived their stop: sending SIGKILL to them and every process left");
+            }
+        }
+        self.kill_everyone(run, SIGKILL);
+        let status = Status {
+            code: exit::KILLED,
+            main,
+        };
+        run.killing = Some((now + KILL_BOUND, status));
+        run.kill_at = None;
     }
 
     /// --stop-delay, for stop signal `signo`: true when it is held rather than
@@ -265,18 +488,23 @@ impl Supervisor {
     /// load balancer takes it out of rotation meanwhile), and the watchdog
     /// stops at once, as in any stop; a stop signal while one is held
     /// releases it: the new one is forwarded now, in its place, and --grace
-    /// counts from there. (issue 18 #17; Kubernetes' preStop `sleep`.)
+    /// counts from there. (issue 18 #17; Kubernetes' preStop `sleep`.) While
+    /// a step runs nothing is held: no traffic reaches a step. Until the
+    /// signal goes, the children go on as they would, restarts included.
     fn hold(&self, run: &mut Run, signo: i32) -> bool {
         if run.held.take().is_some() {
             info!(signal = signals::name(signo); "a second stop signal: forwarding it now, before --stop-delay has passed");
             return false;
         }
-        let Some(delay) = self.stop_delay.filter(|_| !run.stopping) else {
+        let Some(delay) = self
+            .stop_delay
+            .filter(|_| !run.stopping && !run.children.ending() && !run.children.stepping())
+        else {
             return false;
         };
         info!(signal = signals::name(signo), delay_ms = delay.as_millis() as u64; "stop signal held for --stop-delay: the app runs on until then");
         run.held = Some((signo, Instant::now() + delay));
-        self.begin_stop(run, None);
+        self.stop_watching(run);
         true
     }
 
@@ -321,6 +549,16 @@ impl Supervisor {
                 Vec::new()
             }
         }
+    }
+
+    /// What the log calls child `i`: None when tend runs one program alone.
+    fn name(&self, i: usize) -> Option<&str> {
+        self.children.get(i).and_then(|c| c.name.as_deref())
+    }
+
+    /// Whether the children have names: any of `--pre`, `--also`, `--procfile`.
+    fn several(&self) -> bool {
+        self.children.iter().any(|c| c.name.is_some())
     }
 
     /// tend's pid in the namespace its own signals are sent in.

@@ -18,6 +18,16 @@ use crate::signals::SIGTERM;
 const WATCHDOG_GRACE: Duration = Duration::from_secs(10);
 
 impl Watchdog {
+    /// Watch from `now`: the programs have just started (after the last
+    /// step), so the interval and the start period count from here.
+    pub(super) fn new(settings: health::Settings, now: Instant) -> Watchdog {
+        Watchdog {
+            watch: Watch::new(&settings, now),
+            settings,
+            running: None,
+        }
+    }
+
     /// When the watchdog next needs the loop: a check's deadline, or the next check.
     pub(super) fn deadline(&self) -> Option<Instant> {
         match &self.running {
@@ -40,8 +50,8 @@ impl Watchdog {
 
 /// `--health` while it watches: the rules, and the check in flight.
 pub(super) struct Watchdog {
-    pub settings: health::Settings,
-    pub watch: Watch,
+    settings: health::Settings,
+    watch: Watch,
     /// The check running now, and when it began.
     pub running: Option<(Running, Instant)>,
 }
@@ -103,8 +113,8 @@ impl Supervisor {
             run.stopped_unhealthy = true;
             // A stop in every respect, whatever --stop-signals lists: SIGCONT follows it,
             // and --drop-unhandled never drops it.
-            self.forward(SIGTERM, true);
-            self.begin_stop(run, Some(self.watchdog_grace()));
+            self.forward(run, SIGTERM, true);
+            self.begin_stop(run, SIGTERM, Some(self.watchdog_grace()));
         }
     }
 
