@@ -11,6 +11,7 @@ pub mod words;
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 
 /// One command to run, and what the log calls it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +81,13 @@ pub fn plan(
     }
 }
 
+/// Hashing with fixed keys: std's RandomState seeds itself with a
+/// getrandom(2) call, and a run of one program makes no call it did not
+/// make before. The names hashed are the operator's own, at most a
+/// Procfile's worth (`procfile::MAX_SIZE`): nothing an attacker could aim
+/// collisions with.
+pub(crate) type Fixed = BuildHasherDefault<DefaultHasher>;
+
 /// The names the log gives programs, in their order (issue 19, item 6):
 /// each is its file name (the last `/` component: `/usr/sbin/nginx` →
 /// `nginx`; a Procfile name has none), and the second and later of the
@@ -92,9 +100,9 @@ pub fn unique_names(names: &[&str]) -> Vec<String> {
         file.unwrap_or(name).to_string()
     };
     let bases: Vec<String> = names.iter().map(|name| base(name)).collect();
-    let mut taken: HashSet<String> = bases.iter().cloned().collect();
+    let mut taken: HashSet<String, Fixed> = bases.iter().cloned().collect();
     // How many of each name have been seen: the next number to try.
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut seen: HashMap<&str, usize, Fixed> = HashMap::default();
     let mut unique = Vec::with_capacity(bases.len());
     for name in &bases {
         let count = seen.entry(name).or_insert(0);
@@ -227,7 +235,7 @@ mod properties {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let unique = unique_names(&names);
             prop_assert_eq!(unique.len(), names.len());
-            let distinct: HashSet<&String> = unique.iter().collect();
+            let distinct: std::collections::HashSet<&String> = unique.iter().collect();
             prop_assert_eq!(distinct.len(), unique.len(), "{:?} → {:?}", names, unique);
             let bases: Vec<&str> = names
                 .iter()

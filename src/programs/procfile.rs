@@ -131,8 +131,9 @@ pub fn parse(text: &[u8]) -> Result<Vec<Entry>, ProcfileError> {
     }
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
     let mut entries: Vec<Entry> = Vec::new();
-    // Each name → the line it is on, so that a big file costs no quadratic search.
-    let mut lines: HashMap<String, usize> = HashMap::new();
+    // Each name → the line it is on, so that a big file costs no quadratic
+    // search (hashed with fixed keys: see `super::Fixed`).
+    let mut lines: HashMap<String, usize, super::Fixed> = HashMap::default();
     for (i, line) in text.split(|&b| b == b'\n').enumerate() {
         let number = i + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
