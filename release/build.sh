@@ -5,10 +5,12 @@
 #
 # writes into dist/ (or $TEND_DIST), replacing what an earlier run left:
 #   tend-x86_64  tend-aarch64              static musl binaries, stable toolchain
-#   tend-x86_64-small  tend-aarch64-small  the smallest build: nightly, std rebuilt
-#                                          with panic=immediate-abort (skipped, with
-#                                          a message, when there is no nightly)
+#   tend-x86_64-small  tend-aarch64-small  the small build, what the tend image
+#                                          ships: the pinned nightly
+#                                          (release/nightly.sh), std rebuilt for
+#                                          size with panic=immediate-abort
 #   tend.cdx.json                          CycloneDX SBOM: the crate and its locked dependencies
+#   tend.1                                 the man page, docs/tend.1 as committed
 #   SHA256SUMS                             sha256sum's format, over everything above
 #   SHA256SUMS.minisig                     minisign's signature of SHA256SUMS, with a key only
 # and prints the size of each. ARTIFACT... builds only the binaries named
@@ -21,7 +23,12 @@
 #   TEND_MINISIGN_PUB  public key to check the new signature with (default:
 #                      release/minisign.pub when it exists)
 #   TEND_DIST          output directory (default: dist)
-#   TEND_NIGHTLY       toolchain for the smallest build (default: nightly)
+#   TEND_NIGHTLY       the installed toolchain for the small build (default:
+#                      whichever of nightly-YYYY-MM-DD and nightly is the pinned
+#                      one); it must be the nightly that release/nightly.sh pins
+#
+# Without the pinned nightly, a small binary is refused before anything is
+# built, rather than left out: the tend image ships it.
 #
 # Reproducible: the same commit and the same toolchains give byte-identical
 # binaries in any directory, on any machine. The paths that would otherwise
@@ -37,8 +44,25 @@ root=$(pwd -P)
 
 STABLE=(tend-x86_64:x86_64-unknown-linux-musl tend-aarch64:aarch64-unknown-linux-musl)
 SMALL=(tend-x86_64-small:x86_64-unknown-linux-musl tend-aarch64-small:aarch64-unknown-linux-musl)
-NIGHTLY=${TEND_NIGHTLY:-nightly}
 dist=${TEND_DIST:-dist}
+# The small build's flags, and what each saved on tend-x86_64-small when
+# they were chosen (issue 21: 328,664 B before, 261,208 B after):
+# - panic=immediate-abort, with std rebuilt for it (build-std): no panic
+#   machinery, messages or backtrace printer;
+# - no unwind tables (-44,288 B): nothing unwinds once a panic aborts;
+# - identical functions folded by rust-lld (--icf=all, -1,120 B);
+# - the static-pie's relative relocations packed (-z pack-relative-relocs,
+#   DT_RELR, -16,480 B), which musl's start-up applies: ASLR stays, cheaper;
+# - no panic locations (-1,376 B): nothing prints them;
+# - std's own optimize_for_size (-4,192 B).
+# opt-level stays "z" ("s" is 23 KB larger). Not taken: -Zfmt-debug=none
+# (-2,208 B) blanks the {:?} in messages users read, and the machine
+# outliner (-1,408 B) is off by default on x86_64 for a reason.
+# The two link flags work on the stable toolchain too, and every build takes them.
+LINK_FLAGS=(-Clink-arg=--icf=all -Clink-arg=-zpack-relative-relocs)
+SMALL_FLAGS=(-Zunstable-options -Cpanic=immediate-abort -Cforce-unwind-tables=no
+    -Zlocation-detail=none "${LINK_FLAGS[@]}")
+SMALL_STD=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
 
 say() { echo "release: $*"; }
 die() {
@@ -66,6 +90,27 @@ if [[ -n ${TEND_MINISIGN_KEY:-} ]]; then
 fi
 
 bash release/tools.sh
+# shellcheck source=release/nightly.sh
+source release/nightly.sh
+
+# The pinned nightly, checked before a build that takes minutes.
+NIGHTLY=""
+for entry in "${SMALL[@]}"; do
+    is_wanted "${entry%%:*}" || continue
+    NIGHTLY=$(pinned_nightly)
+    if [[ -z $NIGHTLY ]]; then
+        found=""
+        for candidate in ${TEND_NIGHTLY:-$NIGHTLY_TOOLCHAIN nightly}; do
+            says="not installed"
+            [[ -z $(nightly_commit "$candidate") ]] || says=$(rustc "+$candidate" -V)
+            found+="; $candidate: $says"
+        done
+        die "${entry%%:*} is built only with the pinned nightly, $NIGHTLY_RUSTC (release/nightly.sh), and no toolchain here is it${found}. Install it with: rustup toolchain install $NIGHTLY_TOOLCHAIN --component rust-src; or build the stable binaries only: bash release/build.sh tend-x86_64 tend-aarch64"
+    fi
+    rustup component list --toolchain "$NIGHTLY" --installed | grep '^rust-src' >/dev/null ||
+        die "$NIGHTLY has no rust-src, which the small build rebuilds std from: rustup component add --toolchain $NIGHTLY rust-src"
+    break
+done
 
 # A stale Cargo.lock would let cargo pick other versions than the ones committed.
 cargo metadata --locked --format-version 1 >/dev/null ||
@@ -82,7 +127,7 @@ fi
 mkdir -p "$dist"
 # Only what this script writes, so that a TEND_DIST with other files keeps them.
 for entry in "${STABLE[@]}" "${SMALL[@]}"; do rm -f "$dist/${entry%%:*}"; done
-rm -f "$dist/tend.cdx.json" "$dist/SHA256SUMS" "$dist/SHA256SUMS.minisig"
+rm -f "$dist/tend.cdx.json" "$dist/tend.1" "$dist/SHA256SUMS" "$dist/SHA256SUMS.minisig"
 
 # --remap-path-prefix for a directory, under its given and its physical name.
 # rustc applies the last prefix that matches, so the checkout comes last: it
@@ -101,8 +146,8 @@ build() {
     local toolchain=() flags=() build_std=() sysroot target_dir
     if [[ -n $small ]]; then
         toolchain=("+$NIGHTLY")
-        flags=(-Zunstable-options -Cpanic=immediate-abort)
-        build_std=("-Zbuild-std=std,panic_abort")
+        flags=("${SMALL_FLAGS[@]}")
+        build_std=("${SMALL_STD[@]}")
         target_dir=$root/target/dist/small
         local own
         own=$(rustc "+$NIGHTLY" --print sysroot)/lib/rustlib/$triple/lib/self-contained
@@ -115,6 +160,7 @@ build() {
             flags+=("-Lnative=$(rustc --print sysroot)/lib/rustlib/$triple/lib/self-contained")
         fi
     else
+        flags=("${LINK_FLAGS[@]}")
         target_dir=$root/target/dist/stable
     fi
     sysroot=$(rustc "${toolchain[@]}" --print sysroot)
@@ -141,11 +187,6 @@ build() {
         die "$name is not statically linked: $(file -b "$dist/$name")"
 }
 
-have_nightly() {
-    rustup toolchain list | grep -q "^$NIGHTLY" &&
-        rustup component list --toolchain "$NIGHTLY" --installed | grep -q '^rust-src'
-}
-
 built=()
 for entry in "${STABLE[@]}"; do
     name=${entry%%:*}
@@ -156,10 +197,6 @@ done
 for entry in "${SMALL[@]}"; do
     name=${entry%%:*}
     is_wanted "$name" || continue
-    if ! have_nightly; then
-        say "skipping $name: it needs the $NIGHTLY toolchain with rust-src (rustup toolchain install $NIGHTLY --component rust-src), and there is none"
-        continue
-    fi
     build "$name" "${entry#*:}" small
     built+=("$name")
 done
@@ -177,7 +214,10 @@ content=$(<"$sbom")
 printf '%s\n' "${content//"path+file://$root#"/"path+file:///tend#"}" >"$dist/tend.cdx.json"
 rm -f "$sbom"
 
-(cd "$dist" && sha256sum -- "${built[@]}" tend.cdx.json >SHA256SUMS)
+# Generated from the option declarations and checked by the tests; the binary carries none of it.
+cp docs/tend.1 "$dist/tend.1"
+
+(cd "$dist" && sha256sum -- "${built[@]}" tend.cdx.json tend.1 >SHA256SUMS)
 
 if [[ -n ${TEND_MINISIGN_KEY:-} ]]; then
     # The trusted comment is signed too: it tells a verifier which release
@@ -198,7 +238,7 @@ fi
 
 # Sizes with thousands separators: the numbers people compare.
 say "$dist/ for tend $version, commit $commit:"
-for file in "${built[@]}" tend.cdx.json SHA256SUMS SHA256SUMS.minisig; do
+for file in "${built[@]}" tend.cdx.json tend.1 SHA256SUMS SHA256SUMS.minisig; do
     [[ -e $dist/$file ]] || continue
     bytes=$(stat -c %s "$dist/$file")
     grouped=$(echo "$bytes" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')

@@ -3,8 +3,9 @@
 #
 #   bash release/image.sh [--name NAME] [--save DIR]
 #
-# From dist/tend-x86_64 and dist/tend-aarch64 (run release/build.sh first;
-# $TEND_DIST as there) it builds, with podman and offline:
+# From dist/tend-x86_64-small and dist/tend-aarch64-small, the small build
+# (run release/build.sh first, which needs the pinned nightly of
+# release/nightly.sh; $TEND_DIST as there) it builds, with podman and offline:
 #   NAME:VERSION-amd64, NAME:VERSION-arm64   FROM scratch, holding /tend and
 #                                            /LICENSE only (one COPY, no RUN)
 #   NAME:VERSION                             a manifest list of the two
@@ -14,7 +15,8 @@
 # NAME:VERSION (Docker Engine keeps one architecture per tag).
 #
 # The images are reproducible: file times and the creation time are the
-# commit's, so the same binaries give the same image IDs. podman reads
+# commit's, so the same binaries give the same image IDs. Without the small
+# binaries it refuses, rather than ship the stable ones under the same tag. podman reads
 # $CONTAINERS_CONF as usual (the tests pass tests/container/containers.conf).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,10 +47,15 @@ tag=$name:$version
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The Docker/OCI architecture names of tend's two targets.
-for pair in amd64:tend-x86_64 arm64:tend-aarch64; do
+# The Docker/OCI architecture names of tend's two targets, and their small builds.
+pairs=(amd64:tend-x86_64-small arm64:tend-aarch64-small)
+for pair in "${pairs[@]}"; do
+    binary=$dist/${pair#*:}
+    [[ -x $binary ]] ||
+        die "$binary is missing: the tend image ships the small build; run bash release/build.sh first (it needs the pinned nightly, release/nightly.sh)"
+done
+for pair in "${pairs[@]}"; do
     arch=${pair%%:*} binary=$dist/${pair#*:}
-    [[ -x $binary ]] || die "$binary is missing: run bash release/build.sh first"
     context=$work/$arch
     mkdir -p "$context"
     # COPY keeps the modes: tend executable, nothing writable but by root.
@@ -79,7 +86,7 @@ podman manifest create "$tag" >/dev/null
 for arch in amd64 arm64; do
     podman manifest add "$tag" "containers-storage:$tag-$arch" >/dev/null
 done
-echo "release/image: $tag (amd64, arm64), from $dist/ at commit $commit"
+echo "release/image: $tag (amd64, arm64), the small build from $dist/ at commit $commit"
 
 if [[ -n $save ]]; then
     mkdir -p "$save"

@@ -3,9 +3,9 @@
 # machine, and only what is missing, so it is cheap to run every time
 # (release/build.sh and .ci/setup both do):
 #   - the two musl targets for the default (stable) toolchain;
-#   - for the smallest build, only if a nightly toolchain is already there:
-#     rust-src and the musl targets (a nightly is a moving target, so this
-#     script never downloads one);
+#   - for the small build, the pinned nightly (release/nightly.sh) with
+#     rust-src and the musl targets: an installed toolchain that is that
+#     nightly if there is one, else rustup installs it by its dated name;
 #   - qemu-user-static, to run the aarch64 binary and its unit tests here;
 #   - minisign, to sign and verify SHA256SUMS;
 #   - cargo-cyclonedx, which writes the SBOM from Cargo.lock.
@@ -15,7 +15,8 @@ set -euo pipefail
 # every release comes from the same tool. Raise it deliberately.
 CYCLONEDX_VERSION=0.5.9
 TARGETS=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
-NIGHTLY=${TEND_NIGHTLY:-nightly}
+# shellcheck source=release/nightly.sh
+source "$(dirname "$0")/nightly.sh"
 
 bash "$(dirname "$0")/../.ci/apt-install" qemu-user-static minisign file
 
@@ -23,7 +24,15 @@ for target in "${TARGETS[@]}"; do
     rustup target list --installed | grep -qx "$target" || rustup target add "$target"
 done
 
-if rustup toolchain list | grep -q "^$NIGHTLY"; then
+NIGHTLY=$(pinned_nightly)
+if [[ -z $NIGHTLY && -z ${TEND_NIGHTLY:-} ]]; then
+    echo "release/tools: installing $NIGHTLY_TOOLCHAIN ($NIGHTLY_RUSTC), the pinned nightly of the small build"
+    # Offline, this fails; build.sh then refuses the small build and says why.
+    rustup toolchain install --profile minimal --component rust-src "$NIGHTLY_TOOLCHAIN" ||
+        echo "release/tools: could not install $NIGHTLY_TOOLCHAIN" >&2
+    NIGHTLY=$(pinned_nightly)
+fi
+if [[ -n $NIGHTLY ]]; then
     rustup component list --toolchain "$NIGHTLY" --installed | grep -q '^rust-src' ||
         rustup component add --toolchain "$NIGHTLY" rust-src
     for target in "${TARGETS[@]}"; do

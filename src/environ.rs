@@ -47,6 +47,32 @@ impl Environ {
         self.0.retain(|(n, _)| n != name);
     }
 
+    /// What execve(2) copies of this environment, in bytes: each
+    /// `NAME=value` with its NUL, and a pointer to it. The kernel refuses
+    /// the exec (E2BIG) when this and the arguments pass its limit.
+    pub fn exec_bytes(&self) -> usize {
+        self.0.iter().map(|(n, v)| exec_size(n, v)).sum()
+    }
+
+    /// The `n` largest variables, largest first, with what each takes in
+    /// execve(2)'s copy (`NAME=value`, its NUL and its pointer). Names only:
+    /// for an error that must never show a value.
+    pub fn largest(&self, n: usize) -> Vec<(&OsStr, usize)> {
+        // A pass that keeps the n largest: no sort to carry in the binary for
+        // one error. Among equals, the first set comes first.
+        let mut largest: Vec<(&OsStr, usize)> = Vec::with_capacity(n + 1);
+        for (name, value) in &self.0 {
+            let size = exec_size(name, value);
+            let at = largest.iter().position(|&(_, s)| size > s);
+            let at = at.unwrap_or(largest.len());
+            if at < n {
+                largest.insert(at, (name.as_os_str(), size));
+                largest.truncate(n);
+            }
+        }
+        largest
+    }
+
     /// `NAME=value` strings for execve(2); Err(name) for a variable that
     /// holds a NUL byte, which no C string can.
     pub fn to_c_strings(&self) -> Result<Vec<CString>, OsString> {
@@ -60,6 +86,11 @@ impl Environ {
             })
             .collect()
     }
+}
+
+/// `NAME=value`, its NUL, and the pointer to it.
+fn exec_size(name: &OsStr, value: &OsStr) -> usize {
+    name.len() + 1 + value.len() + 1 + std::mem::size_of::<usize>()
 }
 
 #[cfg(test)]
@@ -90,5 +121,28 @@ mod tests {
         );
         e.set("BAD", OsString::from_vec(b"a\0b".to_vec()));
         assert_eq!(e.to_c_strings(), Err(OsString::from("BAD")));
+    }
+
+    #[test]
+    fn sizes_are_what_exec_copies_and_the_largest_come_first() {
+        let big = "x".repeat(1000);
+        let e = env(&[
+            ("A", "1"),
+            ("CERT", &big),
+            ("B", "22"),
+            ("C", "22"),
+            ("E", ""),
+        ]);
+        let p = std::mem::size_of::<usize>();
+        // "A=1\0" and a pointer.
+        assert_eq!(env(&[("A", "1")]).exec_bytes(), 4 + p);
+        assert_eq!(e.exec_bytes(), 4 + 1006 + 5 + 5 + 3 + 5 * p);
+        let largest: Vec<(&str, usize)> = e
+            .largest(3)
+            .into_iter()
+            .map(|(n, size)| (n.to_str().unwrap_or("?"), size))
+            .collect();
+        assert_eq!(largest, [("CERT", 1006 + p), ("B", 5 + p), ("C", 5 + p)]);
+        assert_eq!(Environ::default().largest(3), []);
     }
 }

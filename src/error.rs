@@ -58,14 +58,27 @@ pub enum Error {
     },
     /// The program could not be started.
     Spawn { program: String, source: io::Error },
+    /// The program could not be started, and saying so needs more than
+    /// `Spawn`: `program` is PROGRAM, or where it came from when `secret`
+    /// (its value is a secret's: `PROGRAM (from $DB_PASSWORD, loaded by
+    /// --file-env)`), and `detail` what the kernel's error means here (for
+    /// E2BIG, the largest variables), or nothing. Exit codes as `Spawn`'s.
+    Exec {
+        program: String,
+        secret: bool,
+        source: io::Error,
+        detail: String,
+    },
     /// `--user` could not be resolved or applied.
     Privilege(String, Option<io::Error>),
     /// An entrypoint step failed (secrets, expansion, templates, chown,
     /// dependencies); the text names the flag, the file or URL, and why.
     Entry(String),
-    /// A stop signal came while tend waited for its dependencies (`--wait-for`):
-    /// tend ends at once, as the app would have, with 128+N.
-    Stopped(i32),
+    /// A stop signal came before the program started, `during` a set-up
+    /// step or the wait for dependencies (`while waiting for the
+    /// dependencies (--wait-for)`): tend ends at once, as the app would
+    /// have, with 128+N.
+    Stopped { signo: i32, during: String },
     /// A peer dialect's usage error (dumb-init's), in its own words and with its exit code.
     Peer { text: String, code: u8 },
 }
@@ -78,8 +91,9 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Peer { code, .. } => *code,
-            Error::Stopped(signo) => exit::for_signal(*signo),
-            Error::Spawn { source, .. } => match source.raw_os_error() {
+            Error::Stopped { signo, .. } => exit::for_signal(*signo),
+            Error::Spawn { source, .. } | Error::Exec { source, .. } => match source.raw_os_error()
+            {
                 Some(libc::ENOENT | libc::ENOTDIR | libc::ELOOP | libc::ENAMETOOLONG) => {
                     exit::NOT_FOUND
                 }
@@ -105,13 +119,25 @@ impl fmt::Display for Error {
                 )
             }
             Error::Spawn { program, source } => write!(f, "cannot run '{program}': {source}"),
+            Error::Exec {
+                program,
+                secret: true,
+                source,
+                detail,
+            } => write!(f, "cannot run {program}: {source}{detail}"),
+            Error::Exec {
+                program,
+                source,
+                detail,
+                ..
+            } => write!(f, "cannot run '{program}': {source}{detail}"),
             Error::Privilege(text, Some(source)) => write!(f, "{text}: {source}"),
             Error::Privilege(text, None) => f.write_str(text),
             Error::Peer { text, .. } => f.write_str(text.trim_end()),
             Error::Entry(text) => f.write_str(text),
-            Error::Stopped(signo) => write!(
+            Error::Stopped { signo, during } => write!(
                 f,
-                "{} while waiting for the dependencies (--wait-for): exiting before the program starts",
+                "{} {during}: exiting before the program starts",
                 crate::signals::name(*signo)
             ),
         }
@@ -122,12 +148,14 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Setup { source, .. } => Some(source),
-            Error::Spawn { source, .. } | Error::Privilege(_, Some(source)) => Some(source),
+            Error::Spawn { source, .. }
+            | Error::Exec { source, .. }
+            | Error::Privilege(_, Some(source)) => Some(source),
             Error::Usage(_)
             | Error::Privilege(_, None)
             | Error::Peer { .. }
             | Error::Entry(_)
-            | Error::Stopped(_) => None,
+            | Error::Stopped { .. } => None,
         }
     }
 }
@@ -175,6 +203,30 @@ mod tests {
         assert_eq!(
             describe(&io::Error::other("not a regular file")),
             "not a regular file"
+        );
+    }
+
+    #[test]
+    fn a_program_from_a_secret_is_named_by_where_it_came_from() {
+        let err = Error::Exec {
+            program: "PROGRAM (from $DB_PASSWORD, loaded by --file-env)".into(),
+            secret: true,
+            source: io::Error::from_raw_os_error(libc::ENOENT),
+            detail: String::new(),
+        };
+        assert_eq!(err.exit_code(), 127);
+        assert_eq!(
+            err.to_string(),
+            "cannot run PROGRAM (from $DB_PASSWORD, loaded by --file-env): No such file or directory (os error 2)"
+        );
+        let stopped = Error::Stopped {
+            signo: 15,
+            during: "while changing owners (--chown /data)".into(),
+        };
+        assert_eq!(stopped.exit_code(), 143);
+        assert_eq!(
+            stopped.to_string(),
+            "SIGTERM while changing owners (--chown /data): exiting before the program starts"
         );
     }
 

@@ -40,9 +40,14 @@ struct Logger {
 static LOGGER: OnceLock<Logger> = OnceLock::new();
 
 /// Install the logger. Only the first call in a process takes effect.
-pub fn init(format: LogFormat, level: LevelFilter) {
+/// Without a `format`, text when stderr is a terminal, where a person reads
+/// it, and JSON for a pipe or a file, where a collector does (issue 20 #7).
+pub fn init(format: Option<LogFormat>, level: LevelFilter) {
     let logger = LOGGER.get_or_init(|| Logger {
-        format,
+        format: format.unwrap_or_else(|| match nix::unistd::isatty(std::io::stderr().as_fd()) {
+            Ok(true) => LogFormat::Text,
+            _ => LogFormat::Json,
+        }),
         sink: Sink::open(),
         state: Mutex::new(State::default()),
     });

@@ -1,8 +1,8 @@
 //! tend: a tiny init and entrypoint for containers.
 //!
 //! argv → `cli` → block signals (done first of all, in `main`) → `logger` →
-//! `privilege` → subreaper → `spawn` → point of no return → `supervise` →
-//! the child's exit status. `--probe` is a mode of its own.
+//! `privilege` → subreaper → point of no return → `supervise` (which
+//! spawns) → the children's exit status. `--probe` is a mode of its own.
 //!
 //! `main` is ours (`no_main`) rather than std's, because std's runtime sets
 //! SIGPIPE to ignored before any of our code runs, and the child must get
@@ -24,7 +24,6 @@ mod programs;
 mod signals;
 mod spawn;
 mod supervise;
-
 mod sys;
 
 use std::ffi::OsString;
@@ -34,17 +33,16 @@ use std::io::{Read, Write};
 use std::os::unix::ffi::OsStringExt;
 
 use log::{error, info, warn};
-use nix::fcntl::OFlag;
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
-use nix::sys::stat::SFlag;
 use nix::unistd::{getpid, getppid};
 
 use crate::cli::{Config, Dialect, Mode};
 use crate::environ::Environ;
 use crate::error::{Error, exit};
-use crate::programs::procfile;
+use crate::probe::url::Target;
 use crate::programs::words::Word;
+use crate::programs::{Planned, procfile};
 use crate::supervise::children::Role;
 use crate::supervise::{Ended, Forwarding, Spec, Supervisor};
 
@@ -91,18 +89,25 @@ fn run(argv: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
             stderr: false,
         } => print(&text),
         Mode::Print { text, stderr: true } => say(&text, 0),
-        Mode::Probe(logging, probe) => {
+        Mode::Probe(logging, probe, warnings) => {
             // A probe is an ordinary short-lived program: let Ctrl-C and timeouts reach it.
             let _ = sys::set_mask(mask);
             logger::init(logging.format, logging.level);
+            warnings.iter().for_each(|w| warn!("{w}"));
             probe::run(probe)
         }
         Mode::Supervise(config) => {
             logger::init(config.log_format, config.log_level);
+            config.warnings.iter().for_each(|w| warn!("{w}"));
             match supervise(&config, mask) {
                 Ok(code) => code,
                 // dumb-init's child reports its failed exec in its own words, and exits 2.
-                Err(Error::Spawn { program, source }) if config.dumb_init => {
+                Err(
+                    Error::Spawn { program, source }
+                    | Error::Exec {
+                        program, source, ..
+                    },
+                ) if config.dumb_init => {
                     let why = source.to_string();
                     let why = why.split(" (os error").next().unwrap_or_default();
                     say(
@@ -142,13 +147,15 @@ fn version(name: &str) -> String {
 }
 
 /// The entrypoint steps that come before the wait: secrets into `env`, the
-/// commands as they will run, the umask, templates and chown. Returns the
+/// commands as they will run, the umask, templates and chown. A stop signal
+/// between steps, files or entries ends them (`watch`). Returns the
 /// children to run, in order.
 fn prepare(
     config: &Config,
     credentials: Option<&privilege::Credentials>,
     env: &mut Environ,
     procfile: Vec<procfile::Entry>,
+    watch: &mut entry::stop::Watch,
 ) -> Result<Vec<Spec>, Error> {
     // A missing directory is found now, before anything is changed.
     if let Some(dir) = &config.chdir
@@ -164,22 +171,25 @@ fn prepare(
             }
         )));
     }
-    entry::secrets::load(&config.file_env, env, config.name("--file-env"))?;
-    let children = children(config, procfile, env)?;
+    let secrets = entry::secrets::load(&config.file_env, env, config.name("--file-env"), watch)?;
+    let children = children(config, procfile, env, &secrets)?;
     if let Some(mask) = config.umask {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
     let owner = credentials.map(|c| (c.uid(), c.gid()));
+    let option = config.name("--render");
     for (template, output) in &config.render {
-        entry::render::render(template, output, env, owner, config.name("--render"))?;
+        watch.check(&format!("while rendering templates ({option})"))?;
+        entry::render::render(template, output, env, &secrets, owner, option, watch)?;
         info!(template = template.display().to_string(), output = output.display().to_string(); "rendered");
     }
     if let Some((uid, gid)) = owner {
+        let option = config.name("--chown");
         for path in &config.chown {
             let started = std::time::Instant::now();
-            let counts = entry::chown::chown_tree(path, uid, gid, config.name("--chown"))?;
+            let counts = entry::chown::chown_tree(path, uid, gid, option, watch)?;
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            info!(path = path.display().to_string(), entries = counts.entries, changed = counts.changed, uid = uid, gid = gid, ms = ms; "chowned");
+            info!(path = path.display().to_string(), entries = counts.entries, changed = counts.changed, hard_links = counts.hard_links, mounts = counts.mounts, uid = uid, gid = gid, ms = ms; "chowned");
         }
     }
     Ok(children)
@@ -188,26 +198,32 @@ fn prepare(
 /// What will run, in order (issue 19): the steps, the programs beside, the
 /// program; each with the words it runs with: a command string's split
 /// words, expanded with `--expand` as ARGS are (what was single-quoted
-/// stays literal), and the program's command as ever.
+/// stays literal), and the program's command as ever. A PROGRAM that is a
+/// `--file-env` secret's value is named by its variable, in the log's
+/// names too.
 fn children(
     config: &Config,
     procfile: Vec<procfile::Entry>,
     env: &Environ,
+    secrets: &[String],
 ) -> Result<Vec<Spec>, Error> {
     let expand = config.name("--expand");
-    let command = |words: &[Word], what: String| -> Result<Vec<OsString>, Error> {
-        let command = match config.expand {
-            true => entry::expand_words(words, env, expand, &what)?,
-            false => words
-                .iter()
-                .map(|w| OsString::from_vec(w.text.clone()))
-                .collect(),
+    let command = |words: &[Word], what: String| -> Result<Planned, Error> {
+        let (argv, from) = match config.expand {
+            true => entry::expand_words(words, env, expand, &what, secrets)?,
+            false => (
+                words
+                    .iter()
+                    .map(|w| OsString::from_vec(w.text.clone()))
+                    .collect(),
+                None,
+            ),
         };
-        match command.is_empty() {
+        match argv.is_empty() {
             true => Err(Error::Entry(format!(
                 "{expand}: {what}: the command expanded to nothing"
             ))),
-            false => Ok(command),
+            false => Ok(Planned::new(argv, from)),
         }
     };
     let quoted = |words: &[Word]| {
@@ -226,15 +242,24 @@ fn children(
         .into_iter()
         .map(|e| {
             let what = format!("{file} line {} ({})", e.line, e.name);
-            Ok((e.name, command(&e.words, what)?))
+            let command = command(&e.words, what)?;
+            Ok(Planned {
+                name: e.name,
+                ..command
+            })
         })
         .collect::<Result<Vec<_>, Error>>()?;
     let mut program = config.command.clone();
+    let mut program_from = None;
     if config.expand {
-        program = entry::expand_command(&program, env, expand)?;
+        (program, program_from) = entry::expand_command(&program, env, expand, secrets)?;
     }
     if let Some(default) = &config.default_program {
+        let before = program.len();
         program = entry::with_default_program(program, default);
+        if program.len() != before {
+            program_from = None;
+        }
     }
     // No PROGRAM at all is a Procfile's run; one that expanded to nothing is a mistake.
     if program.is_empty() && !config.command.is_empty() {
@@ -242,14 +267,17 @@ fn children(
             "no program to run: the command expanded to nothing".into(),
         ));
     }
-    let program = Some(program).filter(|p| !p.is_empty());
+    let program = Some(program)
+        .filter(|p| !p.is_empty())
+        .map(|p| Planned::new(p, program_from));
     let plan = programs::plan(pre, entries, also, program);
     // One program and nothing else logs as it always has: no names.
     let several = config.several();
     let spec = |role: Role| {
-        move |planned: programs::Planned| Spec {
+        move |planned: Planned| Spec {
             name: several.then_some(planned.name),
             command: planned.command,
+            program_from: planned.secret,
             role,
         }
     };
@@ -276,22 +304,18 @@ fn read_procfile(config: &Config) -> Result<Vec<procfile::Entry>, Error> {
             path.display()
         ))
     };
-    let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
-    let fd = nix::fcntl::open(path.as_path(), flags, nix::sys::stat::Mode::empty())
-        .map_err(|e| fail(e.desc().into()))?;
-    let stat = nix::sys::stat::fstat(&fd).map_err(|e| fail(e.desc().into()))?;
-    let kind = SFlag::from_bits_truncate(stat.st_mode & SFlag::S_IFMT.bits());
-    if kind != SFlag::S_IFREG {
-        return Err(fail("not a regular file".into()));
-    }
-    let size = usize::try_from(stat.st_size).unwrap_or(usize::MAX);
+    let file = entry::open_regular(path).map_err(|e| fail(error::describe(&e)))?;
+    let size = file
+        .metadata()
+        .map_err(|e| fail(error::describe(&e)))?
+        .len();
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
     if size > procfile::MAX_SIZE {
         return Err(fail(procfile::ProcfileError::TooLarge { size }.to_string()));
     }
     let mut text = Vec::with_capacity(size);
     // One byte more than a Procfile may hold: a file that grew since the fstat still fails.
-    std::fs::File::from(fd)
-        .take(procfile::MAX_SIZE as u64 + 1)
+    file.take(procfile::MAX_SIZE as u64 + 1)
         .read_to_end(&mut text)
         .map_err(|e| fail(error::describe(&e)))?;
     let entries = procfile::parse(&text).map_err(|e| fail(e.to_string()))?;
@@ -306,6 +330,49 @@ fn read_procfile(config: &Config) -> Result<Vec<procfile::Entry>, Error> {
         }));
     }
     Ok(entries)
+}
+
+/// Who `--user` makes the program, resolved before anything starts: a bad
+/// --user must leave nothing behind. None without --user, and when tend is
+/// not root and --user-required is not given: `docker run --user 1001`,
+/// Kubernetes' runAsUser and OpenShift's random uid start an image made
+/// for `--user app` as another user, and there is nothing left to drop, as
+/// the official images' entrypoints skip gosu then (issue 18 #15).
+fn resolve_user(config: &Config) -> Result<Option<privilege::Credentials>, Error> {
+    let Some(spec) = config.user.as_deref() else {
+        return Ok(None);
+    };
+    let name = config.name("--user");
+    if config.user_required || privilege::is_root() {
+        return privilege::resolve(spec, name).map(Some);
+    }
+    let (uid, gid) = (nix::unistd::geteuid(), nix::unistd::getegid());
+    let chown = match config.chown.is_empty() {
+        true => String::new(),
+        false => format!(" and {}", config.name("--chown")),
+    };
+    info!(uid = uid.as_raw(), gid = gid.as_raw();
+        "tend is not root: {name} '{spec}'{chown} skipped, the program runs as uid {uid} gid {gid}");
+    Ok(None)
+}
+
+/// The URLs of --wait-for and --health, with their `${…}` forms expanded
+/// from the environment the program gets (after --file-env and --user's
+/// HOME, as --expand sees it): `http://127.0.0.1:${PORT:-8080}/health`
+/// (issue 18 #16).
+fn resolve_urls(
+    config: &Config,
+    env: &Environ,
+) -> Result<(Vec<Target>, Option<health::Settings>), Error> {
+    let lookup = entry::lookup(env);
+    let wait_for = config
+        .wait_for
+        .iter()
+        .map(|url| url.resolve(&lookup, config.name("--wait-for")))
+        .collect::<Result<_, _>>()
+        .map_err(Error::Entry)?;
+    let health = config.health.as_ref().map(|h| h.settings(&lookup));
+    Ok((wait_for, health.transpose().map_err(Error::Entry)?))
 }
 
 /// A peer dialect's own words on stderr, then `code`. Before any child runs,
@@ -335,27 +402,25 @@ fn print(text: &str) -> u8 {
 /// mistake in the others fails at once rather than after a minute of it.
 fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let parent = getppid();
-    // Resolve before anything starts: a bad --user must leave nothing behind.
-    let credentials = config
-        .user
-        .as_deref()
-        .map(|spec| privilege::resolve(spec, config.name("--user")))
-        .transpose()?;
+    if sys::default_sigchld().map_err(Error::setup("restoring SIGCHLD's default disposition"))? {
+        info!("SIGCHLD was inherited as ignored: restored to the default, for tend and the child");
+    }
+    // Before the set-up steps, so that a stop signal during one ends tend (issue 18).
+    let sigfd = sys::signalfd(sys::ALL_SIGNALS).map_err(Error::setup("creating a signalfd"))?;
+    let own_pid = std::process::id();
+    let mut watch = entry::stop::Watch::new(&sigfd, own_pid, config.stops());
+    let credentials = resolve_user(config)?;
     // Read before anything changes: its errors must leave nothing behind either.
     let procfile = read_procfile(config)?;
     let mut env = Environ::from_process();
     if let Some(credentials) = &credentials {
         credentials.apply_env(&mut env);
     }
-    let children = prepare(config, credentials.as_ref(), &mut env, procfile)?;
-    if sys::default_sigchld().map_err(Error::setup("restoring SIGCHLD's default disposition"))? {
-        info!("SIGCHLD was inherited as ignored: restored to the default, for tend and the child");
-    }
-    let sigfd = sys::signalfd(sys::ALL_SIGNALS).map_err(Error::setup("creating a signalfd"))?;
-    let own_pid = std::process::id();
+    let children = prepare(config, credentials.as_ref(), &mut env, procfile, &mut watch)?;
+    let (wait_for, health) = resolve_urls(config, &env)?;
     entry::wait::wait(
         config.name("--wait-for"),
-        &config.wait_for,
+        &wait_for,
         config.wait_timeout,
         &sigfd,
         own_pid,
@@ -420,7 +485,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
             continue_after_stop: !config.dumb_init,
             handoff,
         },
-        health: config.health.clone(),
+        health,
         children,
         restart: config.restart,
         env,
@@ -431,6 +496,7 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
             parent_to_root: config.dumb_init,
             foreground: true,
         },
+        file_env: config.name("--file-env"),
     };
     let code = match supervisor.run()? {
         Ended::Child(status) => {

@@ -7,6 +7,9 @@
 //! `apply` makes the system calls, in s6-applyuidgid's order: setgroups,
 //! setgid, setuid.
 //!
+//! Without root there is nothing to drop: main skips `--user` then, unless
+//! `--user-required` asks for this module's error (issue 18 #15).
+//!
 //! The invariant: once `apply` has returned Ok, neither tend nor anything it
 //! starts can get uid 0 back, unless uid 0 is what was asked for.
 
@@ -66,6 +69,41 @@ impl Credentials {
     }
 }
 
+/// Whether tend runs as root, and so has privileges to drop.
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Whether tend runs without root, as the user asked for already: Ok(true),
+/// nothing to drop; Ok(false), tend is root; Err, tend is neither, and can
+/// never become that user. Checked at resolve time too, so that the error
+/// comes before --chown fails on it (issue 18 #15).
+fn check_unprivileged(credentials: &Credentials) -> Result<bool, Error> {
+    let Credentials { said, uid, gid, .. } = credentials;
+    let fail = |why: &'static str| {
+        move |e: nix::Error| Error::Privilege(format!("{said}: {why}"), Some(io::Error::from(e)))
+    };
+    let uids = getresuid().map_err(fail("reading tend's own uids"))?;
+    let gids = getresgid().map_err(fail("reading tend's own gids"))?;
+    if uids.effective.is_root() {
+        return Ok(false);
+    }
+    // Without root there is nothing to drop, and nothing tend could switch
+    // to: running as the asked-for user already is the only way to succeed.
+    let same = [uids.real, uids.effective, uids.saved] == [Uid::from_raw(*uid); 3]
+        && [gids.real, gids.effective, gids.saved] == [Gid::from_raw(*gid); 3];
+    match same {
+        true => Ok(true),
+        false => Err(Error::Privilege(
+            format!(
+                "{said}: tend runs as uid {} gid {}, not as root, so it cannot become uid {uid} gid {gid}",
+                uids.effective, gids.effective
+            ),
+            None,
+        )),
+    }
+}
+
 /// Resolve `spec` ("user[:group]") against /etc/passwd and /etc/group.
 /// `name` is what set it, `--user` or `TEND_USER`, for the errors.
 pub fn resolve(spec: &str, name: &str) -> Result<Credentials, Error> {
@@ -74,19 +112,22 @@ pub fn resolve(spec: &str, name: &str) -> Result<Credentials, Error> {
     let parsed = parse_spec(spec).map_err(|why| fail(why.to_string(), None))?;
     let passwd = Table::read(PASSWD).map_err(|e| fail(format!("cannot read {PASSWD}"), Some(e)))?;
     let group = Table::read(GROUP).map_err(|e| fail(format!("cannot read {GROUP}"), Some(e)))?;
-    credentials(&said, &parsed, passwd.text(), group.text()).map_err(|unknown| {
-        let (what, name, table) = match unknown {
-            Unknown::User(name) => ("user", name, &passwd),
-            Unknown::Group(name) => ("group", name, &group),
-        };
-        match table.bytes {
-            Some(_) => fail(format!("no {what} '{name}' in {}", table.path), None),
-            None => fail(
-                format!("no {what} '{name}': {} does not exist", table.path),
-                None,
-            ),
-        }
-    })
+    let credentials =
+        credentials(&said, &parsed, passwd.text(), group.text()).map_err(|unknown| {
+            let (what, name, table) = match unknown {
+                Unknown::User(name) => ("user", name, &passwd),
+                Unknown::Group(name) => ("group", name, &group),
+            };
+            match table.bytes {
+                Some(_) => fail(format!("no {what} '{name}' in {}", table.path), None),
+                None => fail(
+                    format!("no {what} '{name}': {} does not exist", table.path),
+                    None,
+                ),
+            }
+        })?;
+    check_unprivileged(&credentials)?;
+    Ok(credentials)
 }
 
 /// Drop tend's own privileges, which the child then inherits: setgroups,
@@ -102,22 +143,7 @@ pub fn apply(credentials: &Credentials) -> Result<(), Error> {
     let fail = |why: String| {
         move |e: nix::Error| Error::Privilege(format!("{said}: {why}"), Some(io::Error::from(e)))
     };
-    let uids = getresuid().map_err(fail("reading tend's own uids".into()))?;
-    let gids = getresgid().map_err(fail("reading tend's own gids".into()))?;
-    if !uids.effective.is_root() {
-        // Without root there is nothing to drop, and nothing tend could switch
-        // to: running as the asked-for user already is the only way to succeed.
-        let same = [uids.real, uids.effective, uids.saved] == [Uid::from_raw(*uid); 3]
-            && [gids.real, gids.effective, gids.saved] == [Gid::from_raw(*gid); 3];
-        if !same {
-            return Err(Error::Privilege(
-                format!(
-                    "{said}: tend runs as uid {} gid {}, not as root, so it cannot become uid {uid} gid {gid}",
-                    uids.effective, gids.effective
-                ),
-                None,
-            ));
-        }
+    if check_unprivileged(credentials)? {
         // Supplementary groups cannot be changed without CAP_SETGID. Fewer
         // than asked is harmless; more is worth a word, since one of them
         // may be the very group 0 that --user was meant to shed. A failed

@@ -1,4 +1,5 @@
-//! The system calls that nix does not offer safely for every signal number.
+//! The system calls that nix does not offer safely for every signal number,
+//! and the two it does not offer at all (statx(2), getrandom(2)).
 //!
 //! nix's `Signal` knows only signals 1..=31, and the C libraries hide 32..=34
 //! from `sigfillset`. tend must block, read and forward all 64, so masks here
@@ -7,7 +8,7 @@
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, OsString, c_char, c_int};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 
 use nix::errno::Errno;
@@ -165,4 +166,94 @@ pub unsafe fn args(argc: c_int, argv: *const *const c_char) -> Vec<OsString> {
             OsString::from_vec(arg.to_bytes().to_vec())
         })
         .collect()
+}
+
+/// What statx(2) says about one file: as much as `--chown` and the safe
+/// walk need. `mount_root` is whether the file is the root of a mount, bind
+/// mounts of the same filesystem included (STATX_ATTR_MOUNT_ROOT); None
+/// where the kernel does not say (before Linux 5.8, or without statx).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// The type and permission bits, as st_mode.
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub nlink: u32,
+    /// The filesystem's device, (major, minor).
+    pub dev: (u32, u32),
+    pub ino: u64,
+    pub mount_root: Option<bool>,
+}
+
+/// statx(2) on `name` in the directory `dirfd`, with `flags`
+/// (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH with an empty name for `dirfd`
+/// itself). Falls back to fstatat(2) on a kernel without statx (ENOSYS).
+pub fn statx(dirfd: BorrowedFd<'_>, name: &CStr, flags: c_int) -> Result<Stat, Errno> {
+    use std::os::fd::AsRawFd;
+    const WANTED: libc::c_uint = libc::STATX_TYPE
+        | libc::STATX_MODE
+        | libc::STATX_NLINK
+        | libc::STATX_UID
+        | libc::STATX_GID
+        | libc::STATX_INO;
+    // SAFETY: an all-zero statx is a valid out-parameter (plain integers).
+    let mut buf: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: `name` is a NUL-terminated string that outlives the call, and
+    // `buf` is a live statx for the kernel to fill in; nothing is retained.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_statx,
+            dirfd.as_raw_fd(),
+            name.as_ptr(),
+            flags,
+            WANTED,
+            &mut buf as *mut libc::statx,
+        )
+    };
+    match Errno::result(rc) {
+        Ok(_) => {
+            let root = libc::STATX_ATTR_MOUNT_ROOT as u64;
+            Ok(Stat {
+                mode: u32::from(buf.stx_mode),
+                uid: buf.stx_uid,
+                gid: buf.stx_gid,
+                nlink: buf.stx_nlink,
+                dev: (buf.stx_dev_major, buf.stx_dev_minor),
+                ino: buf.stx_ino,
+                mount_root: (buf.stx_attributes_mask & root != 0)
+                    .then_some(buf.stx_attributes & root != 0),
+            })
+        }
+        Err(Errno::ENOSYS) => {
+            let at = nix::fcntl::AtFlags::from_bits_truncate(flags);
+            let st = nix::sys::stat::fstatat(dirfd, name, at)?;
+            Ok(Stat {
+                mode: st.st_mode,
+                uid: st.st_uid,
+                gid: st.st_gid,
+                nlink: u32::try_from(st.st_nlink).unwrap_or(u32::MAX),
+                dev: (libc::major(st.st_dev), libc::minor(st.st_dev)),
+                ino: st.st_ino,
+                mount_root: None,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Fill `buf` from the kernel's random source (getrandom(2), which waits
+/// only until the pool is first seeded at boot).
+pub fn random(buf: &mut [u8]) -> Result<(), Errno> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let rest = &mut buf[filled..];
+        // SAFETY: `rest` is live, writable memory of exactly `rest.len()` bytes.
+        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        match Errno::result(n) {
+            Ok(n) => filled += usize::try_from(n).unwrap_or(0),
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

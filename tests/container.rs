@@ -31,7 +31,7 @@ use common::engine::{
     STOP_TIMEOUT, Terminal, cmdline, ids, json_lines, orphans_reported, poll, process_named,
     processes, wait_for_zombies, wait_until_reaped,
 };
-use common::{HANG, field, musl_release};
+use common::{HANG, field, musl_release, static_tend};
 use serde_json::Value;
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
@@ -180,12 +180,16 @@ fn copy_args(copy: &Instruction) -> (String, String) {
 }
 
 /// Where the musl release build put what a COPY source names
-/// (`.../target/x86_64-unknown-linux-musl/release/examples/app`).
+/// (`.../target/x86_64-unknown-linux-musl/release/examples/app`); tend is
+/// the one under test.
 fn release_path(source: &str) -> PathBuf {
     let (_, built) = source
         .split_once("/release/")
         .unwrap_or_else(|| panic!("COPY source is not a release binary: {source}"));
-    musl_release().join(built)
+    match built {
+        "tend" => static_tend(),
+        _ => musl_release().join(built),
+    }
 }
 
 fn read_binary(source: &str) -> Vec<u8> {
@@ -481,7 +485,11 @@ fn a_migrated_entrypoint_runs_without_a_shell(engine: &'static Engine, test: &st
     let files: Vec<ContextFile> = vec![
         ("passwd".to_string(), PASSWD.as_bytes().to_vec(), 0o644),
         ("group".to_string(), GROUP.as_bytes().to_vec(), 0o644),
-        ("tend".to_string(), read("tend"), 0o755),
+        (
+            "tend".to_string(),
+            fs::read(static_tend()).expect("the tend under test"),
+            0o755,
+        ),
         ("app".to_string(), read("examples/app"), 0o755),
         ("template".to_string(), template, 0o644),
     ];

@@ -20,7 +20,7 @@ use common::engine::{
     Container, DOCKER, Engine, Image, Kind, NONROOT, Terminal, cmdline, ids, json_lines,
     orphans_reported, process_named, processes, wait_until_reaped,
 };
-use common::{TEND, field, musl_release};
+use common::{TEND, field, static_tend};
 use serde_json::Value;
 
 /// True when `engine --init` runs this build of tend: dockerd must have
@@ -35,7 +35,7 @@ fn init_is_this_tend(engine: &'static Engine, test: &str) -> bool {
     }
     let path = DOCKER.ok(&["info", "--format", "{{.InitBinary}}"]);
     let path = path.trim();
-    let tend = musl_release().join("tend");
+    let tend = static_tend();
     if fs::read(path).ok() == fs::read(&tend).ok() {
         return true;
     }
@@ -92,7 +92,7 @@ fn init_is_tend_as_pid1_and_reaps_orphans(engine: &'static Engine, test: &str) {
         "PID 1 is the engine's init, given `-- CMD`"
     );
     let exe = fs::read(format!("/proc/{host_pid1}/exe")).expect("PID 1's executable");
-    let tend = fs::read(musl_release().join("tend")).expect("the static tend");
+    let tend = fs::read(static_tend()).expect("the static tend");
     assert!(
         exe == tend,
         "{init_path} ({} bytes) is this build of tend ({} bytes)",
@@ -246,7 +246,7 @@ fn init_logs_with_tend_variables_and_stops_gracefully(engine: &'static Engine, t
 
 /// (version, commit) from `tend version X - git.H`, tend's own `--version`.
 fn tend_version() -> (String, String) {
-    let out = Command::new(musl_release().join("tend"))
+    let out = Command::new(static_tend())
         .arg("--version")
         .output()
         .expect("run tend --version");

@@ -702,3 +702,166 @@ fn a_resolver_that_never_answers_cannot_stretch_the_deadline() {
     let mut buf = [0; 512];
     assert!(dns.recv_from(&mut buf).is_ok(), "no DNS query arrived");
 }
+
+/// `${NAME}` and `${NAME:-default}` in the URLs of --probe, --wait-for and
+/// --health (issue 18 #16): five projects put `sh -c` back into HEALTHCHECK
+/// only to expand a port.
+mod url_templates {
+    use super::*;
+    use common::pid1_command;
+
+    #[test]
+    fn probe_urls_expand_from_tends_own_environment() {
+        let server = Server::answering(b"HTTP/1.1 200 OK\r\n\r\n");
+        let port = server.port().to_string();
+        let out = probe_with(&["http://127.0.0.1:${PORT}/health"], &[("PORT", &port)]);
+        healthy(&out, &[]);
+        assert!(server.received().starts_with("GET /health HTTP/1.1\r\n"));
+        // The default, where today's parse said "an IPv6 address must be in brackets".
+        let server = Server::answering(b"HTTP/1.1 200 OK\r\n\r\n");
+        let url = format!("http://127.0.0.1:${{PORT:-{}}}/", server.port());
+        healthy(&probe_with(&[&url], &[]), &[]);
+        // From TEND_PROBE_URL too: the image's ENV sets the template, the runtime the port.
+        let server = Server::answering(b"HTTP/1.1 200 OK\r\n\r\n");
+        let port = server.port().to_string();
+        let out = probe_with(
+            &[],
+            &[
+                ("TEND_PROBE_URL", "tcp://${HOST:-127.0.0.1}:${PORT}"),
+                ("PORT", &port),
+            ],
+        );
+        healthy(&out, &["TCP connect"]);
+    }
+
+    #[test]
+    fn a_probe_url_that_cannot_expand_is_an_unhealthy_verdict_naming_the_variable() {
+        // Not a name nor a number, so it is refused before any lookup.
+        let secret = "s3cr3t value";
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+        let cases: [Case; 3] = [
+            (
+                "http://127.0.0.1:${PORT}/health",
+                &[],
+                &["for URL", "${PORT} is not set (no default given)"],
+            ),
+            (
+                "http://${HOST}:8080/",
+                &[("HOST", secret)],
+                &["${HOST}", "the host is not"],
+            ),
+            (
+                "http://127.0.0.1:${PORT}/",
+                &[("PORT", secret)],
+                &["after expanding ${PORT}", "the port must be a number"],
+            ),
+        ];
+        for (url, vars, needles) in cases {
+            let out = probe_with(&[url], vars);
+            unhealthy(&out, needles);
+            assert!(
+                !out.stdout[0].contains(secret),
+                "a value in {:?}",
+                out.stdout
+            );
+        }
+    }
+
+    /// `tend ARGS` as PID 1 with the environment `vars` only.
+    fn run(args: &[&str], vars: &[(&str, &str)]) -> common::Outcome {
+        let mut cmd = pid1_command(args);
+        cmd.env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .envs(vars.iter().copied());
+        Tend::spawn(cmd, false).wait()
+    }
+
+    #[test]
+    fn wait_for_urls_expand_from_the_programs_environment() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port().to_string();
+        let dir = std::env::temp_dir().join(format!("tend-url-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let secret = dir.join("port");
+        std::fs::write(&secret, &port).expect("write the port");
+        let url = "tcp://127.0.0.1:${DB_PORT}";
+        // After --file-env: the program's environment, as --expand sees it.
+        let out = run(
+            &["--file-env", "DB_PORT", "--wait-for", url, "--", "true"],
+            &[("DB_PORT_FILE", secret.to_str().expect("utf-8"))],
+        );
+        assert_eq!(out.code, Some(0), "{out:?}");
+        let out = run(&["--wait-for", url, "--", "true"], &[("DB_PORT", &port)]);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        let out = run(
+            &["--", "true"],
+            &[("TEND_WAIT_FOR", url), ("DB_PORT", &port)],
+        );
+        assert_eq!(out.code, Some(0), "{out:?}");
+        // Unset: 125, one line that names the variable and the option, and no program.
+        for (args, vars, name) in [
+            (
+                &["--wait-for", url, "--", "echo", "ran"][..],
+                &[][..],
+                "--wait-for",
+            ),
+            (
+                &["--", "echo", "ran"],
+                &[("TEND_WAIT_FOR", url)],
+                "TEND_WAIT_FOR",
+            ),
+        ] {
+            let out = run(args, vars);
+            assert_eq!(out.code, Some(125), "{out:?}");
+            assert!(out.stdout.is_empty(), "the program ran: {out:?}");
+            let lines: Vec<&str> = out.stderr.lines().collect();
+            assert_eq!(lines.len(), 1, "{out:?}");
+            let want = format!("invalid value '{url}' for {name}: ${{DB_PORT}} is not set");
+            assert!(lines[0].contains(&want), "{lines:?} lacks {want:?}");
+        }
+        drop(listener);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn health_urls_expand_from_the_programs_environment() {
+        let server = Server::answering(b"HTTP/1.1 200 OK\r\n\r\n");
+        let port = server.port().to_string();
+        let mut cmd = pid1_command(&[
+            "--health",
+            "http://127.0.0.1:${APP_PORT}/ready",
+            "--health-interval",
+            "100ms",
+            // The server answers once: later checks fail, and must not stop the app.
+            "--on-unhealthy",
+            "log",
+            "--",
+            "sleep",
+            "60",
+        ]);
+        cmd.env("APP_PORT", &port);
+        let tend = Tend::spawn(cmd, true);
+        // The watchdog's first check reaches the port the variable names.
+        assert!(server.received().starts_with("GET /ready HTTP/1.1\r\n"));
+        tend.signal(libc::SIGTERM);
+        let out = tend.wait();
+        assert_eq!(out.code, Some(128 + libc::SIGTERM), "{out:?}");
+        // Unset, without a default: 125 before the program starts.
+        let out = run(
+            &[
+                "--health",
+                "http://127.0.0.1:${APP_PORT}/",
+                "--",
+                "echo",
+                "ran",
+            ],
+            &[],
+        );
+        assert_eq!(out.code, Some(125), "{out:?}");
+        assert!(out.stdout.is_empty(), "the program ran: {out:?}");
+        assert!(
+            out.stderr.contains("for --health: ${APP_PORT} is not set"),
+            "{out:?}"
+        );
+    }
+}

@@ -982,3 +982,41 @@ fn steps_and_the_program_take_the_terminal_and_programs_beside_never_do() {
     assert_eq!(pgrp, pid, "its own process group: {lines:?}");
     assert_ne!(tpgid, pgrp, "a program beside took the terminal: {lines:?}");
 }
+
+#[test]
+fn a_command_strings_program_from_a_secret_is_never_shown() {
+    if !have_root("a_command_strings_program_from_a_secret_is_never_shown") {
+        return;
+    }
+    let scratch = Scratch::new("secret-program");
+    let secret = scratch.file("app", b"/nonexistent/s3cret-path\n");
+    // The program beside is a secret's value: it cannot run, and neither
+    // its name in the log nor the error shows the value.
+    let mut cmd = pid1_command(&[
+        "-v",
+        "--file-env",
+        "APP",
+        "--expand",
+        "--also",
+        &fx("wait"),
+        "--also",
+        "$APP --flag",
+        "--",
+        fixture(),
+        "wait",
+    ]);
+    cmd.env("APP_FILE", &secret);
+    let out = Tend::spawn(cmd, true).wait();
+    assert_eq!(out.code, Some(127), "{out:?}");
+    assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
+    let error = records(&out.stderr)
+        .into_iter()
+        .find(|r| r["level"] == "error")
+        .unwrap_or_else(|| panic!("no error record: {}", out.stderr));
+    assert_eq!(
+        error["msg"],
+        "cannot run PROGRAM (from $APP, loaded by --file-env): No such file or directory (os error 2)",
+        "{error}"
+    );
+    assert_eq!(error["name"], "$APP", "{error}");
+}

@@ -383,9 +383,9 @@ impl Repository {
                 let text = self.script(script);
                 let pairs: Vec<(String, String)> = text
                     .lines()
-                    .find_map(|l| l.trim().strip_prefix("for pair in "))
-                    .unwrap_or_else(|| panic!("{script} has no `for pair in ARCH:BINARY…` line"))
-                    .split(';')
+                    .find_map(|l| l.trim().strip_prefix("pairs=("))
+                    .unwrap_or_else(|| panic!("{script} has no `pairs=(ARCH:BINARY…)` line"))
+                    .split(')')
                     .next()
                     .unwrap_or_default()
                     .split_whitespace()
@@ -684,7 +684,7 @@ fn the_readme_check_finds_what_does_not_exist() {
     let repo = repository();
     let version = env!("CARGO_PKG_VERSION");
     let three = "```sh\nbash examples/demo.sh\nbash tests/run.sh\n\
-                 bash release/build.sh tend-x86_64 tend-aarch64 && bash release/image.sh   # localhost/tend:VERSION\n```\n";
+                 bash release/build.sh tend-x86_64-small tend-aarch64-small && bash release/image.sh   # localhost/tend:VERSION\n```\n";
     let wrong_cases: &[(&str, &str)] = &[
         (
             "```sh\nbash examples/demo.sh     # build\nbash tests/run.sh         # every test\n```\n\n\
@@ -693,16 +693,16 @@ fn the_readme_check_finds_what_does_not_exist() {
         ),
         (
             "```sh\nbash release/image.sh\n```\n",
-            "reads dist/tend-x86_64",
+            "reads dist/tend-x86_64-small",
         ),
         (
-            "```sh\nbash release/build.sh tend-x86_64 && bash release/image.sh\n```\n",
-            "reads dist/tend-aarch64",
+            "```sh\nbash release/build.sh tend-x86_64-small && bash release/image.sh\n```\n",
+            "reads dist/tend-aarch64-small",
         ),
         // A variable in front of a command is that command's alone.
         (
             "```sh\nTEND_DIST=out bash release/build.sh && bash release/image.sh\n```\n",
-            "reads dist/tend-x86_64",
+            "reads dist/tend-x86_64-small",
         ),
         (
             "```sh\nbash release/build.sh tend-riscv\n```\n",

@@ -499,6 +499,128 @@ fn as_the_same_user_without_root_it_is_a_no_op() {
     }
 }
 
+/// tend as uid 4242 gid 4343, as `docker run --user 4242:4343` starts it.
+const AS_OTHER: &[&str] = &[
+    "setpriv",
+    "--reuid",
+    "4242",
+    "--regid",
+    "4343",
+    "--clear-groups",
+];
+
+/// The JSON lines of `stderr`.
+fn records(stderr: &str) -> Vec<serde_json::Value> {
+    stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect()
+}
+
+#[test]
+fn without_root_user_and_chown_are_skipped_and_said_once() {
+    if !have_root("without_root_user_and_chown_are_skipped_and_said_once") {
+        return;
+    }
+    // docker run --user, Kubernetes' runAsUser, OpenShift's random uid (issue 18 #15).
+    let sandbox = Sandbox::new("not-root");
+    let data = sandbox.path("data");
+    fs::create_dir(&data).expect("mkdir data");
+    let status = [&sandbox.fixture, "status"];
+    let cases: [(&[&str], bool); 3] = [
+        (&["--user", "app"], false),
+        (&["--user", "app:extra", "--chown", &data], true),
+        (&["--user", "ghost"], false),
+    ];
+    for (flags, chown) in cases {
+        let args = [&["--log-level", "info"], flags, &["--"], &status[..]].concat();
+        let outcome = sandbox.run(sandbox.command_with(FILES, AS_OTHER, &args));
+        let what = format!("{flags:?}");
+        assert_eq!(outcome.code, Some(0), "{what}: {outcome:?}");
+        let child = outcome.stdout.join("\n");
+        assert_eq!(
+            Identity::parse(&child),
+            Identity::of(4242, 4343, &[]),
+            "{what}"
+        );
+        let lines = records(&outcome.stderr);
+        let skipped: Vec<_> = lines
+            .iter()
+            .filter(|r| r["msg"].as_str().is_some_and(|m| m.contains("not root")))
+            .collect();
+        assert_eq!(skipped.len(), 1, "{what}: one line: {lines:?}");
+        let line = skipped[0];
+        assert_eq!(line["level"], "info", "{what}: {line}");
+        assert_eq!(
+            (line["uid"].as_u64(), line["gid"].as_u64()),
+            (Some(4242), Some(4343))
+        );
+        let msg = line["msg"].as_str().unwrap_or_default();
+        assert!(
+            msg.contains("--user") && msg.contains("uid 4242 gid 4343"),
+            "{msg}"
+        );
+        assert_eq!(msg.contains("--chown"), chown, "{what}: {msg}");
+        assert_eq!(
+            fs::metadata(&data)
+                .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+                .ok(),
+            Some(0),
+            "{what}: --chown changed nothing"
+        );
+    }
+    // The exit status is the app's.
+    let exit = ["--user", "app", "--", &sandbox.fixture, "exit", "7"];
+    let outcome = sandbox.run(sandbox.command_with(FILES, AS_OTHER, &exit));
+    assert_eq!(outcome.code, Some(7), "{outcome:?}");
+    assert_eq!(outcome.stderr, "", "not logged at the default level");
+}
+
+#[test]
+fn user_required_refuses_to_start_without_root() {
+    if !have_root("user_required_refuses_to_start_without_root") {
+        return;
+    }
+    let sandbox = Sandbox::new("user-required");
+    let marker = sandbox.path("ran");
+    let program = ["--", "sh", "-c", r#": > "$0""#, &marker];
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: [Case; 3] = [
+        (&["--user-required", "--user", "app"], &[]),
+        (&["--user", "app"], &[("TEND_USER_REQUIRED", "1")]),
+        // The cause, not --chown's EPERM that would follow from it.
+        (&["--user-required", "--chown", "/", "--user", "app"], &[]),
+    ];
+    for (flags, env) in cases {
+        let mut cmd = sandbox.command_with(FILES, AS_OTHER, &[flags, &program[..]].concat());
+        cmd.envs(env.iter().copied());
+        let outcome = sandbox.run(cmd);
+        let what = format!("{flags:?} {env:?}");
+        assert_eq!(outcome.code, Some(125), "{what}: {outcome:?}");
+        assert!(!Path::new(&marker).exists(), "{what}: the program ran");
+        let lines: Vec<&str> = outcome.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{what}: one line, not {lines:?}");
+        for needle in ["--user 'app'", "uid 4242 gid 4343", "not as root"] {
+            assert!(
+                lines[0].contains(needle),
+                "{what}: {:?} lacks {needle:?}",
+                lines[0]
+            );
+        }
+    }
+    // A switch about --user needs --user.
+    let outcome = sandbox.run(sandbox.command_with(
+        FILES,
+        AS_OTHER,
+        &[&["--user-required"], &program[..]].concat(),
+    ));
+    assert_eq!(outcome.code, Some(125), "{outcome:?}");
+    assert!(
+        outcome.stderr.contains("--user-required needs --user"),
+        "{outcome:?}"
+    );
+}
+
 #[test]
 fn without_etc_files_numbers_still_work() {
     if !have_root("without_etc_files_numbers_still_work") {
@@ -597,6 +719,11 @@ fn errors_exit_125_and_never_start_the_program() {
     ];
     let marker = sandbox.path("ran");
     for (user, etc, wrapper, needles) in cases {
+        // Without root, only --user-required makes a --user it cannot become an error.
+        let strict: &[&str] = match wrapper == AS_NONROOT {
+            true => &["--user-required"],
+            false => &[],
+        };
         let args = [
             "--user",
             user,
@@ -606,6 +733,7 @@ fn errors_exit_125_and_never_start_the_program() {
             r#"echo ran; : > "$0""#,
             &marker,
         ];
+        let args = [strict, &args[..]].concat();
         let outcome = sandbox.run(sandbox.command_with(etc, wrapper, &args));
         let what = format!("--user {user} {wrapper:?}");
         assert_eq!(outcome.code, Some(125), "{what}: {outcome:?}");

@@ -46,7 +46,8 @@ pub static DUMB_INIT: &[Opt] = &[
         short: Some('r'),
         vars: &[],
         takes: Takes::Value("s:r"),
-        list: Some(super::options::List::Commas),
+        // One pair a flag, as dumb-init reads it; tend's comma lists are tend's own.
+        list: None,
         modes: Modes::Supervise,
         group: Group::Signals,
         help: "forward signal s as signal r (repeatable); r 0 drops s",
@@ -112,7 +113,7 @@ pub static DUMB_INIT: &[Opt] = &[
 
 /// Parse `args` as dumb-init's command line.
 pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
-    let scanned = parser::scan(args, DUMB_INIT);
+    let scanned = parser::scan(args, DUMB_INIT, false);
     let given = scanned.given.map_err(in_words)?;
     let mut settings = Settings::default();
     settings.config.dumb_init = true;
@@ -342,6 +343,26 @@ mod tests {
                 "{bad:?}: {text}"
             );
         }
+    }
+
+    #[test]
+    fn tends_traps_stay_out_of_dumb_inits_command_line() {
+        // No suggestion: getopt's words, which scripts read.
+        assert_eq!(
+            peer_error(&["--verbos", "x"]).0,
+            "dumb-init: unrecognized option '--verbos'\n"
+        );
+        // getopt takes the next argument as the value, whatever it is.
+        for value in ["--", "-v", "1:2,3:4"] {
+            let (text, _) = peer_error(&["-r", value, "x"]);
+            assert!(
+                text.starts_with("Usage: -r option takes"),
+                "{value}: {text}"
+            );
+        }
+        // Nor does a flag that loses to a variable say so: dumb-init never did.
+        let c = config(&["-r", "15:3", "x"], &[("TEND_REWRITE", "15:2")]);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     #[test]

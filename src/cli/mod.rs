@@ -14,22 +14,25 @@
 //! TEND_LOG_LEVEL over TINI_VERBOSITY.
 
 mod dumb_init;
+mod help;
+#[cfg(test)]
+mod man;
 pub mod options;
 mod parser;
 pub mod values;
 
 use std::ffi::OsString;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::Error;
 use crate::health::{self, OnUnhealthy};
-use crate::probe::url::Target;
+use crate::probe::url::Url;
 use crate::probe::{self, Probe};
 use crate::programs::words::{self, Word};
 use crate::signals;
 use crate::supervise::children::Restart;
+pub use help::usage;
 use options::{Given, Group, OPTIONS, Source};
 use parser::{Occurrence, Problem};
 
@@ -40,7 +43,8 @@ pub type Env<'a> = &'a dyn Fn(&str) -> Option<OsString>;
 pub enum Mode {
     Supervise(Box<Config>),
     /// `--probe …`; a usage error is the probe's verdict, not tend's failure.
-    Probe(Logging, Result<Probe, String>),
+    /// Then the warnings to log, as `Config::warnings`.
+    Probe(Logging, Result<Probe, String>, Vec<String>),
     Help,
     Version,
     License,
@@ -60,7 +64,9 @@ pub enum LogFormat {
 /// How tend logs, in either mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Logging {
-    pub format: LogFormat,
+    /// None: neither --log-format nor TEND_LOG_FORMAT said, and the logger
+    /// picks text for a terminal, JSON for anything else (issue 20 #7).
+    pub format: Option<LogFormat>,
     pub level: log::LevelFilter,
 }
 
@@ -73,7 +79,8 @@ pub struct Config {
     pub subreaper: bool,
     pub pdeathsig: Option<i32>,
     pub log_level: log::LevelFilter,
-    pub log_format: LogFormat,
+    /// `--log-format`, when given; see `Logging::format`.
+    pub log_format: Option<LogFormat>,
     pub warn_on_reap: bool,
     pub signal_group: bool,
     /// Exit codes of the child that become 0.
@@ -107,8 +114,9 @@ pub struct Config {
     pub render: Vec<(PathBuf, PathBuf)>,
     /// `--chown PATH`: trees to give to `--user`.
     pub chown: Vec<PathBuf>,
-    /// `--wait-for URL`: dependencies that must answer first.
-    pub wait_for: Vec<Target>,
+    /// `--wait-for URL`: dependencies that must answer first; main expands
+    /// the templates among them from the program's environment.
+    pub wait_for: Vec<Url>,
     pub wait_timeout: Duration,
     /// `--chdir DIR`, for the child.
     pub chdir: Option<PathBuf>,
@@ -120,11 +128,18 @@ pub struct Config {
     pub restart: Restart,
     /// `--procfile FILE`, read by main before anything is set up.
     pub procfile: Option<PathBuf>,
-    /// `--health`: the watchdog, when asked for.
-    pub health: Option<health::Settings>,
+    /// `--health`: the watchdog, when asked for; `HealthArgs::settings`
+    /// makes it once the program's environment is known.
+    pub health: Option<HealthArgs>,
     /// `--user USER[:GROUP]`, unparsed: privilege parses it.
     pub user: Option<String>,
+    /// `--user-required`: without root, refuse to start rather than skip
+    /// `--user` and `--chown` (issue 18 #15).
+    pub user_required: bool,
     pub no_new_privs: bool,
+    /// What to warn about once logging is up: a variable that a flag
+    /// overrides (issue 20 #3), `$NAME` left unexpanded in the command (#5).
+    pub warnings: Vec<String>,
     /// The options whose value came from their variable, as (long name,
     /// variable): errors found after parsing name what the user wrote.
     pub from_vars: Vec<(&'static str, &'static str)>,
@@ -141,7 +156,7 @@ impl Default for Config {
             subreaper: false,
             pdeathsig: None,
             log_level: log::LevelFilter::Warn,
-            log_format: LogFormat::Json,
+            log_format: None,
             warn_on_reap: false,
             signal_group: false,
             remap_exit: Vec::new(),
@@ -168,7 +183,9 @@ impl Default for Config {
             procfile: None,
             health: None,
             user: None,
+            user_required: false,
             no_new_privs: false,
+            warnings: Vec::new(),
             from_vars: Vec::new(),
         }
     }
@@ -247,7 +264,7 @@ pub struct Settings {
 }
 
 /// `--health` and its options, before they are checked as a whole.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HealthArgs {
     pub probe: probe::Args,
     pub interval: Duration,
@@ -287,23 +304,38 @@ impl HealthArgs {
         }
     }
 
-    /// The watch to run, when --health gave a URL.
-    fn finish(self) -> Result<Option<health::Settings>, String> {
-        if self.probe.url.is_none() {
+    /// The watch's options, when --health gave a URL: checked now as far
+    /// as they can be, all of them when the URL is no template.
+    fn finish(self) -> Result<Option<HealthArgs>, String> {
+        let Some((url, _)) = &self.probe.url else {
             return Ok(None);
+        };
+        if let Some(problem) = &self.problem {
+            return Err(problem.clone());
         }
-        if let Some(problem) = self.problem {
-            return Err(problem);
+        if let Url::Parsed(_) = url {
+            self.settings(&|_| None)?;
         }
-        let mut probe = self.probe.finish().map_err(|e| format!("--health: {e}"))?;
+        Ok(Some(self))
+    }
+
+    /// The watch, with a URL template expanded from `env`: the program's
+    /// environment, as --expand sees it.
+    pub fn settings(&self, env: Env) -> Result<health::Settings, String> {
+        let url = self.probe.target(env)?;
+        let mut probe = self
+            .probe
+            .clone()
+            .finish(url)
+            .map_err(|e| format!("--health: {e}"))?;
         probe.timeout = self.timeout;
-        Ok(Some(health::Settings {
+        Ok(health::Settings {
             probe,
             interval: self.interval,
             retries: self.retries,
             start_period: self.start_period,
             on_unhealthy: self.on_unhealthy,
-        }))
+        })
     }
 }
 
@@ -351,13 +383,14 @@ pub fn parse_as(dialect: Dialect, args: &[OsString], env: Env) -> Result<Mode, E
 
 /// Parse `args` (without argv[0]) as tend's own command line.
 pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
-    let scanned = parser::scan(args, OPTIONS);
+    let scanned = parser::scan(args, OPTIONS, true);
     let probe_mode = scanned.probe_mode;
     let fail = |problem: Problem| match probe_mode {
         false => Err(Error::Usage(in_words(&problem, probe_mode))),
         true => Ok(Mode::Probe(
             logging_from_env(env),
             Err(in_words(&problem, probe_mode)),
+            Vec::new(),
         )),
     };
     let given = match scanned.given {
@@ -371,9 +404,13 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
     if let Some(info) = settings.info.take() {
         return Ok(info);
     }
+    let mut warnings = parser::overridden(OPTIONS, &given, env);
     if probe_mode {
         let logging = settings.config.logging();
-        return Ok(Mode::Probe(logging, settings.probe.finish()));
+        // A URL template expands from tend's own environment: a HEALTHCHECK's.
+        let probe = settings.probe;
+        let probe = probe.target(env).and_then(|url| probe.finish(url));
+        return Ok(Mode::Probe(logging, probe, warnings));
     }
     // With a Procfile, whether there is anything to run is known once it is read.
     let runs_something =
@@ -383,6 +420,10 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
             "no program to run: tend [OPTIONS] [--] PROGRAM [ARGS...]".into(),
         ));
     }
+    if !settings.config.expand {
+        warnings.extend(unexpanded(scanned.command, env));
+    }
+    settings.config.warnings = warnings;
     supervise(settings, scanned.command)
 }
 
@@ -390,12 +431,23 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
 /// span options, `--health`'s settings, and the command. Its errors are
 /// tend's own (125), whichever dialect's command line came in.
 fn supervise(mut settings: Settings, command: &[OsString]) -> Result<Mode, Error> {
-    if !settings.config.chown.is_empty() && settings.config.user.is_none() {
-        return Err(Error::Usage(format!(
-            "{} needs {}: it gives the paths to the user the program will run as",
-            settings.config.name("--chown"),
-            settings.config.name("--user"),
-        )));
+    let config = &settings.config;
+    let needs_user = [
+        (!config.chown.is_empty(), "--chown", "gives the paths to"),
+        (
+            config.user_required,
+            "--user-required",
+            "requires the drop to",
+        ),
+    ];
+    for (given, flag, what) in needs_user {
+        if given && config.user.is_none() {
+            return Err(Error::Usage(format!(
+                "{} needs {}: it {what} the user the program will run as",
+                config.name(flag),
+                config.name("--user"),
+            )));
+        }
     }
     let config = &settings.config;
     let several = [
@@ -438,11 +490,49 @@ fn supervise(mut settings: Settings, command: &[OsString]) -> Result<Mode, Error
     Ok(Mode::Supervise(Box::new(settings.config)))
 }
 
+/// Shells that expand `$NAME` in their own arguments: `sh -c 'exec app $PORT'`.
+const SHELLS: [&str; 7] = ["sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"];
+
+/// A warning for the first argument that holds `$NAME` or `${NAME}` of a
+/// variable that is set, when --expand is off: it reaches the program as
+/// written, which is rarely what was meant (issue 20 #5). Never the value.
+/// Not for a shell, which expands its arguments itself.
+fn unexpanded(command: &[OsString], env: Env) -> Option<String> {
+    let program = command.first()?.to_str()?;
+    if SHELLS.contains(&program.rsplit('/').next().unwrap_or(program)) {
+        return None;
+    }
+    command.iter().enumerate().find_map(|(i, arg)| {
+        let arg = arg.to_str()?;
+        let name = arg.split('$').skip(1).find_map(|after| {
+            let after = after.strip_prefix('@').unwrap_or(after);
+            let after = after.strip_prefix('{').unwrap_or(after);
+            let end = after
+                .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .unwrap_or(after.len());
+            let name = after.get(..end).filter(|n| n.starts_with(|c: char| !c.is_ascii_digit()))?;
+            env(name).is_some_and(|v| !v.is_empty()).then_some(name)
+        })?;
+        let which = match i {
+            0 => "PROGRAM".to_string(),
+            i => format!("argument {i}"),
+        };
+        Some(format!(
+            "{which} holds ${name}, a variable that is set, and gets it as written: add --expand to expand it"
+        ))
+    })
+}
+
 /// A problem in tend's words: `invalid value 'X' for NAME: expected …`.
 fn in_words(problem: &Problem, probe_mode: bool) -> String {
     match problem {
-        Problem::Unknown(text) if probe_mode => format!("unknown option '{text}' for --probe"),
-        Problem::Unknown(text) => format!("unknown option '{text}'"),
+        Problem::Unknown(text) => {
+            let mode = if probe_mode { " for --probe" } else { "" };
+            match parser::nearest(OPTIONS, text) {
+                Some(near) => format!("unknown option '{text}'{mode}: did you mean {near}?"),
+                None => format!("unknown option '{text}'{mode}"),
+            }
+        }
         Problem::NeedsValue { written, what } => format!("'{written}' needs a value: {what}"),
         Problem::TakesNoValue { written, text } => format!("'{written}' takes no value: {text}"),
         Problem::NotUtf8(what) => format!("{what} is not UTF-8"),
@@ -491,36 +581,12 @@ fn resolve(
     })
 }
 
-/// `tend --help`: every option of both modes, grouped, with its variables.
-pub fn usage() -> String {
-    let mut text = String::from(
-        "Usage: tend [OPTIONS] [--] PROGRAM [ARGS...]\n       tend --probe [URL] [PROBE OPTIONS]\n\n\
-         Runs PROGRAM as a supervised child: forwards signals, reaps zombies, exits with its status.\n",
-    );
-    for group in Group::ALL {
-        let _ = write!(text, "\n{}:\n", group.title());
-        for opt in OPTIONS.iter().filter(|o| o.group == group) {
-            let repeats = if opt.repeats() { " (repeatable)" } else { "" };
-            let _ = writeln!(text, "  {:<24} {}{repeats}", opt.spec(), opt.help);
-            let vars: Vec<&str> = opt.vars.iter().map(|v| v.name).collect();
-            if !vars.is_empty() {
-                let _ = writeln!(text, "  {:<24} env: {}", "", vars.join(", "));
-            }
-        }
-    }
-    text.push_str(
-        "\nA flag wins over its variable; an empty variable is unset. DURATION: 500ms, 10s, 1m30s, 2h.\n\
-         Exit status: the child's (128+N if it died of signal N); 125 when tend itself fails,\n\
-         126/127 when PROGRAM cannot run / is missing. --probe: 0 healthy, 1 not.\n",
-    );
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use options::{Opt, Read};
     use std::collections::HashMap;
+    use std::ffi::OsStr;
 
     fn args(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()
@@ -570,7 +636,7 @@ mod tests {
         assert_eq!(c.pdeathsig, None);
         assert_eq!(c.grace, None);
         assert_eq!(c.log_level, log::LevelFilter::Warn);
-        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.log_format, None);
         assert!(c.remap_exit.is_empty());
         assert_eq!(c.user, None);
     }
@@ -619,7 +685,7 @@ mod tests {
             &[],
         );
         assert_eq!(c.grace, Some(Duration::from_millis(1500)));
-        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.log_format, Some(LogFormat::Text));
         assert_eq!(c.log_level, log::LevelFilter::Debug);
         assert_eq!(c.user.as_deref(), Some("app:app"));
         assert!(c.no_new_privs);
@@ -645,7 +711,7 @@ mod tests {
         assert_eq!(c.pdeathsig, Some(15));
         assert_eq!(c.remap_exit, [143, 2]);
         assert_eq!(c.grace, Some(Duration::from_millis(500)));
-        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.log_format, Some(LogFormat::Text));
         assert_eq!(c.user.as_deref(), Some("65532"));
 
         let flags_win = config(
@@ -668,7 +734,7 @@ mod tests {
         assert_eq!(flags_win.remap_exit, [7]);
         assert_eq!(flags_win.grace, Some(Duration::from_secs(3)));
         assert_eq!(flags_win.log_level, log::LevelFilter::Info);
-        assert_eq!(flags_win.log_format, LogFormat::Json);
+        assert_eq!(flags_win.log_format, Some(LogFormat::Json));
 
         assert_eq!(
             config(
@@ -725,7 +791,7 @@ mod tests {
 
     fn probe_of(list: &[&str], vars: &[(&str, &str)]) -> Result<Probe, String> {
         match parse_with(list, vars) {
-            Ok(Mode::Probe(_, probe)) => probe,
+            Ok(Mode::Probe(_, probe, _)) => probe,
             other => panic!("{list:?} {vars:?} is no probe: {other:?}"),
         }
     }
@@ -746,7 +812,7 @@ mod tests {
         // The field report: --probe worked only as the first argument.
         let p = parse_with(&["-v", "--probe", "http://a/"], &[]);
         assert!(
-            matches!(&p, Ok(Mode::Probe(l, Ok(_))) if l.level == log::LevelFilter::Info),
+            matches!(&p, Ok(Mode::Probe(l, Ok(_), _)) if l.level == log::LevelFilter::Info),
             "{p:?}"
         );
         assert!(probe_of(&["--log-format=text", "--probe", "http://a/", "-vv"], &[]).is_ok());
@@ -1025,6 +1091,197 @@ mod tests {
                 );
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_value_is_never_dashdash_nor_one_of_our_options_unless_written_with_equals() {
+        // Issue 20 #5: `--default-program --` took `--` and blamed the next word.
+        let cases: [(&[&str], &str); 5] = [
+            (
+                &["--default-program", "--", "app"],
+                "'--default-program' needs a value: PROGRAM",
+            ),
+            (
+                &["--user", "--chown", "/data", "app"],
+                "'--user' needs a value: USER[:GROUP]; '--chown' is an option \
+                 (for that value, write --user=--chown)",
+            ),
+            (
+                &["--grace", "--log-level=info", "x"],
+                "'--grace' needs a value: DURATION; '--log-level=info' is an option",
+            ),
+            (&["-e", "--", "x"], "'-e' needs a value: CODE"),
+            (&["-e", "-v", "x"], "(for that value, write -e-v)"),
+        ];
+        for (input, needle) in cases {
+            let text = usage_error(input, &[]);
+            assert!(
+                text.contains(needle),
+                "{input:?}: {text:?} lacks {needle:?}"
+            );
+        }
+        // Written with `=`, or not an option of ours, a value may start with a dash.
+        let c = config(&["--default-program=--expand", "x"], &[]);
+        assert_eq!(c.default_program.as_deref(), Some(OsStr::new("--expand")));
+        assert_eq!(c.command, args(&["x"]));
+        assert_eq!(
+            config(&["--default-program", "--verbose", "x"], &[]).default_program,
+            Some("--verbose".into())
+        );
+        assert!(usage_error(&["-e", "-1", "x"], &[]).contains("invalid value '-1' for -e"));
+    }
+
+    #[test]
+    fn a_list_variables_separator_works_in_its_flag() {
+        let c = config(
+            &[
+                "-e",
+                "143,130",
+                "--file-env",
+                "A, B",
+                "--rewrite",
+                "TERM:QUIT,INT:QUIT",
+                "x",
+            ],
+            &[],
+        );
+        assert_eq!(c.remap_exit, [143, 130]);
+        assert_eq!(c.file_env, ["A", "B"]);
+        assert_eq!((c.rewrite.apply(15), c.rewrite.apply(2)), (3, 3));
+        assert!(usage_error(&["-e", "", "x"], &[]).contains("invalid value '' for -e"));
+        // A comma splits --wait-for only between whole URLs; a query may hold one.
+        let urls = |list: &[&str], vars: &[(&str, &str)]| config(list, vars).wait_for.len();
+        assert_eq!(urls(&["--wait-for", "tcp://a:1, tcp://b:2", "x"], &[]), 2);
+        assert_eq!(urls(&["--wait-for", "http://a/?x=1,2", "x"], &[]), 1);
+        assert_eq!(
+            urls(&["x"], &[("TEND_WAIT_FOR", "http://a/?x=1,2\ntcp://b:2")]),
+            2
+        );
+        // A line break in a flag is no list: --chown takes it whole, a header refuses it.
+        assert_eq!(
+            config(&["--user", "0", "--chown", "a\nb", "x"], &[])
+                .chown
+                .len(),
+            1
+        );
+        assert!(
+            usage_error(
+                &[
+                    "--health",
+                    "http://a/",
+                    "--health-header",
+                    "X: 1\nY: 2",
+                    "x"
+                ],
+                &[]
+            )
+            .contains("--health-header")
+        );
+    }
+
+    #[test]
+    fn an_unknown_option_suggests_the_nearest_only_when_close() {
+        let cases = [
+            (&["--wait-fro", "x", "--", "y"][..], Some("--wait-for")),
+            (&["--grce=1s", "x"], Some("--grace")),
+            (&["--helth", "http://a/", "x"], Some("--health")),
+            (&["--user-requried", "x"], Some("--user-required")),
+            (&["--frobnicate", "x"], None),
+            (&["--yolo", "x"], None),
+            (&["-x", "x"], None),
+        ];
+        for (input, near) in cases {
+            let text = usage_error(input, &[]);
+            let said = text
+                .split_once("did you mean ")
+                .map(|(_, rest)| rest.trim_end_matches(|c| c != '?').trim_end_matches('?'));
+            assert_eq!(said, near, "{input:?}: {text}");
+        }
+        let probe = probe_of(&["--probe", "http://a/", "--timout", "1s"], &[]);
+        assert!(
+            probe.is_err_and(|e| e.ends_with("for --probe: did you mean --timeout?")),
+            "a probe's typo"
+        );
+    }
+
+    #[test]
+    fn a_variable_that_loses_to_a_flag_says_so_once() {
+        let warnings = |list: &[&str], vars: &[(&str, &str)]| config(list, vars).warnings;
+        assert_eq!(
+            warnings(
+                &["--wait-timeout", "30s", "x"],
+                &[("TEND_WAIT_TIMEOUT", "3s")]
+            ),
+            ["TEND_WAIT_TIMEOUT=3s is overridden by --wait-timeout 30s: using 30s"]
+        );
+        assert_eq!(
+            warnings(&["-e", "2", "-e", "3", "x"], &[("TEND_REMAP_EXIT", "143")]),
+            ["TEND_REMAP_EXIT=143 is overridden by -e 2, -e 3: using 2,3"]
+        );
+        assert_eq!(
+            warnings(&["--setsid", "x"], &[("TEND_SETSID", "0")]),
+            ["TEND_SETSID=0 is overridden by --setsid"]
+        );
+        assert_eq!(
+            warnings(&["-vv", "x"], &[("TINI_VERBOSITY", "1")]),
+            ["TINI_VERBOSITY=1 is overridden by -v, -v"]
+        );
+        // A credential in a header never reaches the log.
+        assert_eq!(
+            warnings(
+                &["--health-header", "Authorization: Bearer b", "x"],
+                &[("TEND_PROBE_HEADERS", "Authorization: Bearer a")]
+            ),
+            ["TEND_PROBE_HEADERS=Authorization: … is overridden by \
+              --health-header Authorization: …: using Authorization: …"]
+        );
+        // Agreeing, empty (unset), or with no flag: nothing to say.
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+        let quiet: [Case; 6] = [
+            (&["--grace", "1s", "x"], &[("TEND_GRACE", "1s")]),
+            (&["--grace", "1s", "x"], &[("TEND_GRACE", "")]),
+            (&["x"], &[("TEND_GRACE", "5s")]),
+            (&["-s", "x"], &[("TINI_SUBREAPER", "")]),
+            (&["--setsid", "x"], &[("TEND_SETSID", "yes")]),
+            (&["-e", "1,2", "x"], &[("TEND_REMAP_EXIT", "1, 2")]),
+        ];
+        for (list, vars) in quiet {
+            assert_eq!(
+                warnings(list, vars),
+                Vec::<String>::new(),
+                "{list:?} {vars:?}"
+            );
+        }
+        match parse_with(
+            &["--probe", "http://a/", "--timeout", "1s"],
+            &[("TEND_PROBE_TIMEOUT", "5s")],
+        ) {
+            Ok(Mode::Probe(_, _, warnings)) => assert_eq!(
+                warnings,
+                ["TEND_PROBE_TIMEOUT=5s is overridden by --timeout 1s: using 1s"]
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_set_variable_in_an_argument_without_expand_says_so() {
+        let env = [("PORT", "8080"), ("EMPTY", "")];
+        let warnings = |list: &[&str]| config(list, &env).warnings;
+        let said = "argument 2 holds $PORT, a variable that is set, and gets it as written: \
+                    add --expand to expand it";
+        assert_eq!(warnings(&["app", "--port", "$PORT"]), [said]);
+        assert_eq!(warnings(&["app", "--port", "x${PORT}y", "$PORT"]), [said]);
+        assert_eq!(warnings(&["$PORT"])[0].split(' ').next(), Some("PROGRAM"));
+        assert_eq!(warnings(&["app", "$@PORT"]).len(), 1);
+        for quiet in [
+            &["--expand", "app", "$PORT"][..],
+            &["app", "$NOPE", "$EMPTY", "$1", "$$", "a$"],
+            &["sh", "-c", "exec app --port $PORT"],
+            &["/bin/bash", "-c", "echo ${PORT}"],
+        ] {
+            assert_eq!(warnings(quiet), Vec::<String>::new(), "{quiet:?}");
         }
     }
 

@@ -242,6 +242,10 @@ fn positive(
     }
 }
 
+/// What a request header option takes. Its value may hold a credential
+/// (`Authorization: Bearer …`), so messages show only the header's name.
+pub const HEADER: &str = "'NAME: VALUE'";
+
 /// The option that switches to probe mode; the parser looks for it first.
 pub const PROBE: &str = "probe";
 
@@ -522,7 +526,7 @@ pub static OPTIONS: &[Opt] = &[
         group: Group::Entrypoint,
         help: "wait until URL answers (tcp:// connects, http:// gives 200-399) before starting",
         apply: |s, g| {
-            let url = probe::url::parse(g.text).map_err(probe::describe_url_error)?;
+            let url = probe::url::Url::new(g.text).map_err(probe::url::describe)?;
             s.config.wait_for.push(url);
             Ok(())
         },
@@ -627,7 +631,7 @@ pub static OPTIONS: &[Opt] = &[
         modes: Modes::Supervise,
         group: Group::Health,
         help: "check the app at URL as --probe does, every --health-interval, and act when it is unhealthy",
-        apply: |s, g| s.health.probe.set_url(g.text),
+        apply: |s, g| s.health.probe.set_url(g.text, g.name()),
     },
     Opt {
         long: Some("health-interval"),
@@ -746,7 +750,7 @@ pub static OPTIONS: &[Opt] = &[
         long: Some("health-header"),
         short: None,
         vars: &[var("TEND_PROBE_HEADERS")],
-        takes: Takes::Value("'NAME: VALUE'"),
+        takes: Takes::Value(HEADER),
         list: Some(List::Lines),
         modes: Modes::Supervise,
         group: Group::Health,
@@ -772,6 +776,20 @@ pub static OPTIONS: &[Opt] = &[
         help: "drop tend and the child to this user (name or uid) and group before starting",
         apply: |s, g| {
             s.config.user = Some(g.text.to_string());
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("user-required"),
+        short: None,
+        vars: &[var("TEND_USER_REQUIRED")],
+        takes: Takes::Nothing,
+        list: None,
+        modes: Modes::Supervise,
+        group: Group::User,
+        help: "refuse to start (125) unless tend can drop to --user: not root, --user and --chown are skipped",
+        apply: |s, g| {
+            s.config.user_required = on(g)?;
             Ok(())
         },
     },
@@ -830,13 +848,13 @@ pub static OPTIONS: &[Opt] = &[
         list: None,
         modes: Modes::Both,
         group: Group::Logging,
-        help: "json (default: one object a line) or text",
+        help: "json (one object a line) or text; default: text on a terminal, else json",
         apply: |s, g| {
-            s.config.log_format = match g.text.trim().to_ascii_lowercase().as_str() {
+            s.config.log_format = Some(match g.text.trim().to_ascii_lowercase().as_str() {
                 "json" => LogFormat::Json,
                 "text" => LogFormat::Text,
                 _ => return Err("expected json or text".into()),
-            };
+            });
             Ok(())
         },
     },
@@ -852,7 +870,7 @@ pub static OPTIONS: &[Opt] = &[
         help: "probe mode: one HTTP GET or TCP connect; prints a verdict, exits 0 if healthy, 1 if not",
         apply: |s, g| match g.text {
             "" => Ok(()),
-            url => s.probe.set_url(url),
+            url => s.probe.set_url(url, g.name()),
         },
     },
     Opt {
@@ -864,7 +882,7 @@ pub static OPTIONS: &[Opt] = &[
         modes: Modes::Probe,
         group: Group::Probe,
         help: "http://HOST[:PORT][/PATH[?QUERY]] or tcp://HOST:PORT",
-        apply: |s, g| s.probe.set_url(g.text),
+        apply: |s, g| s.probe.set_url(g.text, g.name()),
     },
     Opt {
         long: Some("timeout"),
@@ -918,7 +936,7 @@ pub static OPTIONS: &[Opt] = &[
         long: Some("header"),
         short: None,
         vars: &[var("TEND_PROBE_HEADERS")],
-        takes: Takes::Value("'NAME: VALUE'"),
+        takes: Takes::Value(HEADER),
         list: Some(List::Lines),
         modes: Modes::Probe,
         group: Group::Probe,

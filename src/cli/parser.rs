@@ -54,7 +54,9 @@ pub struct Scanned<'a> {
 /// Walk argv against `table`. Options stop at the program (or after `--`);
 /// once the table's `--probe` is seen, a non-option is the URL instead,
 /// and options may follow it. An information option ends the walk.
-pub fn scan<'a>(args: &'a [OsString], table: &'static [Opt]) -> Scanned<'a> {
+/// `strict` refuses `--` and the table's own options as the next
+/// argument's value (tend's rule, issue 20 #5; getopt takes anything).
+pub fn scan<'a>(args: &'a [OsString], table: &'static [Opt], strict: bool) -> Scanned<'a> {
     let mut probe_mode = false;
     let mut rest = args;
     let mut given = Vec::new();
@@ -62,7 +64,7 @@ pub fn scan<'a>(args: &'a [OsString], table: &'static [Opt]) -> Scanned<'a> {
         let Some((arg, tail)) = rest.split_first() else {
             break Ok(());
         };
-        match scan_one(arg, tail, table, probe_mode, &mut given) {
+        match scan_one(arg, tail, table, probe_mode, strict, &mut given) {
             Ok(Step::Next(after)) => rest = after,
             Ok(Step::Program) => break Ok(()),
             Ok(Step::ProgramAfter) => {
@@ -128,9 +130,11 @@ fn scan_one<'a>(
     tail: &'a [OsString],
     table: &'static [Opt],
     probe_mode: bool,
+    strict: bool,
     given: &mut Vec<Occurrence<'a>>,
 ) -> Result<Step<'a>, Problem> {
     let mut rest = tail;
+    let table_if_strict = strict.then_some(table);
     let text = match arg.to_str() {
         Some(text) => text,
         None if probe_mode => return Err(Problem::NotUtf8(format!("{arg:?}"))),
@@ -171,7 +175,9 @@ fn scan_one<'a>(
             }
             (Takes::Nothing | Takes::Count | Takes::Inline(_), _) => inline,
             (Takes::Value(_), Some(v)) => Some(v),
-            (Takes::Value(what), None) => Some(take_value(&mut rest, &written, what)?),
+            (Takes::Value(what), None) => {
+                Some(take_value(&mut rest, &written, what, table_if_strict)?)
+            }
         };
         let info = opt.group == Group::Info;
         given.push(Occurrence {
@@ -188,7 +194,7 @@ fn scan_one<'a>(
         let value = match opt.takes {
             Takes::Nothing | Takes::Count | Takes::Inline(_) => None,
             Takes::Value(_) if !attached.is_empty() => Some(attached),
-            Takes::Value(what) => Some(take_value(&mut rest, &written, what)?),
+            Takes::Value(what) => Some(take_value(&mut rest, &written, what, table_if_strict)?),
         };
         let (info, takes_value) = (opt.group == Group::Info, value.is_some());
         given.push(Occurrence {
@@ -206,11 +212,15 @@ fn scan_one<'a>(
     Ok(Step::Next(rest))
 }
 
-/// The next argument, as the value of `flag`.
+/// The next argument, as the value of `flag`. With `table`, neither `--`
+/// nor one of its options may be that value: `--default-program --
+/// app` forgot the value, and `--user --chown /data` too. `--flag=VALUE`
+/// (`-xVALUE`) is the way to give such a value.
 fn take_value<'a>(
     rest: &mut &'a [OsString],
     flag: &str,
     what: &'static str,
+    table: Option<&'static [Opt]>,
 ) -> Result<&'a str, Problem> {
     let needs = || Problem::NeedsValue {
         written: flag.to_string(),
@@ -218,9 +228,77 @@ fn take_value<'a>(
     };
     let (value, tail) = rest.split_first().ok_or_else(needs)?;
     *rest = tail;
-    value
+    let value = value
         .to_str()
-        .ok_or_else(|| Problem::NotUtf8(format!("the value of '{flag}'")))
+        .ok_or_else(|| Problem::NotUtf8(format!("the value of '{flag}'")))?;
+    match table {
+        Some(_) if value == "--" => Err(needs()),
+        Some(table) if is_option(table, value) => {
+            let form = match flag.starts_with("--") {
+                true => format!("{flag}={value}"),
+                false => format!("{flag}{value}"),
+            };
+            Err(Problem::Other(format!(
+                "'{flag}' needs a value: {what}; '{value}' is an option (for that value, write {form})"
+            )))
+        }
+        _ => Ok(value),
+    }
+}
+
+/// Whether `text` names one of `table`'s options: `--grace`, `--grace=1s`, `-v`, `-vg`.
+fn is_option(table: &'static [Opt], text: &str) -> bool {
+    match text.strip_prefix("--") {
+        Some(long) => find(table, long.split('=').next(), None).is_some(),
+        None => text
+            .strip_prefix('-')
+            .and_then(|short| short.chars().next())
+            .is_some_and(|c| find(table, None, Some(c)).is_some()),
+    }
+}
+
+/// The long option of `table` nearest to the unknown `written`
+/// (`--wait-fro` → `--wait-for`), if one is close enough to be the one
+/// meant: an edit or two, transpositions counting one, and fewer the
+/// shorter the name (issue 20 #5).
+pub fn nearest(table: &'static [Opt], written: &str) -> Option<String> {
+    let name = written.strip_prefix("--")?.split('=').next()?;
+    let close = name.chars().count() / 3;
+    table
+        .iter()
+        .filter_map(|o| o.long)
+        .map(|long| (distance(name, long), long))
+        .filter(|&(d, _)| d <= close.clamp(1, 2))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, long)| format!("--{long}"))
+}
+
+/// The optimal string alignment distance: insertions, deletions,
+/// substitutions and swaps of two neighbours, each one edit. Over bytes:
+/// option names are ASCII.
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // Three rows of the table: two back, one back, and this one.
+    let mut rows = [
+        vec![0; b.len() + 1],
+        (0..=b.len()).collect(),
+        vec![0; b.len() + 1],
+    ];
+    for i in 1..=a.len() {
+        rows[2][0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[1][j] + 1)
+                .min(rows[2][j - 1] + 1)
+                .min(rows[1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[0][j - 2] + 1);
+            }
+            rows[2][j] = d;
+        }
+        rows.rotate_left(1);
+    }
+    rows[1][b.len()]
 }
 
 /// Apply the options of `table` that `keep` keeps: first the variables of
@@ -241,12 +319,117 @@ pub fn apply_all(
     }
     for opt in table.iter().filter(|o| keep(o)) {
         for occurrence in given.iter().filter(|g| std::ptr::eq(g.opt, opt)) {
-            let text = occurrence.value.unwrap_or_default();
             let source = Source::Flag(&occurrence.written);
-            apply(settings, opt, &Given { text, source })?;
+            // The variable's separator works in the flag too: `-e 143,130` (issue 20 #5).
+            for text in items(opt.list, occurrence.value.unwrap_or_default(), true) {
+                apply(settings, opt, &Given { text, source })?;
+            }
         }
     }
     Ok(())
+}
+
+/// The items of a repeatable option's value, as its `List` separates
+/// them (trimmed, empty ones dropped); any other's value whole. A flag
+/// splits at commas only: a line break in a flag is no list but a mistake,
+/// which its value's check reports. A URL may hold a comma, so
+/// `CommasOrLines` splits at one only when every piece is a URL of its
+/// own (`tcp://a:1,tcp://b:2`).
+pub fn items(list: Option<List>, text: &str, flag: bool) -> Vec<&str> {
+    let (commas, lines) = match (list, flag) {
+        // A command string is whole in its flag; its variable holds one a line.
+        (Some(List::Commands), true) => return vec![text],
+        (Some(List::Commands), false) => return values::command_lines(text),
+        (Some(List::Commas), _) => (true, false),
+        (Some(List::Lines), false) => (false, true),
+        (Some(List::CommasOrLines), _) => (false, !flag),
+        (Some(List::Lines), true) | (None, _) => return vec![text],
+    };
+    let mut found = Vec::new();
+    for item in values::split(text, commas, lines) {
+        let pieces = values::split(item, true, false);
+        match list == Some(List::CommasOrLines) && pieces.iter().all(|p| is_url(p)) {
+            true => found.extend(pieces),
+            false => found.push(item),
+        }
+    }
+    // `-e ''` is still checked, and refused, rather than dropped.
+    if found.is_empty() && flag {
+        found.push(text);
+    }
+    found
+}
+
+/// Whether `text` has a scheme: `tcp://…`, `http://…`.
+fn is_url(text: &str) -> bool {
+    text.split_once(':')
+        .is_some_and(|(_, rest)| rest.starts_with("//"))
+}
+
+/// One warning for each option whose variable is set but loses to its
+/// flags, naming both and the value used (issue 20 #3): an operator's
+/// `-e TEND_WAIT_TIMEOUT=3s` against an image's `--wait-timeout 30s` must
+/// not be ignored without a word. Nothing when they agree.
+pub fn overridden(table: &'static [Opt], given: &[Occurrence], env: Env) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for opt in table {
+        let flags: Vec<&Occurrence> = given.iter().filter(|g| std::ptr::eq(g.opt, opt)).collect();
+        if flags.is_empty() {
+            continue;
+        }
+        let Some((var, value)) = first_set(opt, env) else {
+            continue;
+        };
+        let shown = |text: &str| match opt.takes {
+            Takes::Value(options::HEADER) => {
+                format!("{}: …", text.split(':').next().unwrap_or_default())
+            }
+            _ => text.to_string(),
+        };
+        let (mut by, mut used) = (Vec::new(), Vec::new());
+        for flag in &flags {
+            match flag.value {
+                Some(text) => {
+                    by.push(format!("{} {}", flag.written, shown(text)));
+                    used.extend(items(opt.list, text, true));
+                }
+                None => by.push(flag.written.clone()),
+            }
+        }
+        let same = match opt.takes {
+            Takes::Nothing => var.read == Read::TiniSwitch || values::switch(&value) == Ok(true),
+            // tini counts: no -v is 1, and each one more.
+            Takes::Count => values::atoi(&value) == 1 + flags.len() as i64,
+            Takes::Value(_) | Takes::Inline(_) => items(opt.list, &value, false) == used,
+        };
+        if !same {
+            let used: Vec<String> = used.iter().map(|u| shown(u)).collect();
+            let using = match used.is_empty() {
+                true => String::new(),
+                false => format!(": using {}", used.join(",")),
+            };
+            warnings.push(format!(
+                "{}={} is overridden by {}{using}",
+                var.name,
+                shown(&value),
+                by.join(", ")
+            ));
+        }
+    }
+    warnings
+}
+
+/// The first of `opt`'s variables that is set, as its `Read` says, with its value.
+fn first_set(opt: &Opt, env: Env) -> Option<(Var, String)> {
+    opt.vars.iter().find_map(|var| {
+        let value = env(var.name)?.to_string_lossy().into_owned();
+        let set = match var.read {
+            Read::Plain => !value.is_empty(),
+            Read::TiniSwitch | Read::TiniNumber => true,
+            Read::Equals(on) => value == on,
+        };
+        set.then_some((*var, value))
+    })
 }
 
 /// The first of `opt`'s variables (that `admit` admits) that is set, as
@@ -272,14 +455,7 @@ pub fn apply_vars(
         let text = value
             .to_str()
             .ok_or_else(|| Problem::NotUtf8(format!("the value of {}", var.name)))?;
-        let items = match opt.list {
-            Some(List::Commas) => values::split(text, true, false),
-            Some(List::Lines) => values::split(text, false, true),
-            Some(List::CommasOrLines) => values::split(text, true, true),
-            Some(List::Commands) => values::command_lines(text),
-            None => vec![text],
-        };
-        for item in items {
+        for item in items(opt.list, text, false) {
             apply(settings, opt, &Given { text: item, source })?;
         }
         return Ok(());
@@ -305,4 +481,69 @@ pub fn apply(settings: &mut Settings, opt: &Opt, given: &Given) -> Result<(), Pr
         value: given.text.to_string(),
         expected,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_counts_edits_and_swaps() {
+        let cases = [
+            ("wait-for", "wait-for", 0),
+            ("wait-fro", "wait-for", 1),
+            ("grce", "grace", 1),
+            ("helth", "health", 1),
+            ("", "ab", 2),
+            ("ab", "", 2),
+            ("abc", "xyz", 3),
+            ("ca", "abc", 3),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(distance(a, b), want, "{a} → {b}");
+        }
+    }
+
+    #[test]
+    fn items_split_as_the_list_says() {
+        let cases: [(Option<List>, &str, bool, &[&str]); 10] = [
+            (Some(List::Commas), " 1, 2,,3 ", true, &["1", "2", "3"]),
+            (Some(List::Commas), " , ", true, &[" , "]),
+            (Some(List::Lines), "a,b\nc", false, &["a,b", "c"]),
+            (Some(List::Lines), "a\nb", true, &["a\nb"]),
+            (
+                Some(List::CommasOrLines),
+                "tcp://a:1,tcp://b:2\nhttp://c/?x=1,2",
+                false,
+                &["tcp://a:1", "tcp://b:2", "http://c/?x=1,2"],
+            ),
+            (
+                Some(List::CommasOrLines),
+                "http://c/?x=1,2",
+                true,
+                &["http://c/?x=1,2"],
+            ),
+            (
+                Some(List::CommasOrLines),
+                "tcp://a:1\ntcp://b:2",
+                true,
+                &["tcp://a:1\ntcp://b:2"],
+            ),
+            (None, "a,b", true, &["a,b"]),
+            (
+                Some(List::Commands),
+                "a 'b, c'\r\n\n d",
+                false,
+                &["a 'b, c'", " d"],
+            ),
+            (Some(List::Commands), "a\nb, c", true, &["a\nb, c"]),
+        ];
+        for (list, text, flag, want) in cases {
+            assert_eq!(
+                items(list, text, flag),
+                want,
+                "{list:?} {text:?} flag {flag}"
+            );
+        }
+    }
 }

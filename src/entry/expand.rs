@@ -12,8 +12,10 @@
 //! Invariant: one pass that reads each input byte once, with nesting bounded
 //! by `MAX_DEPTH`, so time, memory and stack stay linear in the input; the
 //! output is input bytes, each copied at most once, plus the values looked
-//! up; and an error quotes only names, forms, positions and the user's own
-//! `?message`, never a value (values may be secrets), on one bounded line.
+//! up, and a template's output never passes its cap (a few `${BIG}` must not
+//! exhaust memory: issue 18); and an error quotes only names, forms,
+//! positions and the user's own `?message`, never a value (values may be
+//! secrets), on one bounded line.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -59,6 +61,8 @@ pub enum Kind {
     SplitNotWhole { found: String },
     /// `${` nested more than `MAX_DEPTH` deep.
     TooDeep,
+    /// A template's output would pass `limit` bytes.
+    TooLarge { limit: usize },
 }
 
 /// A 1-based line and column (in characters of UTF-8, bytes otherwise).
@@ -137,6 +141,11 @@ impl fmt::Display for Error {
                  so they must be the whole argument"
             ),
             Kind::TooDeep => write!(f, "${{…}} nested more than {MAX_DEPTH} deep"),
+            Kind::TooLarge { limit } => write!(
+                f,
+                "the output passes {}, the most tend renders into one file",
+                show_size(*limit)
+            ),
         }
     }
 }
@@ -154,6 +163,8 @@ pub fn argument(arg: &[u8], env: Lookup) -> Result<Vec<Vec<u8>>, Error> {
         text: arg,
         env,
         template: false,
+        // An argument is bounded by the kernel (MAX_ARG_STRLEN) at exec.
+        limit: usize::MAX,
     };
     expander
         .argument()
@@ -162,17 +173,20 @@ pub fn argument(arg: &[u8], env: Lookup) -> Result<Vec<Vec<u8>>, Error> {
 
 /// Expand the `${…}` forms of a template; every other byte, `$name`, `$1`,
 /// `$$` and `$(…)` included, comes out as it went in, except that `$${` is
-/// a literal `${`.
+/// a literal `${`. The output holds at most `limit` bytes.
 ///
 /// Errors: as for `argument`, less `$NAME`, `$(…)` and splitting, which a
 /// template does not have; `at` is the line and column of the failing `$`.
-pub fn template(text: &[u8], env: Lookup) -> Result<Vec<u8>, Error> {
+/// An output that would pass `limit` is `Kind::TooLarge`, found before the
+/// bytes that pass it are copied, at the `$` (or the text) that brings them.
+pub fn template(text: &[u8], env: Lookup, limit: usize) -> Result<Vec<u8>, Error> {
     let expander = Expander {
         text,
         env,
         template: true,
+        limit,
     };
-    let mut out = Vec::with_capacity(text.len());
+    let mut out = Vec::with_capacity(text.len().min(limit));
     match expander.word(0, 0, Some(&mut out)) {
         Ok(_) => Ok(out),
         Err((at, kind)) => Err(Error {
@@ -189,6 +203,8 @@ struct Expander<'a> {
     text: &'a [u8],
     env: Lookup<'a>,
     template: bool,
+    /// The most bytes the output may hold.
+    limit: usize,
 }
 
 impl Expander<'_> {
@@ -233,7 +249,10 @@ impl Expander<'_> {
                 .position(|&b| b == b'$' || (b == b'}' && depth > 0))
                 .unwrap_or(rest.len());
             if let Some(out) = out.as_deref_mut() {
-                out.extend_from_slice(rest.get(..plain).unwrap_or_default());
+                let piece = rest.get(..plain).unwrap_or_default();
+                // A piece that does not fit fails at its first byte that does not.
+                let room = self.limit.saturating_sub(out.len());
+                self.emit(out, piece, at + room.min(piece.len()))?;
             }
             at += plain;
             match self.text.get(at) {
@@ -261,7 +280,8 @@ impl Expander<'_> {
                 let end = self.name_end(at + 1);
                 if let Some(out) = out {
                     let name = self.text.get(at + 1..end).unwrap_or_default();
-                    out.extend_from_slice(&self.required(at, name, false)?);
+                    let value = self.required(at, name, false)?;
+                    self.emit(out, &value, at)?;
                 }
                 return Ok(end);
             }
@@ -269,7 +289,7 @@ impl Expander<'_> {
             _ => (b"$", at + 1),
         };
         if let Some(out) = out {
-            out.extend_from_slice(literal);
+            self.emit(out, literal, at)?;
         }
         Ok(end)
     }
@@ -286,7 +306,8 @@ impl Expander<'_> {
         let (colon, op) = match after {
             [b'}', ..] if !name.is_empty() => {
                 if let Some(out) = out {
-                    out.extend_from_slice(&self.required(at, name, true)?);
+                    let value = self.required(at, name, true)?;
+                    self.emit(out, &value, at)?;
                 }
                 return Ok(end + 1);
             }
@@ -322,7 +343,7 @@ impl Expander<'_> {
                 ))
             }
             Some(value) if present && op != b'+' => {
-                out.extend_from_slice(&value);
+                self.emit(out, &value, at)?;
                 Ok(next)
             }
             _ => Ok(next),
@@ -386,9 +407,28 @@ impl Expander<'_> {
         })
     }
 
+    /// Copy `bytes`, which the construct at `at` brings, to `out`, unless
+    /// they would take it past the limit.
+    fn emit(&self, out: &mut Vec<u8>, bytes: &[u8], at: usize) -> Result<(), Fail> {
+        if bytes.len() > self.limit.saturating_sub(out.len()) {
+            return Err((at, Kind::TooLarge { limit: self.limit }));
+        }
+        out.extend_from_slice(bytes);
+        Ok(())
+    }
+
     fn lookup(&self, name: &[u8]) -> Option<Vec<u8>> {
         // A NAME is ASCII, so the conversion never replaces anything.
         (self.env)(&String::from_utf8_lossy(name)).map(OsStringExt::into_vec)
+    }
+}
+
+/// `4 MiB`, `1 KiB`, `100 bytes`: a size as a person reads it.
+pub fn show_size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
     }
 }
 
@@ -458,6 +498,8 @@ mod tests {
     /// Every value of `VARS`, none of which may ever show in an error.
     const VALUES: &[&str] = &["db.local", "5432", "-Xmx1g", "hunter2", "under"];
 
+    const NO_LIMIT: usize = usize::MAX;
+
     fn env(name: &str) -> Option<OsString> {
         let (_, value) = VARS.iter().find(|(n, _)| *n == name)?;
         Some(OsString::from_vec(value.to_vec()))
@@ -468,7 +510,7 @@ mod tests {
     }
 
     fn render(text: &[u8]) -> Result<Vec<u8>, String> {
-        template(text, &env).map_err(|e| e.to_string())
+        template(text, &env, NO_LIMIT).map_err(|e| e.to_string())
     }
 
     fn show(bytes: &[u8]) -> String {
@@ -733,7 +775,7 @@ mod tests {
             (b"  ${EMPTY:?fill it}", (1, 3), "${EMPTY:?}: fill it".into()),
         ];
         for (text, (line, column), want) in cases {
-            let got = template(text, &env);
+            let got = template(text, &env, NO_LIMIT);
             let at = Some(Position {
                 line: *line,
                 column: *column,
@@ -747,7 +789,7 @@ mod tests {
     /// The messages of the modes in which `text` fails.
     fn failures(text: &[u8]) -> Vec<String> {
         let argument = argument(text, &env).err();
-        let template = template(text, &env).err();
+        let template = template(text, &env, NO_LIMIT).err();
         argument
             .into_iter()
             .chain(template)
@@ -854,6 +896,46 @@ mod tests {
     }
 
     #[test]
+    fn a_template_stops_at_its_cap() {
+        let too_large = |limit: usize, line: usize, column: usize| {
+            let size = show_size(limit);
+            Err(format!(
+                "line {line}, column {column}: the output passes {size}, the most tend renders into one file"
+            ))
+        };
+        let capped =
+            |text: &[u8], limit: usize| template(text, &env, limit).map_err(|e| e.to_string());
+        type Case<'a> = (&'a [u8], usize, Result<Vec<u8>, String>);
+        let cases: &[Case] = &[
+            (b"0123456789", 10, Ok(b"0123456789".to_vec())),
+            (b"0123456789a", 10, too_large(10, 1, 11)),
+            (b"01234\n6789abc", 10, too_large(10, 2, 5)),
+            (b"${HOST}", 8, Ok(b"db.local".to_vec())),
+            (b"${HOST}", 7, too_large(7, 1, 1)),
+            (b"ab${HOST}", 9, too_large(9, 1, 3)),
+            (b"${UNSET:-${HOST}}", 5, too_large(5, 1, 10)),
+            (b"${UNSET:-abcdef}", 5, too_large(5, 1, 15)),
+            (b"$$${HOST}", 9, too_large(9, 1, 3)),
+            (b"$${HOST}", 1, too_large(1, 1, 1)),
+            (b"", 0, Ok(Vec::new())),
+            (b"x", 0, too_large(0, 1, 1)),
+            // An unused word costs nothing.
+            (b"${HOST:-${PORT}${PORT}}", 8, Ok(b"db.local".to_vec())),
+        ];
+        for (text, limit, want) in cases {
+            assert_eq!(&capped(text, *limit), want, "{} under {limit}", show(text));
+        }
+        // A big value many times over stops at the cap, not at the end of memory.
+        let big = |name: &str| (name == "BIG").then(|| OsString::from_vec(vec![b'x'; 1 << 20]));
+        let text = "${BIG}".repeat(1 << 12);
+        let got = template(text.as_bytes(), &big, 4 << 20).map_err(|e| e.to_string());
+        assert_eq!(got, too_large(4 << 20, 1, 1 + 6 * 4));
+        assert_eq!(show_size(4 << 20), "4 MiB");
+        assert_eq!(show_size(3 << 10), "3 KiB");
+        assert_eq!(show_size(1000), "1000 bytes");
+    }
+
+    #[test]
     fn each_use_is_one_lookup() {
         let calls = std::cell::Cell::new(0);
         let counting = |name: &str| {
@@ -886,6 +968,8 @@ mod properties {
         "[A-Za-z_][A-Za-z0-9_]{0,12}"
     }
 
+    const NO_LIMIT: usize = usize::MAX;
+
     fn one(name: &str, value: &[u8]) -> impl Fn(&str) -> Option<OsString> {
         let (name, value) = (name.to_string(), value.to_vec());
         move |n: &str| (n == name).then(|| OsString::from_vec(value.clone()))
@@ -897,7 +981,7 @@ mod properties {
             let text: Vec<u8> = text.into_iter().filter(|&b| b != b'$').collect();
             let none = |_: &str| None;
             prop_assert_eq!(argument(&text, &none), Ok(vec![text.clone()]));
-            prop_assert_eq!(template(&text, &none), Ok(text));
+            prop_assert_eq!(template(&text, &none, NO_LIMIT), Ok(text));
         }
 
         #[test]
@@ -912,7 +996,7 @@ mod properties {
             let text = pieces.join(&b"$$"[..]);
             let none = |_: &str| None;
             prop_assert_eq!(argument(&text, &none), Ok(vec![pieces.join(&b"$"[..])]));
-            prop_assert_eq!(template(&text, &none), Ok(text));
+            prop_assert_eq!(template(&text, &none, NO_LIMIT), Ok(text));
         }
 
         #[test]
@@ -920,17 +1004,17 @@ mod properties {
             let env = one(&name, &value);
             let braced = format!("${{{name}}}");
             prop_assert_eq!(argument(braced.as_bytes(), &env), Ok(vec![value.clone()]));
-            prop_assert_eq!(template(braced.as_bytes(), &env), Ok(value.clone()));
+            prop_assert_eq!(template(braced.as_bytes(), &env, NO_LIMIT), Ok(value.clone()));
             let bare = format!("${name}");
             prop_assert_eq!(argument(bare.as_bytes(), &env), Ok(vec![value.clone()]));
-            prop_assert_eq!(template(bare.as_bytes(), &env), Ok(bare.into_bytes()));
+            prop_assert_eq!(template(bare.as_bytes(), &env, NO_LIMIT), Ok(bare.into_bytes()));
             // The colon only matters for an empty value.
             let default = format!("${{{name}:-d}}|${{{name}-d}}|${{{name}:+a}}|${{{name}+a}}");
             let want = match value.is_empty() {
                 true => b"d|||a".to_vec(),
                 false => [&value[..], b"|", &value[..], b"|a|a"].concat(),
             };
-            prop_assert_eq!(template(default.as_bytes(), &env), Ok(want));
+            prop_assert_eq!(template(default.as_bytes(), &env, NO_LIMIT), Ok(want));
         }
 
         #[test]
@@ -940,7 +1024,7 @@ mod properties {
             let want = Kind::Unset { name: name.clone(), braced: true };
             prop_assert_eq!(argument(braced.as_bytes(), &none).map_err(|e| e.kind), Err(want));
             let with_default = format!("${{{name}:-x}}${{{name}-y}}${{{name}+z}}");
-            prop_assert_eq!(template(with_default.as_bytes(), &none), Ok(b"xy".to_vec()));
+            prop_assert_eq!(template(with_default.as_bytes(), &none, NO_LIMIT), Ok(b"xy".to_vec()));
         }
 
         #[test]
@@ -991,7 +1075,7 @@ mod properties {
                 }
             }
             given.set(0);
-            match template(&text, &env) {
+            match template(&text, &env, NO_LIMIT) {
                 Ok(out) => prop_assert!(out.len() <= text.len() + given.get()),
                 Err(e) => {
                     let at = e.at.ok_or_else(|| TestCaseError::fail("no position"))?;
@@ -1001,6 +1085,36 @@ mod properties {
                     prop_assert!(!message.contains(['\n', '\r']), "{}", message);
                     prop_assert!(message.len() <= 400, "{}", message);
                 }
+            }
+        }
+
+        #[test]
+        fn a_cap_changes_nothing_but_what_passes_it(
+            text in vec(syntax_byte(), 0..300),
+            a in vec(any::<u8>(), 0..40),
+            limit in 0usize..400,
+        ) {
+            let env = |name: &str| match name {
+                "A" => Some(OsString::from_vec(a.clone())),
+                "B" => Some(OsString::new()),
+                _ => None,
+            };
+            let free = template(&text, &env, NO_LIMIT);
+            let capped = template(&text, &env, limit);
+            match (free, capped) {
+                (Ok(free), Ok(capped)) => {
+                    prop_assert!(free.len() <= limit);
+                    prop_assert_eq!(free, capped);
+                }
+                (Ok(free), Err(e)) => {
+                    prop_assert!(free.len() > limit);
+                    prop_assert_eq!(e.kind, Kind::TooLarge { limit });
+                }
+                (Err(free), Err(capped)) => {
+                    let too_large = Kind::TooLarge { limit };
+                    prop_assert!(capped == free || capped.kind == too_large, "{}", capped);
+                }
+                (Err(free), Ok(_)) => prop_assert!(false, "only the cap failed: {}", free),
             }
         }
 
@@ -1015,7 +1129,7 @@ mod properties {
             }
             text.push_str(&prefix);
             text.push_str("${#X}");
-            let at = template(text.as_bytes(), &|_| None).map_err(|e| e.at);
+            let at = template(text.as_bytes(), &|_| None, NO_LIMIT).map_err(|e| e.at);
             let want = Position { line: lines.len() + 1, column: prefix.chars().count() + 1 };
             prop_assert_eq!(at, Err(Some(want)));
         }

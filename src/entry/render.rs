@@ -1,29 +1,58 @@
 //! `--render TEMPLATE:OUTPUT`: the expansion over a file, as the nginx
 //! image's 20-envsubst-on-templates.sh does. Only the braced forms are
 //! expanded (`${NAME}`, `${NAME:-word}`, …): configs are full of `$host`,
-//! `$1` and `$$`. The invariant: OUTPUT appears whole or not at all (a
-//! temporary file in its directory, then rename(2)), with the template's
-//! permission bits less the umask, and owned by the user the app runs as.
+//! `$1` and `$$`.
+//!
+//! The invariants: OUTPUT appears whole or not at all, never more than
+//! `OUTPUT_LIMIT` bytes: a temporary file with an unpredictable name,
+//! created exclusively in OUTPUT's directory, then renamed over it, both
+//! relative to that directory's descriptor, reached (and its missing
+//! directories made) through `path`, so no link the app's user planted is
+//! followed; whatever fails or stops after the temporary file is made
+//! removes it. OUTPUT has the template's permission bits less the umask,
+//! and less the bits for others when it used a `--file-env` secret; it and
+//! the directories made belong to the user the app runs as.
 
-use std::fs::{self, File, OpenOptions};
+use std::cell::RefCell;
+use std::ffi::{CStr, CString};
+use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
+use log::info;
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, openat, renameat};
+use nix::sys::stat::Mode;
+use nix::unistd::{UnlinkatFlags, unlinkat};
+
+use super::path::{self, Create};
+use super::stop::Watch;
 use crate::environ::Environ;
 use crate::error::{Error, describe};
 
-/// Templates are configuration files; a bigger one is a mistake, not a config.
-pub const TEMPLATE_LIMIT: u64 = 16 * 1024 * 1024;
+/// The most a rendered file may hold: a config, with room to spare. A
+/// template that multiplies a large value must fail, not exhaust memory.
+pub const OUTPUT_LIMIT: usize = 4 << 20;
+/// A bigger template could only render into a bigger file.
+pub const TEMPLATE_LIMIT: u64 = OUTPUT_LIMIT as u64;
+/// Names tried for the temporary file before giving up: a collision with
+/// 64 random bits is a planted file or a broken random source, not chance.
+const ATTEMPTS: usize = 8;
 
 /// Render `template` into `output` with `env`; `owner` is (uid, gid) for
-/// the output, when tend is about to drop to that user.
+/// the output and the directories made for it, when tend is about to drop
+/// to that user; `secrets` are the names `--file-env` loaded. `option`
+/// (`--render` or `TEND_RENDER`) begins the errors and log lines.
 pub fn render(
     template: &Path,
     output: &Path,
     env: &Environ,
+    secrets: &[String],
     owner: Option<(u32, u32)>,
     option: &str,
+    watch: &mut Watch,
 ) -> Result<(), Error> {
     let fail = |why: String| {
         Error::Entry(format!(
@@ -34,23 +63,45 @@ pub fn render(
     };
     let (text, mode) =
         read(template).map_err(|e| fail(format!("reading the template: {}", describe(&e))))?;
+    let used = RefCell::new(Vec::new());
+    let lookup = super::recording(env, secrets, &used);
     let rendered =
-        super::expand::template(&text, &super::lookup(env)).map_err(|e| fail(e.to_string()))?;
-    write_atomically(output, &rendered, mode, owner)
-        .map_err(|e| fail(format!("writing the output: {}", describe(&e))))
+        super::expand::template(&text, &lookup, OUTPUT_LIMIT).map_err(|e| fail(e.to_string()))?;
+    drop(lookup);
+    let used = used.into_inner();
+    // A secret's value in a file others may read is a leak: issue 18.
+    let hidden = !used.is_empty() && mode & 0o007 != 0;
+    let mode = match used.is_empty() {
+        true => mode,
+        false => mode & !0o007,
+    };
+    let (reached, name) = path::parent(output, Some(Create { owner }))
+        .map_err(|e| fail(format!("reaching the output's directory: {e}")))?;
+    for dir in &reached.created {
+        info!(path = dir.display().to_string(), uid = owner.map(|o| o.0), gid = owner.map(|o| o.1); "created a directory for {option}");
+    }
+    let during = format!("while rendering {}", output.display());
+    write_atomically(&reached.dir, &name, &rendered, mode, owner, watch, &during).map_err(|e| {
+        match e {
+            Failure::Io(e) => fail(format!("writing the output: {}", describe(&e))),
+            Failure::Stopped(e) => e,
+        }
+    })?;
+    if hidden {
+        info!(template = template.display().to_string(), output = output.display().to_string(), variables = used.join(","), mode = format!("{mode:04o}"); "the output holds a secret loaded by --file-env: others may not read it");
+    }
+    Ok(())
 }
 
-/// The template's bytes and permission bits.
+/// The template's bytes and permission bits. Never blocks: a FIFO or any
+/// other file that is not regular is refused before it is read.
 fn read(template: &Path) -> io::Result<(Vec<u8>, u32)> {
-    let file = File::open(template)?;
+    let file = super::open_regular(template)?;
     let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
     if meta.len() > TEMPLATE_LIMIT {
         return Err(io::Error::other(format!(
-            "larger than {} MiB",
-            TEMPLATE_LIMIT >> 20
+            "larger than {}, the most tend renders into one file",
+            super::expand::show_size(OUTPUT_LIMIT)
         )));
     }
     let mut text = Vec::new();
@@ -58,74 +109,117 @@ fn read(template: &Path) -> io::Result<(Vec<u8>, u32)> {
     Ok((text, meta.permissions().mode() & 0o777))
 }
 
-/// A temporary file beside `output`, filled, synced and owned, then renamed
-/// over it. The kernel applies the umask to `mode`, as for any new file.
+enum Failure {
+    Io(io::Error),
+    Stopped(Error),
+}
+
+impl From<Errno> for Failure {
+    fn from(e: Errno) -> Failure {
+        Failure::Io(io::Error::from(e))
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Failure {
+        Failure::Io(e)
+    }
+}
+
+/// A temporary file in `dir`, filled, owned and synced, then renamed over
+/// `name`; removed if anything fails or a stop signal comes before the
+/// rename. The kernel applies the umask to `mode`, as for any new file.
 fn write_atomically(
-    output: &Path,
+    dir: &OwnedFd,
+    name: &CStr,
     bytes: &[u8],
     mode: u32,
     owner: Option<(u32, u32)>,
-) -> io::Result<()> {
-    let temporary = temporary_beside(output)?;
-    let result = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&temporary)
-        .and_then(|mut file| {
-            file.write_all(bytes)?;
-            if let Some((uid, gid)) = owner {
-                std::os::unix::fs::fchown(&file, Some(uid), Some(gid))?;
-            }
-            file.sync_all()
-        })
-        .and_then(|()| fs::rename(&temporary, output));
-    if result.is_err() {
-        // Only our own temporary file, if it was made at all.
-        let _ = fs::remove_file(&temporary);
+    watch: &mut Watch,
+    during: &str,
+) -> Result<(), Failure> {
+    let (temporary, file) = create_temporary(dir, name, mode)?;
+    let mut file = File::from(file);
+    let written = (|| -> Result<(), Failure> {
+        file.write_all(bytes)?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::fchown(&file, Some(uid), Some(gid))?;
+        }
+        file.sync_all()?;
+        watch.check(during).map_err(Failure::Stopped)?;
+        Ok(renameat(dir, temporary.as_c_str(), dir, name)?)
+    })();
+    if written.is_err() {
+        // Only our own temporary file: created exclusively, by this name, in this directory.
+        let _ = unlinkat(dir, temporary.as_c_str(), UnlinkatFlags::NoRemoveDir);
     }
-    result
+    written
 }
 
-/// `DIR/.NAME.tend-PID`, in the output's own directory so that rename(2)
-/// stays on one filesystem (a tmpfs under a read-only root, say).
-fn temporary_beside(output: &Path) -> io::Result<PathBuf> {
-    let name = output
-        .file_name()
-        .ok_or_else(|| io::Error::other("the output has no file name"))?;
-    let dir = output
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        let what = match dir.exists() {
-            true => "is not a directory",
-            false => "does not exist",
-        };
-        return Err(io::Error::other(format!("{} {what}", dir.display())));
+/// `.NAME.tend-` and 16 random hex digits, created with O_EXCL and
+/// O_NOFOLLOW in `dir`: a file planted or left behind by any name is never
+/// opened, only stepped around.
+fn create_temporary(dir: &OwnedFd, name: &CStr, mode: u32) -> Result<(CString, OwnedFd), Failure> {
+    let flags =
+        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    for _ in 0..ATTEMPTS {
+        let temporary = temporary_name(name.to_bytes(), random()?);
+        let temporary = CString::new(temporary).map_err(|_| Errno::EINVAL)?;
+        let mode = Mode::from_bits_truncate(mode);
+        match openat(dir, temporary.as_c_str(), flags, mode) {
+            Ok(file) => return Ok((temporary, file)),
+            Err(Errno::EEXIST) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
-    let mut temporary = std::ffi::OsString::from(".");
-    temporary.push(name);
-    temporary.push(format!(".tend-{}", std::process::id()));
-    Ok(dir.join(temporary))
+    Err(Failure::Io(io::Error::other(format!(
+        "{ATTEMPTS} temporary names in a row were taken"
+    ))))
+}
+
+/// 64 bits from getrandom(2), or /dev/urandom on a kernel without it.
+fn random() -> io::Result<u64> {
+    let mut bytes = [0u8; 8];
+    if crate::sys::random(&mut bytes).is_err() {
+        File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    }
+    Ok(u64::from_ne_bytes(bytes))
+}
+
+/// The temporary file's name for the output `name`: `.NAME.tend-` and
+/// `random` in hex, NAME cut so that the whole stays within the 255 bytes a
+/// name may have. Pure.
+fn temporary_name(name: &[u8], random: u64) -> Vec<u8> {
+    let suffix = format!(".tend-{random:016x}");
+    let room = 255 - 1 - suffix.len();
+    let mut temporary = Vec::with_capacity(255);
+    temporary.push(b'.');
+    temporary.extend_from_slice(&name[..name.len().min(room)]);
+    temporary.extend_from_slice(suffix.as_bytes());
+    temporary
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn shown(bytes: Vec<u8>) -> String {
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
     #[test]
-    fn the_temporary_file_sits_beside_the_output() {
-        let t = temporary_beside(Path::new("/tmp/x.conf")).ok();
+    fn the_temporary_name_is_hidden_random_and_fits() {
         assert_eq!(
-            t,
-            Some(PathBuf::from(format!(
-                "/tmp/.x.conf.tend-{}",
-                std::process::id()
-            )))
+            shown(temporary_name(b"default.conf", 0x0123_4567_89ab_cdef)),
+            ".default.conf.tend-0123456789abcdef"
         );
-        assert!(temporary_beside(Path::new("/")).is_err());
-        assert!(temporary_beside(Path::new("/nonexistent-dir/x")).is_err());
+        assert_eq!(shown(temporary_name(b"x", 1)), ".x.tend-0000000000000001");
+        let long = vec![b'n'; 255];
+        let cut = temporary_name(&long, u64::MAX);
+        assert_eq!(cut.len(), 255);
+        assert!(shown(cut).ends_with("n.tend-ffffffffffffffff"));
+        let a = random().ok();
+        let b = random().ok();
+        assert!(a.is_some() && a != b, "two draws: {a:?} {b:?}");
     }
 }

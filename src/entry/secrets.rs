@@ -1,14 +1,16 @@
 //! `--file-env NAME`: NAME's value from the file that NAME_FILE names, as
 //! the official images' `file_env` does, for Docker and Kubernetes secrets.
 //! The invariant: a value read here is never logged, not even at trace;
-//! messages name the variable and the file, never what is in it.
+//! messages name the variable and the file, never what is in it. A secret
+//! file must be a regular file, checked without blocking (a FIFO is refused,
+//! not waited on).
 
 use std::ffi::OsString;
-use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStringExt;
 use std::path::Path;
 
+use super::stop::Watch;
 use crate::environ::Environ;
 use crate::error::{Error, describe};
 
@@ -18,10 +20,18 @@ pub const MAX_ARG_STRLEN: usize = 32 * 4096;
 
 /// For each NAME: if NAME_FILE is set, NAME gets the file's contents (less
 /// trailing newlines) and NAME_FILE goes. NAME and NAME_FILE both set is an
-/// error, as in the official images; an empty one counts as unset.
+/// error, as in the official images; an empty one counts as unset. Returns
+/// the names loaded, whose values later steps must not show.
 ///
-/// `option` is what asked for it, `--file-env` or `TEND_FILE_ENV`, for the errors.
-pub fn load(names: &[String], env: &mut Environ, option: &str) -> Result<(), Error> {
+/// `option` is what asked for it, `--file-env` or `TEND_FILE_ENV`, for the
+/// errors. A stop signal before a file is read ends the loading (`watch`).
+pub fn load(
+    names: &[String],
+    env: &mut Environ,
+    option: &str,
+    watch: &mut Watch,
+) -> Result<Vec<String>, Error> {
+    let mut loaded = Vec::new();
     for name in names {
         let file_var = format!("{name}_FILE");
         let Some(path) = env.get(&file_var).filter(|p| !p.is_empty()) else {
@@ -34,6 +44,7 @@ pub fn load(names: &[String], env: &mut Environ, option: &str) -> Result<(), Err
                 Path::new(&path).display()
             ))
         };
+        watch.check(&format!("while reading secrets ({option})"))?;
         if env.get(name).is_some_and(|v| !v.is_empty()) {
             return Err(fail(format!(
                 "{name} is set too; set one of {name} and {file_var}, not both"
@@ -43,19 +54,17 @@ pub fn load(names: &[String], env: &mut Environ, option: &str) -> Result<(), Err
         let value = value_of(name, bytes).map_err(|why| fail(why.to_string()))?;
         env.set(name.as_str(), value);
         env.remove(&file_var);
+        loaded.push(name.clone());
     }
-    Ok(())
+    Ok(loaded)
 }
 
 /// The file's bytes, refused before they are read if they cannot fit one
 /// environment string. The file must be a regular file once symlinks are
 /// followed (Kubernetes mounts each secret as a symlink).
 fn read(path: &Path, name: &str) -> io::Result<Vec<u8>> {
-    let file = File::open(path)?;
+    let file = super::open_regular(path)?;
     let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
     let room = room_for(name);
     if meta.len() > room as u64 {
         return Err(io::Error::other(too_big(meta.len(), room)));

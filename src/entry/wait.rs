@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::probe::runner::{self, Running};
 use crate::probe::url::Target;
 use crate::probe::{self, Health, Probe};
-use crate::signals::{self, Action};
+use crate::signals;
 use crate::sys::{self, Reap};
 
 /// The first retry comes this soon after a failure; each wait doubles, up to `BACKOFF_MAX`.
@@ -108,8 +108,11 @@ pub fn wait(
             .chain([deadline, next_warning])
             .min()
             .unwrap_or(deadline);
-        if let Some(stop) = sleep_until(wake, sigfd, own_pid, stops, &mut deps) {
-            break Err(Error::Stopped(stop));
+        if let Some(signo) = sleep_until(wake, sigfd, own_pid, stops, &mut deps) {
+            break Err(Error::Stopped {
+                signo,
+                during: format!("while waiting for the dependencies ({option})"),
+            });
         }
         let now = Instant::now();
         for dep in deps.iter_mut() {
@@ -169,20 +172,11 @@ fn sleep_until(
         return None;
     }
     let received = sys::read_signals(sigfd).unwrap_or_default();
-    for (signo, sender) in received {
-        match signals::classify(signo, sender == own_pid, false) {
-            Action::Reap => reap(deps),
-            Action::Forward | Action::JobControl if stops.contains(signo) => {
-                info!(signal = signals::name(signo); "stop signal while waiting for dependencies: exiting before the program starts");
-                return Some(signo);
-            }
-            Action::Forward | Action::JobControl => {
-                info!(signal = signals::name(signo); "dropped signal: there is no program yet to forward it to");
-            }
-            Action::Ignore => debug!(signal = signals::name(signo); "ignored signal"),
-        }
+    let stop = super::stop::sort(&received, own_pid, stops, || reap(deps));
+    if let Some(signo) = stop {
+        info!(signal = signals::name(signo); "stop signal while waiting for dependencies: exiting before the program starts");
     }
-    None
+    stop
 }
 
 /// Reap whatever has ended: a check's copy (whose answer is in its pipe),

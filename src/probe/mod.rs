@@ -21,8 +21,9 @@ mod http;
 pub mod runner;
 pub mod url;
 
+use crate::entry::expand::Lookup;
 use http::{BODY_LIMIT, Parser, Progress};
-use url::{Host, Scheme, Target, UrlError};
+use url::{Host, Scheme, Target, Url};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The Kubernetes httpGet rule.
@@ -87,7 +88,9 @@ pub enum Health {
 /// What the options said, before `finish` checks it as a whole.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Args {
-    pub url: Option<Target>,
+    /// The URL, and the option that gave it (`URL`, `TEND_PROBE_URL`,
+    /// `--health`, …), which its errors name.
+    pub url: Option<(Url, String)>,
     pub timeout: Option<Duration>,
     pub expect_status: Option<StatusSet>,
     /// The text, and whether a flag (not a variable) gave it.
@@ -97,27 +100,24 @@ pub struct Args {
 }
 
 impl Args {
-    /// Parse and set the URL; Err says what is wrong with it.
-    pub fn set_url(&mut self, text: &str) -> Result<(), String> {
-        self.url = Some(url::parse(text).map_err(|e| {
-            match e {
-                UrlError::Https => {
-                    "https is not supported: a probe talks to its own container, so \
-                                TLS would only multiply tend's size; probe the plain-HTTP port \
-                                or use tcp://"
-                        .to_string()
-                }
-                UrlError::Invalid(why) => why.to_string(),
-            }
-        })?);
+    /// Set the URL that `name` gave; Err says what is wrong with it.
+    pub fn set_url(&mut self, text: &str, name: &str) -> Result<(), String> {
+        let url = Url::new(text).map_err(|e| url::describe(e).to_string())?;
+        self.url = Some((url, name.to_string()));
         Ok(())
     }
 
-    /// The probe to run, with the defaults for what was not given.
-    pub fn finish(self) -> Result<Probe, String> {
-        let url = self
+    /// The URL's target, a template's expanded from `env`.
+    pub fn target(&self, env: Lookup) -> Result<Target, String> {
+        let (url, name) = self
             .url
+            .as_ref()
             .ok_or("no URL: tend --probe URL, or set TEND_PROBE_URL (see tend --help)")?;
+        url.resolve(env, name)
+    }
+
+    /// The probe to run at `url`, with the defaults for what was not given.
+    pub fn finish(self, url: Target) -> Result<Probe, String> {
         let (mut expect_body, mut headers) = (self.expect_body, self.headers);
         // Only flags are an error: a TEND_PROBE_HEADERS set for a whole
         // image must not break its tcp:// probes.
@@ -136,17 +136,6 @@ impl Args {
             expect_body: expect_body.map(|(text, _)| text),
             headers,
         })
-    }
-}
-
-/// What is wrong with a URL, for "invalid value 'X' for NAME: …".
-pub fn describe_url_error(e: UrlError) -> String {
-    match e {
-        UrlError::Https => "https is not supported: a probe talks to its own container or its \
-                            neighbours, so TLS would only multiply tend's size; probe the \
-                            plain-HTTP port or use tcp://"
-            .to_string(),
-        UrlError::Invalid(why) => why.to_string(),
     }
 }
 
@@ -500,7 +489,7 @@ mod tests {
             .map(OsString::from)
             .collect();
         match cli::parse(&args, &|name| vars.get(name).cloned()) {
-            Ok(Mode::Probe(_, probe)) => probe,
+            Ok(Mode::Probe(_, probe, _)) => probe,
             other => panic!("{args:?} is no probe: {other:?}"),
         }
     }

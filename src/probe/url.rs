@@ -2,10 +2,15 @@
 //!
 //! Invariant: a parsed target can go into a request line and a Host header
 //! as it is: its host and path hold no whitespace, no control bytes and no
-//! non-ASCII, so a URL can never smuggle a header into the request.
+//! non-ASCII, so a URL can never smuggle a header into the request. A URL
+//! with `${…}` forms is parsed only once they are expanded, and the same
+//! checks apply to what they expanded to.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::entry::expand::{self, Lookup};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -55,6 +60,76 @@ impl Target {
         } else {
             format!("{}:{}", self.host, self.port)
         }
+    }
+}
+
+/// A URL as an option gave it. One that holds `${` waits for the
+/// environment it expands from (issue 18 #16): the program's for
+/// `--wait-for` and `--health`, tend's own for `--probe`. Any other is
+/// parsed, and refused, at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Url {
+    Parsed(Target),
+    /// The text, with `${NAME}`, `${NAME:-word}`, … still in it.
+    Template(String),
+}
+
+impl Url {
+    pub fn new(text: &str) -> Result<Url, UrlError> {
+        match text.as_bytes().windows(2).any(|w| w == b"${") {
+            true => Ok(Url::Template(text.to_string())),
+            false => parse(text).map(Url::Parsed),
+        }
+    }
+
+    /// The target: as parsed, or the template with its braced forms
+    /// expanded from `env` as `--render` expands them, then parsed. Err is
+    /// "invalid value 'TEMPLATE' for NAME: why": an unset variable without
+    /// a default, by name, or what is wrong with the result and which
+    /// variables made it (never a value). `name` is the option that gave it.
+    pub fn resolve(&self, env: Lookup, name: &str) -> Result<Target, String> {
+        let text = match self {
+            Url::Parsed(target) => return Ok(target.clone()),
+            Url::Template(text) => text,
+        };
+        expanded(text, env).map_err(|why| format!("invalid value '{text}' for {name}: {why}"))
+    }
+}
+
+/// `text` with its braced forms expanded, parsed.
+/// A URL is one short line: an expansion longer than this is a mistake, not a URL.
+const URL_LIMIT: usize = 8192;
+
+fn expanded(text: &str, env: Lookup) -> Result<Target, String> {
+    let names = RefCell::new(Vec::<String>::new());
+    let lookup = |name: &str| {
+        let mut names = names.borrow_mut();
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+        env(name)
+    };
+    // No position: a URL is one short line, and the message quotes it.
+    let expanded = expand::template(text.as_bytes(), &lookup, URL_LIMIT)
+        .map_err(|e| expand::Error { at: None, ..e }.to_string())?;
+    parse(&String::from_utf8_lossy(&expanded)).map_err(|e| match names.take() {
+        names if names.is_empty() => describe(e).to_string(),
+        names => {
+            let names: Vec<String> = names.iter().map(|n| format!("${{{n}}}")).collect();
+            format!("{} (after expanding {})", describe(e), names.join(", "))
+        }
+    })
+}
+
+/// What is wrong with a URL, for "invalid value 'X' for NAME: …".
+pub fn describe(e: UrlError) -> &'static str {
+    match e {
+        UrlError::Https => {
+            "https is not supported: a probe talks to its own container or its \
+             neighbours, so TLS would only multiply tend's size; probe the \
+             plain-HTTP port or use tcp://"
+        }
+        UrlError::Invalid(why) => why,
     }
 }
 
@@ -267,6 +342,45 @@ mod tests {
                 (other, _) => panic!("{text:?} gave {other:?}, wanted {needle:?}"),
             }
         }
+    }
+
+    #[test]
+    fn templates_wait_for_their_environment() {
+        let env = |name: &str| match name {
+            "PORT" => Some("9000".into()),
+            "HOST" => Some("x y".into()),
+            "EMPTY" => Some("".into()),
+            _ => None,
+        };
+        let resolve = |text: &str| Url::new(text).map(|url| url.resolve(&env, "--health"));
+        let port = |text: &str| resolve(text).map(|r| r.map(|t| t.port));
+        assert_eq!(port("http://127.0.0.1:${PORT}/"), Ok(Ok(9000)));
+        assert_eq!(port("http://127.0.0.1:${NOPE:-8080}/h"), Ok(Ok(8080)));
+        assert_eq!(port("tcp://db:${EMPTY:-5432}"), Ok(Ok(5432)));
+        // Without ${, parsed (and refused) at once, as before.
+        assert_eq!(
+            Url::new("http://::1/"),
+            Err(UrlError::Invalid(
+                "an IPv6 address must be in brackets: http://[::1]:8080/"
+            ))
+        );
+        assert!(matches!(Url::new("http://a/"), Ok(Url::Parsed(_))));
+        let error = |text: &str| match resolve(text) {
+            Ok(Err(why)) => why,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(
+            error("http://127.0.0.1:${NOPE}/"),
+            "invalid value 'http://127.0.0.1:${NOPE}/' for --health: \
+             ${NOPE} is not set (no default given)"
+        );
+        // Names, never values.
+        let bad_host = error("http://${HOST}:${PORT}/");
+        assert!(
+            bad_host.ends_with("(after expanding ${HOST}, ${PORT})") && !bad_host.contains("x y"),
+            "{bad_host}"
+        );
+        assert!(error("https://${HOST}/").contains("https is not supported"));
     }
 
     #[test]

@@ -16,9 +16,33 @@ use std::hash::{BuildHasherDefault, DefaultHasher};
 /// One command to run, and what the log calls it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
+    /// What the log calls it: a Procfile's NAME, else its PROGRAM's file
+    /// name, made unique by `plan`.
     pub name: String,
     /// PROGRAM and its arguments.
     pub command: Vec<OsString>,
+    /// The `--file-env` variable whose value PROGRAM is, if it is one: then
+    /// the log says `$NAME`, never the value.
+    pub secret: Option<String>,
+}
+
+impl Planned {
+    /// `command`, named after its PROGRAM, or `$NAME` when PROGRAM is the
+    /// value of the secret `NAME`.
+    pub fn new(command: Vec<OsString>, secret: Option<String>) -> Planned {
+        let name = match &secret {
+            Some(variable) => format!("${variable}"),
+            None => command
+                .first()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
+        Planned {
+            name,
+            command,
+            secret,
+        }
+    }
 }
 
 /// What tend runs, in the order it starts them.
@@ -32,52 +56,36 @@ pub struct Plan {
     pub program: Option<Planned>,
 }
 
-/// The plan for `pre` (`--pre`), `procfile` (its entries, as (NAME,
-/// command), in file order), `also` (`--also`) and `program`: each named by
-/// `unique_names`, in the order steps, `--also`, Procfile, program, from
-/// its Procfile NAME or else the file name of its PROGRAM.
+/// The plan for `pre` (`--pre`), `procfile` (its entries in file order,
+/// each named by its NAME), `also` (`--also`) and `program`: the steps,
+/// the programs beside and the program, each named by `unique_names` in
+/// that order, from its name as given.
 pub fn plan(
-    pre: Vec<Vec<OsString>>,
-    procfile: Vec<(String, Vec<OsString>)>,
-    also: Vec<Vec<OsString>>,
-    program: Option<Vec<OsString>>,
+    pre: Vec<Planned>,
+    procfile: Vec<Planned>,
+    also: Vec<Planned>,
+    program: Option<Planned>,
 ) -> Plan {
     let (release, entries): (Vec<_>, Vec<_>) = procfile
         .into_iter()
-        .partition(|(name, _)| name == procfile::RELEASE);
-    let unnamed = |command: Vec<OsString>| {
-        let name = command
-            .first()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        (name, command)
-    };
-    let steps: Vec<(String, Vec<OsString>)> = pre.into_iter().map(unnamed).chain(release).collect();
-    let beside: Vec<(String, Vec<OsString>)> =
-        also.into_iter().map(unnamed).chain(entries).collect();
-    let program = program.map(unnamed);
-    let all: Vec<&str> = steps
+        .partition(|p| p.name == procfile::RELEASE);
+    let mut steps: Vec<Planned> = pre.into_iter().chain(release).collect();
+    let mut beside: Vec<Planned> = also.into_iter().chain(entries).collect();
+    let mut program: Vec<Planned> = program.into_iter().collect();
+    let given: Vec<&str> = steps
         .iter()
         .chain(&beside)
         .chain(&program)
-        .map(|(name, _)| name.as_str())
+        .map(|p| p.name.as_str())
         .collect();
-    let mut names = unique_names(&all).into_iter();
-    let mut named = |list: Vec<(String, Vec<OsString>)>| -> Vec<Planned> {
-        list.into_iter()
-            .map(|(_, command)| Planned {
-                name: names.next().unwrap_or_default(),
-                command,
-            })
-            .collect()
-    };
-    let steps = named(steps);
-    let beside = named(beside);
-    let program = named(program.into_iter().collect()).pop();
+    let mut names = unique_names(&given).into_iter();
+    for planned in steps.iter_mut().chain(&mut beside).chain(&mut program) {
+        planned.name = names.next().unwrap_or_default();
+    }
     Plan {
         steps,
         beside,
-        program,
+        program: program.pop(),
     }
 }
 
@@ -127,8 +135,15 @@ pub fn unique_names(names: &[&str]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn command(words: &str) -> Vec<OsString> {
-        words.split(' ').map(OsString::from).collect()
+    fn command(words: &str) -> Planned {
+        Planned::new(words.split(' ').map(OsString::from).collect(), None)
+    }
+
+    fn entry(name: &str, words: &str) -> Planned {
+        Planned {
+            name: name.to_string(),
+            ..command(words)
+        }
     }
 
     fn listed(planned: &[Planned]) -> Vec<(&str, String)> {
@@ -150,9 +165,9 @@ mod tests {
         let got = plan(
             vec![command("/app/manage migrate"), command("warm")],
             vec![
-                ("web".into(), command("/app/serve --port 80")),
-                ("release".into(), command("/app/manage check")),
-                ("worker".into(), command("/app/work")),
+                entry("web", "/app/serve --port 80"),
+                entry("release", "/app/manage check"),
+                entry("worker", "/app/work"),
             ],
             vec![command("/usr/sbin/nginx -g x"), command("nginx")],
             Some(command("/app/serve")),
@@ -176,7 +191,7 @@ mod tests {
         );
         assert_eq!(got.program.as_ref().map(|p| p.name.as_str()), Some("serve"));
         // A Procfile alone: no program; a program alone: the plan of one.
-        let alone = plan(vec![], vec![("web".into(), command("serve"))], vec![], None);
+        let alone = plan(vec![], vec![entry("web", "serve")], vec![], None);
         assert_eq!(
             (alone.steps.len(), alone.beside.len(), alone.program),
             (0, 1, None)
@@ -186,7 +201,7 @@ mod tests {
         // A Procfile name that a program's file name takes as well: the Procfile's comes later.
         let same = plan(
             vec![command("/bin/web")],
-            vec![("web".into(), command("x"))],
+            vec![entry("web", "x")],
             vec![],
             None,
         );
@@ -194,6 +209,11 @@ mod tests {
             (same.steps[0].name.as_str(), same.beside[0].name.as_str()),
             ("web", "web#2")
         );
+        // A PROGRAM that is a secret's value is named by its variable, never by the value.
+        let secret = Planned::new(vec!["/s3cret/path".into()], Some("APP".into()));
+        let named = plan(vec![], vec![], vec![secret], Some(command("/bin/app")));
+        assert_eq!(named.beside[0].name, "$APP");
+        assert_eq!(named.beside[0].secret.as_deref(), Some("APP"));
     }
 
     #[test]

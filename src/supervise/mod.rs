@@ -31,6 +31,7 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::unistd::Pid;
 
+use crate::entry;
 use crate::environ::Environ;
 use crate::error::{Error, exit};
 use crate::health;
@@ -50,6 +51,9 @@ pub struct Spec {
     pub name: Option<String>,
     /// PROGRAM and its arguments; never empty.
     pub command: Vec<OsString>,
+    /// The `--file-env` variable whose value PROGRAM is, if it is one: the
+    /// log and the error name it `$NAME`, never by its value.
+    pub program_from: Option<String>,
     pub role: Role,
 }
 
@@ -75,6 +79,8 @@ pub struct Supervisor {
     pub env: Environ,
     pub mask: SigSet,
     pub how: spawn::How,
+    /// `--file-env` or its variable, for an error about a PROGRAM that is a secret.
+    pub file_env: &'static str,
 }
 
 /// How long tend goes on killing and reaping after its final SIGKILL, for
@@ -333,11 +339,15 @@ impl Supervisor {
         match spawn::spawn(&spec.command, &self.env, self.mask, how) {
             Ok(pid) => {
                 let now = Instant::now();
-                let program = spec
-                    .command
-                    .first()
-                    .map(|p| p.to_string_lossy())
-                    .unwrap_or_default();
+                // A secret's value is never logged: such a PROGRAM is named by its variable.
+                let program = match &spec.program_from {
+                    Some(name) => format!("${name}").into(),
+                    None => spec
+                        .command
+                        .first()
+                        .map(|p| p.to_string_lossy())
+                        .unwrap_or_default(),
+                };
                 info!(pid = pid.as_raw(), program = program, name = spec.name.as_deref(); "child started");
                 run.started_any = true;
                 if let Some(group) = run.groups.get_mut(i) {
@@ -350,11 +360,15 @@ impl Supervisor {
                 }
                 run.children.started(i, pid.as_raw(), now)
             }
-            Err(e) if !run.started_any => {
-                run.unstarted = Some(e);
-                Vec::new()
-            }
             Err(e) => {
+                // Worded as main always worded it: a secret PROGRAM by its variable, E2BIG explained.
+                let program = spec.program_from.as_deref();
+                let e = entry::explain_exec(e, program, self.file_env, &self.env, &spec.command);
+                if !run.started_any {
+                    // Nothing runs yet: main reports it, exactly as for one program.
+                    run.unstarted = Some(e);
+                    return Vec::new();
+                }
                 error!(name = spec.name.as_deref(); "{e}");
                 let code = e.exit_code();
                 let (meaning, todo) = run.children.cannot_start(i, code, Instant::now());

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{HANG, field, musl_release};
+use super::{HANG, field, musl_release, static_tend};
 
 /// `ENGINE stop -t STOP_TIMEOUT`, in seconds: what the engines default to.
 pub const STOP_TIMEOUT: u64 = 10;
@@ -189,7 +189,7 @@ impl Engine {
                 vec![
                     "--init".into(),
                     "--init-path".into(),
-                    musl_release().join("tend").to_string_lossy().into_owned(),
+                    static_tend().to_string_lossy().into_owned(),
                 ],
                 "/run/podman-init",
             ),
@@ -366,8 +366,7 @@ impl Image {
     pub fn tools(engine: &'static Engine) -> &'static Image {
         Image::shared(engine, "tools", || {
             let release = musl_release();
-            let binary = |name: &str, path: &str| -> ContextFile {
-                let path = release.join(path);
+            let binary = |name: &str, path: PathBuf| -> ContextFile {
                 let bytes =
                     fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
                 (name.to_string(), bytes, 0o755)
@@ -375,10 +374,10 @@ impl Image {
             let files = [
                 ("passwd".to_string(), PASSWD.as_bytes().to_vec(), 0o644),
                 ("group".to_string(), GROUP.as_bytes().to_vec(), 0o644),
-                binary("tend", "tend"),
-                binary("app", "examples/app"),
-                binary("fixture", "examples/tend-fixture"),
-                binary("stubborn", "examples/stubborn"),
+                binary("tend", static_tend()),
+                binary("app", release.join("examples/app")),
+                binary("fixture", release.join("examples/tend-fixture")),
+                binary("stubborn", release.join("examples/stubborn")),
             ];
             let containerfile = "FROM scratch\n\
                 COPY passwd /etc/passwd\n\

@@ -1,6 +1,11 @@
 //! The harness shared by the integration tests: the real tend binary, run as
 //! PID 1 of a fresh PID namespace (or plainly), watched from the outside.
 //!
+//! Which tend that is: `TEND`, cargo's own build of this crate, or the binary
+//! that `TEND_TEST_BINARY` names (tests/run.sh's second pass names the small
+//! release build), so that every integration test runs against either. Images
+//! and engines take `static_tend()`, the same binary when it is named.
+//!
 //! Every wait has a deadline that exists only to catch hangs, and whatever a
 //! test starts is killed when its handle drops.
 #![allow(dead_code)]
@@ -17,7 +22,24 @@ use std::time::{Duration, Instant};
 
 pub mod release;
 
-pub const TEND: &str = env!("CARGO_BIN_EXE_tend");
+/// The tend under test: the absolute path in `TEND_TEST_BINARY` (empty means
+/// unset), else cargo's build of this crate. Read when the tests are
+/// compiled, so that it is a `&str` everywhere; cargo rebuilds the tests when
+/// the variable changes (`TEND_TEST_BINARY=$PWD/dist/tend-x86_64-small cargo
+/// test`). Absolute, because tests run it from other directories.
+pub const TEND: &str = match option_env!("TEND_TEST_BINARY") {
+    Some(path) if !path.is_empty() => {
+        assert!(
+            path.as_bytes()[0] == b'/',
+            "TEND_TEST_BINARY must be an absolute path"
+        );
+        path
+    }
+    _ => CARGO_TEND,
+};
+/// cargo's build of this crate, whatever `TEND` names: its directory is
+/// where the examples are built beside it.
+const CARGO_TEND: &str = env!("CARGO_BIN_EXE_tend");
 /// Long enough never to fire on a loaded machine; only a hang reaches it.
 pub const HANG: Duration = Duration::from_secs(30);
 
@@ -49,9 +71,9 @@ pub fn app() -> &'static str {
     PATH.get_or_init(|| build_example("app"))
 }
 
-/// `cargo build --example NAME` beside tend, in tend's profile; its path.
+/// `cargo build --example NAME` beside cargo's tend, in its profile; its path.
 fn build_example(name: &str) -> String {
-    let dir = Path::new(TEND).parent().expect("tend's target dir");
+    let dir = Path::new(CARGO_TEND).parent().expect("tend's target dir");
     let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
     let target_dir = dir.parent().expect("the target dir");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -393,7 +415,7 @@ pub fn field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
 pub fn musl_release() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let target_dir = Path::new(TEND)
+        let target_dir = Path::new(CARGO_TEND)
             .parent()
             .and_then(Path::parent)
             .expect("target dir of the test build");
@@ -418,4 +440,15 @@ pub fn musl_release() -> &'static Path {
         );
         target_dir.join("x86_64-unknown-linux-musl/release")
     })
+}
+
+/// The static tend that images and engines run (`FROM scratch` has no loader
+/// for cargo's debug build, which links glibc): `TEND` when `TEND_TEST_BINARY`
+/// names it, else the musl release build's (`musl_release()`).
+pub fn static_tend() -> PathBuf {
+    if TEND == CARGO_TEND {
+        musl_release().join("tend")
+    } else {
+        PathBuf::from(TEND)
+    }
 }

@@ -19,9 +19,14 @@ use std::time::Duration;
 pub const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 /// A build from scratch takes a minute or two here; only a hang reaches this.
 pub const BUILD_HANG: Duration = Duration::from_secs(30 * 60);
-/// What the tests build: the stable binaries. The smallest ones need a nightly
-/// and rebuild std, minutes more each; `bash release/build.sh` makes them.
-pub const ARTIFACTS: [&str; 2] = ["tend-x86_64", "tend-aarch64"];
+/// What the tests build: every binary of a release, the stable ones and the
+/// small ones (release/nightly.sh's nightly), which the tend image ships.
+pub const ARTIFACTS: [&str; 4] = [
+    "tend-x86_64",
+    "tend-aarch64",
+    "tend-x86_64-small",
+    "tend-aarch64-small",
+];
 
 /// One run of release/build.sh.
 #[derive(Debug)]

@@ -239,20 +239,26 @@ fn main() {
         Some("linger") => {
             let seconds = arg(&args, 1);
             let ignore_term = args.get(2).is_some_and(|a| a == "ignore-term");
+            let wait = args.get(3).is_some_and(|a| a == "wait");
+            // Set before the fork, so the orphan has it from its first instant:
+            // a sleep for it to set its own would be a race on a loaded machine.
+            if ignore_term {
+                set_disposition(libc::SIGTERM, libc::SIG_IGN);
+            }
             if fork() == 0 {
-                if ignore_term {
-                    set_disposition(libc::SIGTERM, libc::SIG_IGN);
-                }
                 std::thread::sleep(Duration::from_secs(seconds as u64));
                 // SAFETY: _exit is async-signal-safe.
                 unsafe { libc::_exit(0) };
             }
-            // Give the orphan time to set its disposition before the parent leaves.
-            std::thread::sleep(Duration::from_millis(100));
-            say("ready");
-            if args.get(3).is_some_and(|a| a == "wait") {
+            // Every disposition is in place before `ready`, after which the test may signal.
+            if wait {
                 set_disposition(libc::SIGTERM, libc::SIG_IGN);
                 set_disposition(libc::SIGUSR1, libc::SIG_DFL);
+            } else {
+                set_disposition(libc::SIGTERM, libc::SIG_DFL);
+            }
+            say("ready");
+            if wait {
                 pause_forever();
             }
         }

@@ -1,0 +1,250 @@
+//! The command line as a newcomer meets it (issue 20): --help and the man
+//! page, the traps that must say so, the warnings for variables that lose
+//! to flags, and the log format on a terminal. Judged by exit codes, the
+//! lines on stdout and stderr, and what `man` makes of docs/tend.1.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::{TEND, Tend};
+
+/// `tend ARGS` with exactly the environment `vars` (and a PATH), to the end.
+fn run(args: &[&str], vars: &[(&str, &str)]) -> common::Outcome {
+    let mut cmd = Command::new(TEND);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .envs(vars.iter().copied());
+    Tend::spawn(cmd, false).wait()
+}
+
+/// The JSON records of `stderr`, each checked to be one.
+fn records(stderr: &str) -> Vec<serde_json::Value> {
+    stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?} is no JSON: {e}")))
+        .collect()
+}
+
+#[test]
+fn help_fits_an_80_column_terminal() {
+    let out = run(&["--help"], &[]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    for line in &out.stdout {
+        assert!(line.chars().count() <= 80, "{line:?}");
+    }
+    let help = out.stdout.join("\n");
+    for needle in ["Exit status:", "  69 ", "Examples", "HEALTHCHECK CMD"] {
+        assert!(help.contains(needle), "--help lacks {needle:?}");
+    }
+}
+
+#[test]
+fn the_man_page_renders_without_warnings() {
+    // man-db and groff-base come from .ci/setup; CI must not skip this.
+    if Command::new("man").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "man is missing: .ci/setup installs man-db"
+        );
+        eprintln!("skipping: no man here");
+        return;
+    }
+    let page = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/tend.1");
+    let out = Command::new("man")
+        .args(["--warnings", "-l", page])
+        .env("MANWIDTH", "80")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run man");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "man -l {page}: {stderr}");
+    assert_eq!(stderr, "", "man --warnings -l {page}");
+    assert!(stdout.contains("EXIT STATUS") && stdout.contains("--user-required"));
+    for line in stdout.lines() {
+        assert!(line.chars().count() <= 80, "{line:?}");
+    }
+}
+
+/// The one line of a tend that failed before it started anything.
+#[track_caller]
+fn refused(args: &[&str], vars: &[(&str, &str)]) -> String {
+    let out = run(args, vars);
+    assert_eq!(out.code, Some(125), "{args:?}: {out:?}");
+    assert!(out.stdout.is_empty(), "{args:?}: the program ran: {out:?}");
+    let lines = records(&out.stderr);
+    assert_eq!(lines.len(), 1, "{args:?}: one line: {lines:?}");
+    lines[0]["msg"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn traps_say_so() {
+    // --default-program -- took `--` as its value, and the error blamed the next word.
+    let msg = refused(&["--default-program", "--", "echo", "ran"], &[]);
+    assert!(
+        msg.starts_with("'--default-program' needs a value: PROGRAM"),
+        "{msg}"
+    );
+    let msg = refused(&["--user", "--chown", "/data", "echo", "ran"], &[]);
+    assert!(msg.contains("write --user=--chown"), "{msg}");
+    // A typo gets the nearest option, and only when it is near.
+    let msg = refused(&["--wait-fro", "tcp://db:5432", "--", "echo", "ran"], &[]);
+    assert!(
+        msg.starts_with("unknown option '--wait-fro': did you mean --wait-for?"),
+        "{msg}"
+    );
+    let msg = refused(&["--frobnicate", "echo", "ran"], &[]);
+    assert!(!msg.contains("did you mean"), "{msg}");
+    // The variable's commas work in the flag: death by SIGTERM or SIGINT is success.
+    for signal in ["TERM", "INT"] {
+        let script = format!("kill -{signal} $$");
+        let out = run(&["-e", "143,130", "--", "sh", "-c", &script], &[]);
+        assert_eq!(out.code, Some(0), "{signal}: {out:?}");
+    }
+}
+
+#[test]
+fn a_set_variable_left_unexpanded_gets_one_warning_without_its_value() {
+    let secret = "s3cr3t-value";
+    let out = run(
+        &["--", "echo", "$DB_PASSWORD", "${DB_PASSWORD}"],
+        &[("DB_PASSWORD", secret)],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    // The program gets the words as written: that is what the warning is about.
+    assert_eq!(out.stdout, ["$DB_PASSWORD ${DB_PASSWORD}"]);
+    let lines = records(&out.stderr);
+    assert_eq!(lines.len(), 1, "one warning: {lines:?}");
+    assert_eq!(lines[0]["level"], "warn");
+    let msg = lines[0]["msg"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("argument 1 holds $DB_PASSWORD") && msg.contains("--expand"),
+        "{msg}"
+    );
+    assert!(
+        !out.stderr.contains(secret),
+        "the value was logged: {}",
+        out.stderr
+    );
+    // With --expand, or for a shell, or for a variable that is not set: nothing.
+    for args in [
+        &["--expand", "--", "echo", "$DB_PASSWORD"][..],
+        &["--", "sh", "-c", "echo $DB_PASSWORD"],
+        &["--", "echo", "$NOT_SET"],
+    ] {
+        let out = run(args, &[("DB_PASSWORD", secret)]);
+        assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{args:?}");
+    }
+}
+
+#[test]
+fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
+    // Issue 20 #3: the operator's -e TEND_WAIT_TIMEOUT=3s against the image's --wait-timeout 30s.
+    let out = run(
+        &["--wait-timeout", "30s", "--", "true"],
+        &[("TEND_WAIT_TIMEOUT", "3s")],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let lines = records(&out.stderr);
+    assert_eq!(lines.len(), 1, "one warning: {lines:?}");
+    assert_eq!(lines[0]["level"], "warn");
+    assert_eq!(
+        lines[0]["msg"],
+        "TEND_WAIT_TIMEOUT=3s is overridden by --wait-timeout 30s: using 30s"
+    );
+    // Logged once logging is up: in its format, at its level.
+    let out = run(
+        &[
+            "--log-format",
+            "text",
+            "--wait-timeout",
+            "30s",
+            "--",
+            "true",
+        ],
+        &[("TEND_WAIT_TIMEOUT", "3s")],
+    );
+    assert!(
+        out.stderr
+            .contains(" warn  tend: TEND_WAIT_TIMEOUT=3s is overridden"),
+        "{out:?}"
+    );
+    let out = run(
+        &[
+            "--log-level",
+            "error",
+            "--wait-timeout",
+            "30s",
+            "--",
+            "true",
+        ],
+        &[("TEND_WAIT_TIMEOUT", "3s")],
+    );
+    assert_eq!(out.stderr, "", "{out:?}");
+    // The same value, or no flag: nothing to say.
+    for (args, value) in [
+        (&["--wait-timeout", "3s", "--", "true"][..], "3s"),
+        (&["--", "true"], "3s"),
+    ] {
+        let out = run(args, &[("TEND_WAIT_TIMEOUT", value)]);
+        assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{args:?}");
+    }
+}
+
+/// tend's stderr when it is a terminal: `tend ARGS` with `vars` (and
+/// TEND_WAIT_TIMEOUT=3s, which `--wait-timeout 30s` overrides, so that
+/// there is a warning to see), run to the end with a pseudo-terminal as fd 2.
+fn stderr_on_a_terminal(args: &[&str], vars: &[(&str, &str)]) -> String {
+    use std::io::Read;
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+    let mut cmd = Command::new(TEND);
+    cmd.args(["--wait-timeout", "30s"])
+        .args(args)
+        .args(["--", "true"])
+        .env_clear()
+        .env("TEND_WAIT_TIMEOUT", "3s")
+        .envs(vars.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(pty.slave));
+    let mut tend = cmd.spawn().expect("start tend");
+    // The parent's copy of the terminal's slave side went into cmd, which goes now.
+    drop(cmd);
+    let status = common::wait_for("tend to exit", || tend.try_wait().ok().flatten());
+    assert!(status.success(), "{status:?}");
+    let mut master = std::fs::File::from(pty.master);
+    let mut shown = Vec::new();
+    // Once the last slave is closed, Linux answers EIO after the buffered bytes.
+    let _ = master.read_to_end(&mut shown);
+    String::from_utf8_lossy(&shown).into_owned()
+}
+
+#[test]
+fn logs_on_a_terminal_are_text_unless_asked_otherwise() {
+    // Issue 20 #7: a person reads a terminal; collectors read pipes and files.
+    let shown = stderr_on_a_terminal(&[], &[]);
+    assert!(
+        shown.contains(" warn  tend: TEND_WAIT_TIMEOUT=3s is overridden") && !shown.contains('{'),
+        "text on a terminal: {shown:?}"
+    );
+    for (args, vars) in [
+        (&["--log-format", "json"][..], &[][..]),
+        (&[], &[("TEND_LOG_FORMAT", "json")]),
+    ] {
+        let shown = stderr_on_a_terminal(args, vars);
+        let line = shown.lines().next().unwrap_or_default();
+        let record: serde_json::Value = serde_json::from_str(line.trim_end())
+            .unwrap_or_else(|e| panic!("{args:?} {vars:?}: JSON, as asked: {shown:?}: {e}"));
+        assert_eq!(record["level"], "warn");
+    }
+    // A pipe keeps JSON: what a_variable_that_a_flag_overrides… reads.
+    let out = run(
+        &["--wait-timeout", "30s", "--", "true"],
+        &[("TEND_WAIT_TIMEOUT", "3s")],
+    );
+    assert!(records(&out.stderr).len() == 1, "{out:?}");
+}
