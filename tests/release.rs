@@ -29,9 +29,9 @@ use common::{HANG, Tend, fixture, reaped_lines, wait_for};
 use serde_json::Value;
 
 /// The most bytes dist/tend-x86_64, the stable x86_64 release binary, may
-/// have: about 6 % over the 733,000 it had once several programs (issue 19:
+/// have: about 4 % over the 747,700 it had once several programs (issue 19:
 /// the command splitter, the Procfile parser and the loop over a list of
-/// children) had landed, from 677,000 before. (The first budget was 720,000:
+/// children) had landed, from 692,800 before. (The first budget was 720,000:
 /// 6 % over the 675,000 or so of issues 9 to 14.) Growth past it is a
 /// decision: change it here, and only here, and say why in the commit.
 const SIZE_BUDGET_X86_64: u64 = 777_000;
