@@ -11,7 +11,8 @@ pub mod words;
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
-use std::hash::{BuildHasherDefault, DefaultHasher};
+
+use procfile::Fixed;
 
 /// One command to run, and what the log calls it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,13 +89,6 @@ pub fn plan(
         program: program.pop(),
     }
 }
-
-/// Hashing with fixed keys: std's RandomState seeds itself with a
-/// getrandom(2) call, and a run of one program makes no call it did not
-/// make before. The names hashed are the operator's own, at most a
-/// Procfile's worth (`procfile::MAX_SIZE`): nothing an attacker could aim
-/// collisions with.
-pub(crate) type Fixed = BuildHasherDefault<DefaultHasher>;
 
 /// The names the log gives programs, in their order (issue 19, item 6):
 /// each is its file name (the last `/` component: `/usr/sbin/nginx` →
