@@ -5,12 +5,12 @@
 //! (main's `resolve_user`, `prepare` and `resolve_urls`, and `spawn::find`),
 //! which stops short of every step that acts (writes, makes, chowns, waits,
 //! drops, spawns), so what it says and the errors it meets are a start's;
-//! and no value of a `--file-env` secret is in it: a word or a URL that
-//! holds one is named by its variable instead. It is written as it is made
-//! (`Out`, pure), as one JSON object or as aligned text, in the log format.
+//! and no value of a `--file-env` secret is in it: any text that holds one
+//! (a word of a command, a URL, a path) is shown as where it came from
+//! instead. It is written as it is made (`Out`, pure), as one JSON object
+//! or as aligned text, in the log format.
 
-use std::cell::RefCell;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -21,15 +21,19 @@ use crate::entry::{self, render::Rendered};
 use crate::environ::Environ;
 use crate::error::Error;
 use crate::privilege::Credentials;
-use crate::probe::url::{Target, Url};
+use crate::probe::url::Target;
 use crate::probe::{describe_url, show_duration};
-use crate::spawn::{self, Who};
+use crate::spawn::{self, Found, Who};
+use crate::supervise::Spec;
+use crate::supervise::children::Role;
 use crate::sys::Stat;
 use crate::{logger, programs::words};
 
 /// What the set-up steps that act would have done, as `prepare` found it.
 #[derive(Default)]
 pub struct Report {
+    /// The names `--file-env` loaded.
+    secrets: Vec<String>,
     render: Vec<Render>,
     /// Each `--chown` PATH, and its owner now.
     chown: Vec<(PathBuf, (u32, u32))>,
@@ -48,6 +52,10 @@ struct Render {
 }
 
 impl Report {
+    pub fn loaded(&mut self, secrets: Vec<String>) {
+        self.secrets = secrets;
+    }
+
     pub fn render(
         &mut self,
         template: &Path,
@@ -69,7 +77,7 @@ impl Report {
         self.chown.push((path.to_path_buf(), (now.uid, now.gid)));
     }
 
-    /// The rest of a start, resolved (the program along PATH, whose errors
+    /// The rest of a start, resolved (each program along PATH, whose errors
     /// are the start's: 127, 126), and the report printed on stdout in the
     /// log format: JSON unless `--log-format text` or stdout is a terminal.
     pub fn finish(
@@ -77,18 +85,21 @@ impl Report {
         config: &Config,
         credentials: Option<&Credentials>,
         env: &Environ,
-        prepared: &crate::Prepared,
+        children: &[Spec],
         wait_for: &[Target],
         health: Option<&Target>,
     ) -> Result<u8, Error> {
-        let command = &prepared.command;
-        let from = &prepared.secret_words;
-        let program_from = from.first().and_then(Option::as_deref);
         let file_env = config.name("--file-env");
         let who = who(credentials);
-        let found = spawn::find(command, env, config.chdir.as_deref(), &who)
-            .map_err(|e| entry::explain_exec(e, program_from, file_env, env, command))?;
-        let hidden = |name: &str| format!("<from ${name}, loaded by {file_env}>");
+        // A start meets a later one only after running those before it; its line is the same.
+        let mut found = Vec::with_capacity(children.len());
+        for spec in children {
+            let f = spawn::find(&spec.command, env, config.chdir.as_deref(), &who);
+            let program = spec.program_from.as_deref();
+            found.push(
+                f.map_err(|e| entry::explain_exec(e, program, file_env, env, &spec.command))?,
+            );
+        }
         let before = Environ::from_process();
         let umask = current_umask();
         let owner = format!("{}:{}", who.uid, who.gid);
@@ -98,7 +109,14 @@ impl Report {
                 _ => LogFormat::Json,
             }
         });
-        let mut out = Out::new(format);
+        let mut hide = Vec::new();
+        for name in &self.secrets {
+            if let Some(value) = env.get(name).filter(|v| !v.is_empty()) {
+                let from = format!("<from ${name}, loaded by {file_env}>");
+                hide.push((show(value).into_owned(), from));
+            }
+        }
+        let mut out = Out::new(format, hide);
 
         out.key("settings");
         settings(&mut out, &config.applied);
@@ -136,7 +154,7 @@ impl Report {
             out.key("name");
             out.text(name);
             out.key("from");
-            match env.get(name).filter(|_| prepared.secrets.contains(name)) {
+            match env.get(name).filter(|_| self.secrets.contains(name)) {
                 Some(value) => {
                     let path = show(before.get(&file).unwrap_or_default());
                     out.text(&format!("{file}={path}"));
@@ -154,7 +172,7 @@ impl Report {
         let (set, gone) = env.changes(&before);
         for (name, value) in set {
             let name = show(name);
-            match prepared.secrets.iter().any(|s| *s == name) {
+            match self.secrets.iter().any(|s| *s == name) {
                 true => out.text(&format!("{name}=<from {name}_FILE>")),
                 false => out.text(&format!("{name}={}", show(value))),
             }
@@ -218,8 +236,8 @@ impl Report {
                 out.open(OBJECT);
                 out.key("urls");
                 out.open(LIST);
-                for (written, target) in config.wait_for.iter().zip(wait_for) {
-                    out.text(&url(written, target, env, &prepared.secrets));
+                for target in wait_for {
+                    out.text(&describe_url(target));
                 }
                 out.close(LIST);
                 out.key("timeout");
@@ -228,40 +246,58 @@ impl Report {
             }
         }
         out.key("health");
-        match (
-            config.health.as_ref().and_then(|h| h.probe.url.as_ref()),
-            health,
-        ) {
-            (Some((written, _)), Some(target)) => {
-                out.text(&url(written, target, env, &prepared.secrets));
-            }
-            _ => out.os(None),
+        match health {
+            Some(target) => out.text(&describe_url(target)),
+            None => out.os(None),
         }
         out.key("directory");
         match &config.chdir {
             Some(dir) => out.os(Some(dir.as_os_str())),
             None => out.os(std::env::current_dir().ok().as_deref().map(Path::as_os_str)),
         }
-        out.key("program");
-        match (program_from, found.by_shell) {
-            (Some(name), _) => out.text(&hidden(name)),
-            (None, false) => out.os(Some(&found.path)),
-            (None, true) => out.text(&format!(
-                "{} (no #! line: /bin/sh runs it)",
-                show(&found.path)
-            )),
+
+        // What runs, in the order it starts (issue 19): the steps, the programs beside, the program.
+        for (key, role) in [("steps", Role::Step), ("beside", Role::Beside)] {
+            out.key(key);
+            out.open(LIST);
+            for (spec, found) in children.iter().zip(&found).filter(|(s, _)| s.role == role) {
+                out.open(OBJECT);
+                out.key("name");
+                out.os(spec.name.as_deref().map(OsStr::new));
+                out.key("program");
+                program(&mut out, found);
+                out.key("argv");
+                out.words(&spec.command);
+                out.close(OBJECT);
+            }
+            out.close(LIST);
         }
-        let mut argv = Vec::new();
-        for (word, from) in command.iter().zip(from) {
-            argv.push(match from {
-                Some(name) => hidden(name).into_bytes(),
-                None => word.as_bytes().to_vec(),
-            });
+        let main = children
+            .iter()
+            .zip(&found)
+            .find(|(s, _)| s.role == Role::Main);
+        out.key("program");
+        match main {
+            Some((_, found)) => program(&mut out, found),
+            None => out.os(None),
         }
         out.key("argv");
-        out.words(&argv);
-        // Issue 19's steps, programs beside, Procfile and --restart join here.
+        match main {
+            Some((spec, _)) => out.words(&spec.command),
+            None => out.os(None),
+        }
         Ok(crate::print(&out.finish()))
+    }
+}
+
+/// The file a program would be executed from.
+fn program(out: &mut Out, found: &Found) {
+    match found.by_shell {
+        false => out.os(Some(&found.path)),
+        true => out.text(&format!(
+            "{} (no #! line: /bin/sh runs it)",
+            show(&found.path)
+        )),
     }
 }
 
@@ -284,22 +320,6 @@ fn who(credentials: Option<&Credentials>) -> Who {
                 .collect(),
         },
     }
-}
-
-/// A URL as a start would use it; one that a secret went into is shown as
-/// written, its `${NAME}` forms unexpanded.
-fn url(written: &Url, target: &Target, env: &Environ, secrets: &[String]) -> String {
-    if let Url::Template(text) = written {
-        let used = RefCell::new(Vec::new());
-        let lookup = entry::recording(env, secrets, &used);
-        // Resolved already, by the start's own code: this only notes the names it asks for.
-        let _ = written.resolve(&lookup, "");
-        drop(lookup);
-        if !used.into_inner().is_empty() {
-            return text.clone();
-        }
-    }
-    describe_url(target)
 }
 
 /// tend's umask, which `prepare` has set from `--umask`: read by setting it
@@ -398,10 +418,12 @@ pub struct Out {
     open: Vec<(bool, usize)>,
     /// The key of the next value, in an object.
     key: &'static str,
+    /// Secrets' values, and what to show for a text that holds one.
+    hide: Vec<(String, String)>,
 }
 
 impl Out {
-    pub fn new(format: LogFormat) -> Out {
+    pub fn new(format: LogFormat, hide: Vec<(String, String)>) -> Out {
         let json = format == LogFormat::Json;
         Out {
             json,
@@ -411,6 +433,7 @@ impl Out {
             }),
             open: vec![(OBJECT, 0)],
             key: "",
+            hide,
         }
     }
 
@@ -462,8 +485,18 @@ impl Out {
         }
     }
 
+    /// `text`, or where the secret it holds came from.
+    fn shown<'a>(&'a self, text: &'a str) -> &'a str {
+        let hidden = self
+            .hide
+            .iter()
+            .find(|(value, _)| text.contains(value.as_str()));
+        hidden.map_or(text, |(_, from)| from.as_str())
+    }
+
     pub fn text(&mut self, text: &str) {
         self.item(true);
+        let text = &self.shown(text).to_string();
         match self.json {
             true => logger::push_json_str(&mut self.out, text),
             false => {
@@ -510,16 +543,20 @@ impl Out {
     }
 
     /// A command's words: in JSON a list, in text quoted as a shell reads them.
-    pub fn words(&mut self, words: &[Vec<u8>]) {
+    pub fn words(&mut self, words: &[OsString]) {
+        let words: Vec<String> = words
+            .iter()
+            .map(|w| self.shown(&show(w)).to_string())
+            .collect();
         match self.json {
             true => {
                 self.open(LIST);
-                for word in words {
-                    self.text(&String::from_utf8_lossy(word));
+                for word in &words {
+                    self.text(word);
                 }
                 self.close(LIST);
             }
-            false => self.text(&String::from_utf8_lossy(&words::quote(words))),
+            false => self.text(&String::from_utf8_lossy(&words::quote(&words))),
         }
     }
 
@@ -538,7 +575,7 @@ impl Out {
         }
         let mut line = String::new();
         for (cell, stop) in [option, value.unwrap_or("-")].iter().zip(STOPS) {
-            logger::push_text_str(&mut line, cell, false);
+            logger::push_text_str(&mut line, self.shown(cell), false);
             let pad = stop.saturating_sub(line.chars().count()).max(2);
             line.extend(std::iter::repeat_n(' ', pad));
         }
@@ -565,7 +602,11 @@ mod tests {
 
     /// A report of every shape, written in `format`.
     fn sample(format: LogFormat) -> String {
-        let mut out = Out::new(format);
+        let hide = vec![(
+            "s3cret".to_string(),
+            "<from $PW, loaded by --file-env>".to_string(),
+        )];
+        let mut out = Out::new(format, hide);
         out.key("settings");
         out.open(LIST);
         out.row("-s", Some("off"), "default");
@@ -610,8 +651,11 @@ mod tests {
         out.os(None);
         out.key("program");
         out.text("/bin/app\u{1b}[31m");
+        out.key("url");
+        out.text("http://u:s3cret@db/");
         out.key("argv");
-        out.words(&[b"app".to_vec(), b"a b".to_vec(), b"it's".to_vec()]);
+        let words = ["app", "a b", "it's", "--pw=s3cret"].map(OsString::from);
+        out.words(&words);
         out.finish()
     }
 
@@ -627,7 +671,8 @@ mod tests {
                 r#""user":{"name":"app","uid":1000,"groups":[1000,27],"home":"/home/my app","shell":null},"#,
                 r#""environment":["HOME=/home/app","unset X_FILE"],"chown":[],"#,
                 r#""render":[{"uid":1,"make":[]}],"health":null,"#,
-                r#""program":"/bin/app\u001b[31m","argv":["app","a b","it's"]}"#,
+                r#""program":"/bin/app\u001b[31m","url":"<from $PW, loaded by --file-env>","#,
+                r#""argv":["app","a b","it's","<from $PW, loaded by --file-env>"]}"#,
                 "\n"
             )
         );
@@ -650,7 +695,8 @@ mod tests {
             "render       uid=1 make=-",
             "health       -",
             "program      /bin/app\\u{1b}[31m",
-            "argv         app 'a b' 'it'\\''s'",
+            "url          <from $PW, loaded by --file-env>",
+            "argv         app 'a b' 'it'\\''s' '<from $PW, loaded by --file-env>'",
         ];
         assert_eq!(text.lines().collect::<Vec<_>>(), want, "{text}");
     }
@@ -666,7 +712,7 @@ mod tests {
         let Ok(Mode::Supervise(config)) = cli::parse(&args, &env) else {
             panic!("{list:?} did not parse");
         };
-        let mut out = Out::new(LogFormat::Json);
+        let mut out = Out::new(LogFormat::Json, Vec::new());
         out.key("settings");
         settings(&mut out, &config.applied);
         let report: serde_json::Value = serde_json::from_str(&out.finish()).expect("JSON");

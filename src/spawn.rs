@@ -40,6 +40,9 @@ pub struct How {
     /// tend moves to `/` right after the fork, so that it holds no directory
     /// busy while the child still starts in tend's own (dumb-init does this).
     pub parent_to_root: bool,
+    /// It takes the terminal's foreground when tend has it: steps and the
+    /// program do; programs beside it (`--also`, a Procfile's) never do.
+    pub foreground: bool,
 }
 
 /// Start `command` in its own process group, with exactly `env` as its
@@ -53,6 +56,7 @@ pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet, how: How) -> Res
     let How {
         setsid,
         parent_to_root,
+        foreground,
     } = how;
     let Some(program) = command.first() else {
         return Err(Error::Usage("no program to run".into()));
@@ -89,14 +93,11 @@ pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet, how: How) -> Res
     // The child takes the terminal only if tend has it: a tend started in
     // the background must not steal the foreground from the shell.
     let stdin = std::io::stdin();
-    let tty = isatty(&stdin).unwrap_or(false);
-    let terminal = match setsid {
-        true if tty => Terminal::Controlling,
-        true => Terminal::None,
-        false if tty && tcgetpgrp(&stdin).is_ok_and(|pgrp| pgrp == getpgrp()) => {
-            Terminal::Foreground
-        }
+    let terminal = match foreground && isatty(&stdin).unwrap_or(false) {
         false => Terminal::None,
+        true if setsid => Terminal::Controlling,
+        true if tcgetpgrp(&stdin).is_ok_and(|pgrp| pgrp == getpgrp()) => Terminal::Foreground,
+        true => Terminal::None,
     };
     let (report_rx, report_tx) =
         pipe2(OFlag::O_CLOEXEC).map_err(Error::setup("making the exec-status pipe"))?;
@@ -145,6 +146,19 @@ pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet, how: How) -> Res
                 )),
             }
         }
+    }
+}
+
+/// After a step that had the terminal's foreground has exited, tend takes
+/// it back for its own group, so that the next step or the program finds
+/// tend in the foreground and takes it in turn, as a shell does between
+/// the commands of `a && b`. Nothing happens when another group holds it.
+/// tend's SIGTTOU is blocked, so tcsetpgrp(3) from its group just works.
+pub fn take_back_terminal(from: Pid) {
+    let stdin = std::io::stdin();
+    if isatty(&stdin).unwrap_or(false) && tcgetpgrp(&stdin).is_ok_and(|pgrp| pgrp == from) {
+        // A terminal that went away meanwhile leaves nothing to take back.
+        let _ = tcsetpgrp(&stdin, getpgrp());
     }
 }
 

@@ -479,6 +479,35 @@ fn an_error_is_a_starts_status_and_line_word_for_word() {
             vec![],
             125,
         ),
+        // Issue 19: what runs before and beside the program is found as the program is.
+        (
+            "a missing step",
+            s(&["--pre", "no-such-step"]),
+            s(&["true"]),
+            vec![],
+            127,
+        ),
+        (
+            "a program beside that cannot run",
+            s(&["--also", &not_executable]),
+            s(&["true"]),
+            vec![],
+            126,
+        ),
+        (
+            "a missing Procfile",
+            s(&["--procfile", &scratch.path("Procfile")]),
+            s(&["true"]),
+            vec![],
+            125,
+        ),
+        (
+            "a shell operator in a command",
+            s(&["--pre", "migrate && serve"]),
+            s(&["true"]),
+            vec![],
+            125,
+        ),
     ];
     for case in &cases {
         same_both_ways(case, None);
@@ -506,6 +535,87 @@ fn an_error_is_a_starts_status_and_line_word_for_word() {
     for case in &read_only {
         same_both_ways(case, Some(&wrap));
     }
+}
+
+#[test]
+fn steps_programs_beside_and_a_procfile_are_reported_in_the_order_they_start() {
+    if !have_root("steps_programs_beside_and_a_procfile_are_reported_in_the_order_they_start") {
+        return;
+    }
+    let scratch = Scratch::new("several");
+    let marks: Vec<String> = (1..=3).map(|i| scratch.path(&format!("mark{i}"))).collect();
+    let procfile = scratch.write(
+        "Procfile",
+        format!("release: touch {}\nweb: sleep 61\n", marks[1]).as_bytes(),
+        0o644,
+    );
+    let out = as_pid1(
+        &[
+            "--dry-run",
+            "--pre",
+            &format!("touch {}", marks[0]),
+            "--also",
+            "sleep 60",
+            "--procfile",
+            &procfile,
+            "--restart",
+            "on-failure",
+            "--",
+            "touch",
+            &marks[2],
+        ],
+        &[],
+    );
+    let got = report(&out);
+    let child = |name: &str, program: &str, argv: &[&str]| serde_json::json!({"name": name, "program": program, "argv": argv});
+    let touch = |i: usize| ["touch", marks[i].as_str()];
+    let (touch_at, sleep_at) = (which("touch"), which("sleep"));
+    assert_eq!(
+        got["steps"],
+        serde_json::json!([
+            child("touch", &touch_at, &touch(0)),
+            child("release", &touch_at, &touch(1)),
+        ])
+    );
+    assert_eq!(
+        got["beside"],
+        serde_json::json!([
+            child("sleep", &sleep_at, &["sleep", "60"]),
+            child("web", &sleep_at, &["sleep", "61"]),
+        ])
+    );
+    assert_eq!(got["argv"], serde_json::json!(touch(2)));
+    assert_eq!(
+        setting(&got, "--restart"),
+        (Value::from("on-failure"), "flag --restart".to_string())
+    );
+    assert_eq!(
+        setting(&got, "--procfile"),
+        (
+            Value::from(procfile.as_str()),
+            "flag --procfile".to_string()
+        )
+    );
+    for mark in &marks {
+        assert!(!Path::new(mark).exists(), "{mark}: a step or program ran");
+    }
+    // A Procfile alone: no program, and the Procfile's programs are all there is.
+    let alone = as_pid1(&["--dry-run", "--procfile", &procfile], &[]);
+    let alone = report(&alone);
+    assert_eq!(
+        (&alone["program"], &alone["argv"]),
+        (&Value::Null, &Value::Null)
+    );
+    assert_eq!(alone["beside"][0]["name"], "web");
+}
+
+/// Where PATH (/usr/bin:/bin) finds `program`.
+fn which(program: &str) -> String {
+    ["/usr/bin", "/bin"]
+        .iter()
+        .map(|dir| format!("{dir}/{program}"))
+        .find(|path| Path::new(path).is_file())
+        .unwrap_or_else(|| panic!("no {program} on /usr/bin:/bin"))
 }
 
 #[test]

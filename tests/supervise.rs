@@ -473,8 +473,31 @@ fn an_idle_tend_makes_no_context_switches() {
     if !have_root("an_idle_tend_makes_no_context_switches") {
         return;
     }
-    let mut tend = Tend::pid1(&[fixture(), "wait"]);
-    tend.expect_line("ready");
+    // One program, and several (issue 19): with --restart and nothing
+    // waiting out a backoff, no program adds a deadline either.
+    let also = format!("{} wait", fixture());
+    let several: &[&str] = &[
+        "--restart",
+        "on-failure",
+        "--also",
+        &also,
+        "--also",
+        &also,
+        fixture(),
+        "wait",
+    ];
+    for (args, programs) in [(&[fixture(), "wait"][..], 1), (several, 3)] {
+        idle_for_3s(args, programs);
+    }
+}
+
+/// tend ARGS, running `programs` fixtures that wait: once all are ready and
+/// tend sleeps, it must not wake for 3 s.
+fn idle_for_3s(args: &[&str], programs: usize) {
+    let mut tend = Tend::pid1(args);
+    for _ in 0..programs {
+        tend.expect_line("ready");
+    }
     // Let start-up settle, however long a loaded machine takes: until tend
     // sleeps in read(2) on its signalfd, where an idle tend stays.
     let fd = wait_for("tend's signalfd", || {
@@ -500,7 +523,7 @@ fn an_idle_tend_makes_no_context_switches() {
     assert_eq!(
         after,
         before,
-        "an idle tend woke up {} times in 3 s",
+        "an idle tend with {programs} program(s) woke up {} times in 3 s",
         after - before
     );
 }

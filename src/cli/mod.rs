@@ -29,7 +29,9 @@ use crate::error::Error;
 use crate::health::{self, OnUnhealthy};
 use crate::probe::url::Url;
 use crate::probe::{self, Probe};
+use crate::programs::words::{self, Word};
 use crate::signals;
+use crate::supervise::children::Restart;
 pub use help::usage;
 use options::{Given, Group, OPTIONS, Opt, Source};
 use parser::{Occurrence, Problem};
@@ -70,7 +72,8 @@ pub struct Logging {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// PROGRAM and its arguments; never empty.
+    /// PROGRAM and its arguments; empty only with `--procfile` (or
+    /// `--default-program`, which main puts in front).
     pub command: Vec<OsString>,
     /// `-s`: registering as subreaper is required, not just attempted.
     pub subreaper: bool,
@@ -117,6 +120,14 @@ pub struct Config {
     pub wait_timeout: Duration,
     /// `--chdir DIR`, for the child.
     pub chdir: Option<PathBuf>,
+    /// `--pre COMMAND`: steps run one after the other before the programs, split into words.
+    pub pre: Vec<Vec<Word>>,
+    /// `--also COMMAND`: programs beside the program, split into words.
+    pub also: Vec<Vec<Word>>,
+    /// `--restart`: what an `--also` or Procfile program's exit leads to.
+    pub restart: Restart,
+    /// `--procfile FILE`, read by main before anything is set up.
+    pub procfile: Option<PathBuf>,
     /// `--health`: the watchdog, when asked for; `HealthArgs::settings`
     /// makes it once the program's environment is known.
     pub health: Option<HealthArgs>,
@@ -200,6 +211,10 @@ impl Default for Config {
             wait_for: Vec::new(),
             wait_timeout: DEFAULT_WAIT_TIMEOUT,
             chdir: None,
+            pre: Vec::new(),
+            also: Vec::new(),
+            restart: Restart::Never,
+            procfile: None,
             health: None,
             user: None,
             user_required: false,
@@ -222,6 +237,12 @@ impl Config {
             Some(Origin::Var(var)) => var,
             _ => flag,
         }
+    }
+
+    /// Whether more than one child may run (issue 19): then every log
+    /// record about one names it, and without these flags none does.
+    pub fn several(&self) -> bool {
+        !self.pre.is_empty() || !self.also.is_empty() || self.procfile.is_some()
     }
 
     /// The child's status, after `-e`.
@@ -272,6 +293,10 @@ pub struct Settings {
     pub verbosity: i64,
     /// `--help`, `--version` or `-l`, which end parsing.
     pub info: Option<Mode>,
+    /// `--pre` and `--also` as given, split once all options are in, so
+    /// that an error names the flag or the variable.
+    pub pre: Vec<String>,
+    pub also: Vec<String>,
 }
 
 /// `--health` and its options, before they are checked as a whole.
@@ -423,7 +448,10 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
         let probe = probe.target(env).and_then(|url| probe.finish(url));
         return Ok(Mode::Probe(logging, probe, warnings));
     }
-    if scanned.command.is_empty() && settings.config.default_program.is_none() {
+    // With a Procfile, whether there is anything to run is known once it is read.
+    let runs_something =
+        settings.config.default_program.is_some() || settings.config.procfile.is_some();
+    if scanned.command.is_empty() && !runs_something {
         return Err(Error::Usage(
             "no program to run: tend [OPTIONS] [--] PROGRAM [ARGS...]".into(),
         ));
@@ -457,6 +485,41 @@ fn supervise(mut settings: Settings, command: &[OsString]) -> Result<Mode, Error
             )));
         }
     }
+    let config = &settings.config;
+    let several = [
+        (!settings.pre.is_empty(), "--pre"),
+        (!settings.also.is_empty(), "--also"),
+        (config.procfile.is_some(), "--procfile"),
+    ];
+    // One terminal cannot lead several sessions: setsid mode, its hand-off
+    // and its end of session are for one child only.
+    if let Some((_, flag)) = several.iter().find(|(given, _)| *given) {
+        let flag = config.name(flag);
+        if config.dumb_init {
+            return Err(Error::Usage(format!(
+                "{flag} cannot be used under dumb-init's name, whose session mode is for one \
+                 program: run several programs under tend's own name"
+            )));
+        }
+        if config.setsid {
+            return Err(Error::Usage(format!(
+                "{flag} cannot be used with {}: one terminal cannot lead several sessions",
+                config.name("--setsid")
+            )));
+        }
+    }
+    let split = |list: &[String], flag: &'static str| {
+        list.iter()
+            .map(|command| {
+                words::split(command.as_bytes())
+                    .map_err(|e| Error::Usage(format!("{}: {e}", config.name(flag))))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let pre = split(&settings.pre, "--pre")?;
+    let also = split(&settings.also, "--also")?;
+    settings.config.pre = pre;
+    settings.config.also = also;
     settings.config.command = command.to_vec();
     settings.config.health = settings.health.finish().map_err(Error::Usage)?;
     settings.config.settle();
@@ -931,6 +994,139 @@ mod tests {
             for var in opt.vars {
                 assert!(help.contains(var.name), "{} missing from --help", var.name);
             }
+        }
+    }
+
+    fn texts(commands: &[Vec<Word>]) -> Vec<Vec<String>> {
+        commands
+            .iter()
+            .map(|words| {
+                words
+                    .iter()
+                    .map(|w| String::from_utf8_lossy(&w.text).into_owned())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn several_programs_take_command_strings_from_flags_or_one_a_line() {
+        let c = config(
+            &[
+                "--pre",
+                "migrate --yes",
+                "--pre",
+                "warm 'a b'",
+                "--also",
+                "nginx -g 'daemon off;'",
+                "--restart",
+                "on-failure",
+                "app",
+            ],
+            &[("TEND_PRE", "ignored"), ("TEND_ALSO", "ignored")],
+        );
+        assert_eq!(
+            texts(&c.pre),
+            [vec!["migrate", "--yes"], vec!["warm", "a b"]]
+        );
+        assert_eq!(texts(&c.also), [vec!["nginx", "-g", "daemon off;"]]);
+        assert_eq!(c.restart, Restart::OnFailure);
+        assert!(c.several());
+        let env = [
+            ("TEND_PRE", "a 1\r\n\n  \r\nb 2\n"),
+            ("TEND_ALSO", "x\ny"),
+            ("TEND_RESTART", "ALWAYS"),
+            ("TEND_PROCFILE", "/srv/Procfile"),
+        ];
+        let c = config(&[], &env);
+        assert_eq!(texts(&c.pre), [vec!["a", "1"], vec!["b", "2"]]);
+        assert_eq!(texts(&c.also), [vec!["x"], vec!["y"]]);
+        assert_eq!(c.restart, Restart::Always);
+        assert_eq!(c.procfile, Some(PathBuf::from("/srv/Procfile")));
+        assert!(c.command.is_empty(), "a Procfile may be all there is");
+        // Without them: one program, as always; --restart alone does nothing.
+        let one = config(&["--restart", "always", "x"], &[]);
+        assert!(!one.several() && one.pre.is_empty() && one.also.is_empty());
+        assert_eq!(config(&["x"], &[]).restart, Restart::Never);
+    }
+
+    #[test]
+    fn a_command_string_that_does_not_split_names_the_flag_or_the_variable() {
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+        let cases: [Case; 6] = [
+            (
+                &["--pre", "migrate && serve", "x"],
+                &[],
+                "--pre: '&&' at column 9",
+            ),
+            (&["--also", "a &", "x"], &[], "--also: '&' at column 3"),
+            (&["--also", "", "x"], &[], "--also: the command '' is empty"),
+            (
+                &["x"],
+                &[("TEND_PRE", "ok\necho 'open")],
+                "TEND_PRE: the single quote at column 6",
+            ),
+            (
+                &["x"],
+                &[("TEND_ALSO", "a $(b)")],
+                "TEND_ALSO: '$(' at column 3",
+            ),
+            (
+                &["--pre", "a | b", "x"],
+                &[("TEND_PRE", "fine")],
+                "--pre: '|'",
+            ),
+        ];
+        for (list, env, want) in cases {
+            let text = usage_error(list, env);
+            assert!(text.starts_with(want), "{list:?} {env:?}: {text}");
+        }
+        let text = usage_error(&["--restart", "sometimes", "x"], &[]);
+        assert!(
+            text.contains("expected never, on-failure or always"),
+            "{text}"
+        );
+        // Neither --pre nor --also alone replaces the program; only a Procfile may.
+        assert!(usage_error(&["--also", "a"], &[]).contains("no program"));
+        assert!(usage_error(&["--pre", "a"], &[]).contains("no program"));
+    }
+
+    #[test]
+    fn setsid_and_dumb_init_are_for_one_program() {
+        for (list, env, flag) in [
+            (&["--setsid", "--also", "a", "x"][..], &[][..], "--also"),
+            (&["--setsid", "--pre", "a", "x"], &[], "--pre"),
+            (
+                &["--procfile", "P", "x"],
+                &[("TEND_SETSID", "1")],
+                "--procfile",
+            ),
+            (&["--setsid", "x"], &[("TEND_ALSO", "a")], "TEND_ALSO"),
+        ] {
+            let text = usage_error(list, env);
+            assert!(
+                text.starts_with(&format!("{flag} cannot be used with"))
+                    && text.contains("several sessions"),
+                "{list:?} {env:?}: {text}"
+            );
+        }
+        let vars: HashMap<String, OsString> = [("TEND_PROCFILE", "/P")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        let dumb = parse_as(Dialect::DumbInit, &args(&["-c", "x"]), &|n| {
+            vars.get(n).cloned()
+        });
+        match dumb {
+            Err(e @ Error::Usage(_)) => {
+                assert_eq!(e.exit_code(), 125);
+                assert!(
+                    e.to_string()
+                        .starts_with("TEND_PROCFILE cannot be used under dumb-init's name"),
+                    "{e}"
+                );
+            }
+            other => panic!("{other:?}"),
         }
     }
 

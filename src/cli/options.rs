@@ -8,6 +8,7 @@
 use super::{LogFormat, Settings, values};
 use crate::health::OnUnhealthy;
 use crate::probe;
+use crate::supervise::children::Restart;
 
 /// What an option takes after its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,9 @@ pub enum List {
     Lines,
     /// Commas or newlines: `TEND_WAIT_FOR`.
     CommasOrLines,
+    /// One command string a line (`TEND_PRE`, `TEND_ALSO`): blank lines
+    /// skipped, a trailing CR dropped, and nothing else trimmed.
+    Commands,
 }
 
 /// Where an option may be used.
@@ -86,6 +90,7 @@ pub enum Group {
     Init,
     Signals,
     Entrypoint,
+    Programs,
     Health,
     User,
     Logging,
@@ -94,10 +99,11 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 8] = [
+    pub const ALL: [Group; 9] = [
         Group::Init,
         Group::Signals,
         Group::Entrypoint,
+        Group::Programs,
         Group::Health,
         Group::User,
         Group::Logging,
@@ -111,6 +117,9 @@ impl Group {
             Group::Signals => "Signal control",
             Group::Entrypoint => {
                 "Before the program starts, in this order (docker-entrypoint.sh's jobs)"
+            }
+            Group::Programs => {
+                "Several programs (steps before the program, programs beside it; never a shell)"
             }
             Group::Health => "Health watchdog (PID 1 checks the app as HEALTHCHECK does, and acts)",
             Group::User => "Dropping root",
@@ -571,6 +580,72 @@ pub static OPTIONS: &[Opt] = &[
         help: "start the child in DIR (after --user, so with the child's permissions)",
         apply: |s, g| {
             s.config.chdir = Some(expected(values::path(g.text))?);
+            Ok(())
+        },
+    },
+    // --- Several programs (issue 19): command strings are split by cli::supervise.
+    Opt {
+        long: Some("pre"),
+        short: None,
+        vars: &[var("TEND_PRE")],
+        takes: Takes::Value("COMMAND"),
+        list: Some(List::Commands),
+        default: "",
+        modes: Modes::Supervise,
+        group: Group::Programs,
+        help: "a step run to its end before the programs; one that fails ends tend (variable: one a line)",
+        apply: |s, g| {
+            s.pre.push(g.text.to_string());
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("also"),
+        short: None,
+        vars: &[var("TEND_ALSO")],
+        takes: Takes::Value("COMMAND"),
+        list: Some(List::Commands),
+        default: "",
+        modes: Modes::Supervise,
+        group: Group::Programs,
+        help: "a program beside PROGRAM; the first of them to exit stops the others (variable: one a line)",
+        apply: |s, g| {
+            s.also.push(g.text.to_string());
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("restart"),
+        short: None,
+        vars: &[var("TEND_RESTART")],
+        takes: Takes::Value("POLICY"),
+        list: None,
+        default: "never",
+        modes: Modes::Supervise,
+        group: Group::Programs,
+        help: "never (default), on-failure or always: --also and Procfile programs, after 1s doubling to 30s",
+        apply: |s, g| {
+            s.config.restart = match g.text.trim().to_ascii_lowercase().as_str() {
+                "never" => Restart::Never,
+                "on-failure" => Restart::OnFailure,
+                "always" => Restart::Always,
+                _ => return Err("expected never, on-failure or always".into()),
+            };
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("procfile"),
+        short: None,
+        vars: &[var("TEND_PROCFILE")],
+        takes: Takes::Value("FILE"),
+        list: None,
+        default: "",
+        modes: Modes::Supervise,
+        group: Group::Programs,
+        help: "run FILE's NAME: COMMAND lines beside PROGRAM, which may be left out; release runs first",
+        apply: |s, g| {
+            s.config.procfile = Some(expected(values::path(g.text))?);
             Ok(())
         },
     },

@@ -337,6 +337,9 @@ pub fn apply_all(
 /// own (`tcp://a:1,tcp://b:2`).
 pub fn items(list: Option<List>, text: &str, flag: bool) -> Vec<&str> {
     let (commas, lines) = match (list, flag) {
+        // A command string is whole in its flag; its variable holds one a line.
+        (Some(List::Commands), true) => return vec![text],
+        (Some(List::Commands), false) => return values::command_lines(text),
         (Some(List::Commas), _) => (true, false),
         (Some(List::Lines), false) => (false, true),
         (Some(List::CommasOrLines), _) => (false, !flag),
@@ -509,7 +512,7 @@ mod tests {
 
     #[test]
     fn items_split_as_the_list_says() {
-        let cases: [(Option<List>, &str, bool, &[&str]); 8] = [
+        let cases: [(Option<List>, &str, bool, &[&str]); 10] = [
             (Some(List::Commas), " 1, 2,,3 ", true, &["1", "2", "3"]),
             (Some(List::Commas), " , ", true, &[" , "]),
             (Some(List::Lines), "a,b\nc", false, &["a,b", "c"]),
@@ -533,6 +536,13 @@ mod tests {
                 &["tcp://a:1\ntcp://b:2"],
             ),
             (None, "a,b", true, &["a,b"]),
+            (
+                Some(List::Commands),
+                "a 'b, c'\r\n\n d",
+                false,
+                &["a 'b, c'", " d"],
+            ),
+            (Some(List::Commands), "a\nb, c", true, &["a\nb, c"]),
         ];
         for (list, text, flag, want) in cases {
             assert_eq!(

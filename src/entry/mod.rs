@@ -30,6 +30,7 @@ use nix::sys::stat::SFlag;
 
 use crate::environ::Environ;
 use crate::error::Error;
+use crate::programs::words::Word;
 
 /// The expansion's view of `env`.
 pub fn lookup(env: &Environ) -> impl Fn(&str) -> Option<OsString> + '_ {
@@ -53,20 +54,19 @@ pub fn recording<'a>(
 
 /// `--expand`: PROGRAM and each ARG through parameter expansion; an
 /// argument `$@NAME` may become several, or none. `option` (`--expand` or
-/// `TEND_EXPAND`) begins the errors. Returns the command, and for each of
-/// its words the first of `secrets` (the names `--file-env` loaded) that
-/// the argument it came from looked up, if any: then its value must never
-/// be shown.
+/// `TEND_EXPAND`) begins the errors. Returns the command, and the first of
+/// `secrets` (the names `--file-env` loaded) that the new PROGRAM's
+/// argument looked up, if any: then its value must never be shown.
 pub fn expand_command(
     command: &[OsString],
     env: &Environ,
     option: &str,
     secrets: &[String],
-) -> Result<(Vec<OsString>, Vec<Option<String>>), Error> {
+) -> Result<(Vec<OsString>, Option<String>), Error> {
     let used = RefCell::new(Vec::new());
     let lookup = recording(env, secrets, &used);
     let mut expanded = Vec::with_capacity(command.len());
-    let mut from = Vec::with_capacity(command.len());
+    let mut program_from = None;
     for (i, arg) in command.iter().enumerate() {
         used.borrow_mut().clear();
         let words = expand::argument(arg.as_bytes(), &lookup).map_err(|e| {
@@ -76,11 +76,12 @@ pub fn expand_command(
             };
             Error::Entry(format!("{option}: {which}: {e}"))
         })?;
-        let secret = used.borrow().first().cloned();
-        from.extend(words.iter().map(|_| secret.clone()));
+        if expanded.is_empty() && !words.is_empty() {
+            program_from = used.borrow().first().cloned();
+        }
         expanded.extend(words.into_iter().map(OsString::from_vec));
     }
-    Ok((expanded, from))
+    Ok((expanded, program_from))
 }
 
 /// What exec's failure needs said beyond `Spawn`'s words: PROGRAM named by
@@ -193,6 +194,41 @@ pub fn kind_of(mode: u32) -> &'static str {
     }
 }
 
+/// `--expand` over the words of a command string (`--pre`, `--also`, a
+/// Procfile line): each `Word::expandable` through `expand::argument`, so
+/// that what was single-quoted or escaped stays literal and `$@NAME` may
+/// become several words, or none. `option` (`--expand` or `TEND_EXPAND`)
+/// and `what` (the command) begin the errors. Returns the words, and the
+/// first of `secrets` that the new PROGRAM's word looked up, as
+/// `expand_command` does.
+pub fn expand_words(
+    words: &[Word],
+    env: &Environ,
+    option: &str,
+    what: &str,
+    secrets: &[String],
+) -> Result<(Vec<OsString>, Option<String>), Error> {
+    let used = RefCell::new(Vec::new());
+    let lookup = recording(env, secrets, &used);
+    let mut expanded = Vec::with_capacity(words.len());
+    let mut program_from = None;
+    for (i, word) in words.iter().enumerate() {
+        used.borrow_mut().clear();
+        let out = expand::argument(&word.expandable, &lookup).map_err(|e| {
+            let which = match i {
+                0 => "PROGRAM".to_string(),
+                i => format!("argument {i}"),
+            };
+            Error::Entry(format!("{option}: {what}: {which}: {e}"))
+        })?;
+        if expanded.is_empty() && !out.is_empty() {
+            program_from = used.borrow().first().cloned();
+        }
+        expanded.extend(out.into_iter().map(OsString::from_vec));
+    }
+    Ok((expanded, program_from))
+}
+
 /// `--default-program`: `program` in front of a command that is empty or
 /// whose first word is an option, as the official images' entrypoints do
 /// (`if [ "${1#-}" != "$1" ]; then set -- app "$@"; fi`).
@@ -233,6 +269,46 @@ mod tests {
     }
 
     #[test]
+    fn a_command_strings_words_expand_but_what_was_single_quoted() {
+        let env = Environ::from_pairs(
+            [
+                ("PORT", "8080"),
+                ("OPTS", "-a  -b"),
+                ("EMPTY", ""),
+                ("APP", "/s3cret"),
+            ]
+            .map(|(k, v)| (k.into(), v.into())),
+        );
+        let secrets = ["APP".to_string()];
+        let expand = |command: &str| {
+            let words = crate::programs::words::split(command.as_bytes()).expect("splits");
+            expand_words(&words, &env, "--expand", "web", &secrets)
+        };
+        assert_eq!(
+            expand("serve --port $PORT '$PORT' \\$PORT \"$PORT\"x $@OPTS $@EMPTY").ok(),
+            Some((
+                os(&[
+                    "serve", "--port", "8080", "$PORT", "$PORT", "8080x", "-a", "-b"
+                ]),
+                None
+            ))
+        );
+        // A PROGRAM that is a secret's value: which one, so that it is never shown.
+        assert_eq!(
+            expand("$APP --port $APP").ok(),
+            Some((
+                os(&["/s3cret", "--port", "/s3cret"]),
+                Some("APP".to_string())
+            ))
+        );
+        let err = expand("serve $NOPE").err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("--expand: web: argument 1: $NOPE is not set (no default given)")
+        );
+    }
+
+    #[test]
     fn the_command_is_expanded_one_argument_at_a_time() {
         let env = Environ::from_pairs(
             [
@@ -256,7 +332,7 @@ mod tests {
             got.ok(),
             Some((
                 os(&["/srv/app", "--port", "8080", "-Xmx1g", "-Dx=1", "a b $"]),
-                vec![None; 6]
+                None
             ))
         );
         let err = expand_command(&os(&["app", "$NOPE"]), &env, "--expand", &[])
@@ -275,38 +351,27 @@ mod tests {
     }
 
     #[test]
-    fn a_word_from_a_secret_is_known_by_its_variable() {
+    fn a_program_from_a_secret_is_known_by_its_variable() {
         let env = Environ::from_pairs(
-            [
-                ("DB_PASSWORD", "s3cret"),
-                ("DIR", "/srv"),
-                ("EMPTY", ""),
-                ("OPTS", "-a -b"),
-            ]
-            .map(|(k, v)| (k.into(), v.into())),
+            [("DB_PASSWORD", "s3cret"), ("DIR", "/srv"), ("EMPTY", "")]
+                .map(|(k, v)| (k.into(), v.into())),
         );
         let secrets = ["DB_PASSWORD".to_string(), "EMPTY".to_string()];
-        let pw = Some("DB_PASSWORD");
-        let cases: [(&[&str], &[Option<&str>]); 8] = [
-            (&["$DB_PASSWORD"], &[pw]),
-            (&["${DIR}/${DB_PASSWORD}"], &[pw]),
-            (&["${DB_PASSWORD:+/bin/true}"], &[pw]),
-            (&["$DIR/app", "$DB_PASSWORD"], &[None, pw]),
+        let cases: [(&[&str], Option<&str>); 7] = [
+            (&["$DB_PASSWORD"], Some("DB_PASSWORD")),
+            (&["${DIR}/${DB_PASSWORD}"], Some("DB_PASSWORD")),
+            (&["${DB_PASSWORD:+/bin/true}"], Some("DB_PASSWORD")),
+            (&["$DIR/app", "$DB_PASSWORD"], None),
             // An empty split gives no word: PROGRAM comes from the next argument.
-            (&["$@EMPTY", "$DB_PASSWORD"], &[pw]),
-            (&["$@EMPTY", "/app", "$DB_PASSWORD"], &[None, pw]),
-            (&["/app"], &[None]),
-            (
-                &["app", "--password=$DB_PASSWORD", "$@OPTS", "$@DB_PASSWORD"],
-                &[None, pw, None, None, pw],
-            ),
+            (&["$@EMPTY", "$DB_PASSWORD"], Some("DB_PASSWORD")),
+            (&["$@EMPTY", "/app", "$DB_PASSWORD"], None),
+            (&["/app"], None),
         ];
         for (command, want) in cases {
             let got = expand_command(&os(command), &env, "--expand", &secrets)
                 .ok()
                 .map(|(_, from)| from);
-            let want: Vec<Option<String>> = want.iter().map(|w| w.map(str::to_string)).collect();
-            assert_eq!(got, Some(want), "{command:?}");
+            assert_eq!(got, Some(want.map(str::to_string)), "{command:?}");
         }
     }
 
