@@ -487,10 +487,12 @@ impl Out {
 
     /// `text`, or where the secret it holds came from.
     fn shown<'a>(&'a self, text: &'a str) -> &'a str {
-        let hidden = self
-            .hide
-            .iter()
-            .find(|(value, _)| text.contains(value.as_str()));
+        // A plain search: std's substring search is kilobytes of code for a few short texts.
+        let holds = |value: &str| {
+            let value = value.as_bytes();
+            text.as_bytes().windows(value.len()).any(|w| w == value)
+        };
+        let hidden = self.hide.iter().find(|(value, _)| holds(value));
         hidden.map_or(text, |(_, from)| from.as_str())
     }
 
@@ -503,7 +505,8 @@ impl Out {
                 // An object's field, after its name: `home="/home/my app"`.
                 let field = self.open.len() > 1
                     && self.open.last().is_some_and(|(list, n)| !*list && *n > 1);
-                let quote = field && (text.is_empty() || text.contains([' ', '"']));
+                let quote =
+                    field && (text.is_empty() || text.bytes().any(|b| b == b' ' || b == b'"'));
                 logger::push_text_str(&mut self.out, text, quote);
             }
         }
