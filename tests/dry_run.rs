@@ -1,8 +1,9 @@
 //! `--dry-run` and `TEND_DRY_RUN` (issue 20 #2), seen from outside: the
 //! report on stdout (one JSON object for a pipe, aligned text on request),
-//! exit 0, and nothing done: no program run, no file written or made, no
-//! owner changed, no connection made; or, for a configuration a start
-//! would refuse, that start's own status and error line, word for word.
+//! exit 0, and nothing done: no program, step or program beside run, no
+//! file written or made, no owner changed, no connection made; or, for a
+//! configuration a start would refuse, that start's own status and error
+//! line, word for word.
 
 mod common;
 

@@ -142,9 +142,9 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// `--dry-run`: resolve everything, print it, start and change nothing.
     pub dry_run: bool,
-    /// Every value applied, with where it came from, in order; a flag's
-    /// replace its variable's. Errors found after parsing name what the
-    /// user wrote from it (`name`), and `--dry-run` shows it.
+    /// Every value applied, with where it came from, in order; an option's
+    /// flags replace what its variable gave. Errors found after parsing name
+    /// what the user wrote (`name`), and `--dry-run` shows it all.
     pub applied: Vec<Applied>,
 }
 
