@@ -425,6 +425,27 @@ fn push_bounded(out: &mut String, text: &str, limit: usize, escape: fn(&mut Stri
     }
 }
 
+/// `text` as a JSON string, quotes included, escaped as records are: for
+/// `--dry-run`'s report, which writes its JSON by hand too.
+pub fn push_json_str(out: &mut String, text: &str) {
+    out.push('"');
+    text.chars().for_each(|c| push_json_char(out, c));
+    out.push('"');
+}
+
+/// `text` as a text record shows a value: its control characters escaped,
+/// and quoted (`"a b"`) when `quote` is set.
+pub fn push_text_str(out: &mut String, text: &str, quote: bool) {
+    match quote {
+        true => {
+            out.push('"');
+            text.chars().for_each(|c| push_quoted_char(out, c));
+            out.push('"');
+        }
+        false => text.chars().for_each(|c| push_text_char(out, c)),
+    }
+}
+
 /// A character of a JSON string (RFC 8259 §7): quote, backslash and
 /// control characters escaped; everything else is UTF-8 as it is.
 fn push_json_char(out: &mut String, c: char) {

@@ -1,8 +1,10 @@
 //! tend: a tiny init and entrypoint for containers.
 //!
 //! argv → `cli` → block signals (done first of all, in `main`) → `logger` →
-//! `privilege` → subreaper → point of no return → `supervise` (which
-//! spawns) → the children's exit status. `--probe` is a mode of its own.
+//! `privilege` → set-up steps → subreaper → point of no return →
+//! `supervise` (which spawns) → the children's exit status. `--probe` is a
+//! mode of its own; `--dry-run` (`dry_run`) leaves the line once the set-up
+//! steps have resolved what they would do, having done none of it.
 //!
 //! `main` is ours (`no_main`) rather than std's, because std's runtime sets
 //! SIGPIPE to ignored before any of our code runs, and the child must get
@@ -13,6 +15,7 @@
 #![deny(unsafe_code)]
 
 mod cli;
+mod dry_run;
 mod entry;
 mod environ;
 mod error;
@@ -149,13 +152,16 @@ fn version(name: &str) -> String {
 /// The entrypoint steps that come before the wait: secrets into `env`, the
 /// commands as they will run, the umask, templates and chown. A stop signal
 /// between steps, files or entries ends them (`watch`). Returns the
-/// children to run, in order.
+/// children to run, in order. With `dry_run`, each step that acts (a
+/// render's write, a chown) only resolves what it would do, with the same
+/// errors, into the report.
 fn prepare(
     config: &Config,
     credentials: Option<&privilege::Credentials>,
     env: &mut Environ,
     procfile: Vec<procfile::Entry>,
     watch: &mut entry::stop::Watch,
+    mut dry_run: Option<&mut dry_run::Report>,
 ) -> Result<Vec<Spec>, Error> {
     // A missing directory is found now, before anything is changed.
     if let Some(dir) = &config.chdir
@@ -173,6 +179,9 @@ fn prepare(
     }
     let secrets = entry::secrets::load(&config.file_env, env, config.name("--file-env"), watch)?;
     let children = children(config, procfile, env, &secrets)?;
+    if let Some(report) = dry_run.as_deref_mut() {
+        report.loaded(secrets.clone());
+    }
     if let Some(mask) = config.umask {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
     }
@@ -180,12 +189,22 @@ fn prepare(
     let option = config.name("--render");
     for (template, output) in &config.render {
         watch.check(&format!("while rendering templates ({option})"))?;
-        entry::render::render(template, output, env, &secrets, owner, option, watch)?;
+        let rendered = entry::render::resolve(template, output, env, &secrets, option)?;
+        if let Some(report) = dry_run.as_deref_mut() {
+            let made = entry::render::plan(template, output, option)?;
+            report.render(template, output, &rendered, made);
+            continue;
+        }
+        entry::render::write(&rendered, template, output, owner, option, watch)?;
         info!(template = template.display().to_string(), output = output.display().to_string(); "rendered");
     }
     if let Some((uid, gid)) = owner {
         let option = config.name("--chown");
         for path in &config.chown {
+            if let Some(report) = dry_run.as_deref_mut() {
+                report.chown(path, &entry::chown::reach(path, option)?);
+                continue;
+            }
             let started = std::time::Instant::now();
             let counts = entry::chown::chown_tree(path, uid, gid, option, watch)?;
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -416,8 +435,22 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     if let Some(credentials) = &credentials {
         credentials.apply_env(&mut env);
     }
-    let children = prepare(config, credentials.as_ref(), &mut env, procfile, &mut watch)?;
+    // --dry-run: the same steps, resolved and reported, and nothing done (issue 20 #2).
+    let mut report = config.dry_run.then(dry_run::Report::default);
+    let children = prepare(
+        config,
+        credentials.as_ref(),
+        &mut env,
+        procfile,
+        &mut watch,
+        report.as_mut(),
+    )?;
     let (wait_for, health) = resolve_urls(config, &env)?;
+    if let Some(report) = report {
+        let health = health.as_ref().map(|h| &h.probe.url);
+        let credentials = credentials.as_ref();
+        return report.finish(config, credentials, &env, &children, &wait_for, health);
+    }
     entry::wait::wait(
         config.name("--wait-for"),
         &wait_for,

@@ -442,6 +442,7 @@ crate::under_every_engine!(
     ctrl_c_on_a_terminal_stops_the_app,
     a_migrated_entrypoint_runs_without_a_shell,
     restart_on_failure_brings_an_unhealthy_app_back,
+    a_dry_run_says_what_the_image_would_run,
 );
 
 /// A directory on the host of the test's own, removed on drop.
@@ -661,6 +662,66 @@ fn restart_on_failure_brings_an_unhealthy_app_back(engine: &'static Engine, test
     let restarts: u32 = container.inspect("{{.RestartCount}}").parse().unwrap_or(0);
     assert!(restarts >= 1, "RestartCount {restarts}:\n{stderr}");
     assert!(container.running(), "running again after the restart");
+}
+
+/// 12. `-e TEND_DRY_RUN=1` on the image, ENTRYPOINT ["/tend", "--"] as
+///     baked: one JSON object on stdout, what a start would run, and exit 0;
+///     the app never starts (issue 20 #2).
+fn a_dry_run_says_what_the_image_would_run(engine: &'static Engine, test: &str) {
+    if !engine.available(test) {
+        return;
+    }
+    let image = twin(engine);
+    let name = engine.unique(test);
+    // Removed on drop; `run` without -d waits for the end and gives stdout.
+    let _container = Container::named(engine, name.clone());
+    let out = engine.output(&[
+        "run",
+        "--name",
+        &name,
+        "--network",
+        "none",
+        "-e",
+        "TEND_DRY_RUN=1",
+        "-e",
+        "TEND_GRACE=5s",
+        &image.name,
+    ]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "one JSON object, and nothing of the app's: {stdout}"
+    );
+    let report: Value = serde_json::from_str(lines[0]).expect("the report is JSON");
+    assert_eq!(
+        report["argv"],
+        serde_json::json!(cmd()),
+        "CMD, as it would run"
+    );
+    assert_eq!(report["program"], cmd()[0].as_str());
+    assert_eq!(report["user"]["uid"], NONROOT, "the image's USER");
+    let settings = report["settings"].as_array().expect("settings");
+    let row = |option: &str| {
+        settings
+            .iter()
+            .find(|r| r["option"] == option)
+            .map(|r| (r["value"].clone(), r["source"].clone()))
+            .unwrap_or_else(|| panic!("no {option}: {settings:?}"))
+    };
+    assert_eq!(
+        row("--dry-run"),
+        (Value::from("on"), Value::from("variable TEND_DRY_RUN"))
+    );
+    assert_eq!(
+        row("--grace"),
+        (Value::from("5s"), Value::from("variable TEND_GRACE"))
+    );
 }
 
 /// 1. PID 1 is tend, the app its child, running as nonroot.

@@ -33,7 +33,7 @@ use crate::programs::words::{self, Word};
 use crate::signals;
 use crate::supervise::children::Restart;
 pub use help::usage;
-use options::{Given, Group, OPTIONS, Source};
+use options::{Given, Group, OPTIONS, Opt, Source};
 use parser::{Occurrence, Problem};
 
 /// The environment, as a lookup: the real one in main, a table in tests.
@@ -140,9 +140,43 @@ pub struct Config {
     /// What to warn about once logging is up: a variable that a flag
     /// overrides (issue 20 #3), `$NAME` left unexpanded in the command (#5).
     pub warnings: Vec<String>,
-    /// The options whose value came from their variable, as (long name,
-    /// variable): errors found after parsing name what the user wrote.
-    pub from_vars: Vec<(&'static str, &'static str)>,
+    /// `--dry-run`: resolve everything, print it, start and change nothing.
+    pub dry_run: bool,
+    /// Every value applied, with where it came from, in order; an option's
+    /// flags replace what its variable gave. Errors found after parsing name
+    /// what the user wrote (`name`), and `--dry-run` shows it all.
+    pub applied: Vec<Applied>,
+}
+
+/// One value an option was given, as applied.
+#[derive(Clone)]
+pub struct Applied {
+    pub opt: &'static Opt,
+    pub origin: Origin,
+    /// The value as given: one item of a list; empty for a flag that takes none.
+    pub text: String,
+}
+
+/// Where a value came from: `Source`, kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// As written: `-p`, `--grace`.
+    Flag(String),
+    Var(&'static str),
+    /// Decided by the name tend runs under: dumb-init's session mode.
+    Dialect,
+}
+
+impl std::fmt::Debug for Applied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:?} {:?}", self.opt.name(), self.origin, self.text)
+    }
+}
+
+impl PartialEq for Applied {
+    fn eq(&self, other: &Applied) -> bool {
+        std::ptr::eq(self.opt, other.opt) && self.origin == other.origin && self.text == other.text
+    }
 }
 
 /// `--wait-timeout`, when not given.
@@ -186,7 +220,8 @@ impl Default for Config {
             user_required: false,
             no_new_privs: false,
             warnings: Vec::new(),
-            from_vars: Vec::new(),
+            dry_run: false,
+            applied: Vec::new(),
         }
     }
 }
@@ -197,9 +232,10 @@ impl Config {
     /// Nothing is allocated: start-up asks this of every step it runs.
     pub fn name(&self, flag: &'static str) -> &'static str {
         let long = flag.strip_prefix("--").unwrap_or(flag);
-        match self.from_vars.iter().find(|(l, _)| *l == long) {
-            Some((_, var)) => var,
-            None => flag,
+        let last = self.applied.iter().rev().find(|a| a.opt.long == Some(long));
+        match last.map(|a| &a.origin) {
+            Some(Origin::Var(var)) => var,
+            _ => flag,
         }
     }
 

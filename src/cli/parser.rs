@@ -7,7 +7,7 @@
 use std::ffi::OsString;
 
 use super::options::{self, Given, Group, List, Opt, Read, Source, Takes, Var};
-use super::{Env, Settings, values};
+use super::{Applied, Env, Origin, Settings, values};
 
 /// One option as argv gave it.
 pub struct Occurrence<'a> {
@@ -436,7 +436,7 @@ fn first_set(opt: &Opt, env: Env) -> Option<(Var, String)> {
 /// its `Read` says, applied: each item of its list, for a repeatable option.
 pub fn apply_vars(
     settings: &mut Settings,
-    opt: &Opt,
+    opt: &'static Opt,
     env: Env,
     admit: &dyn Fn(&Var) -> bool,
 ) -> Result<(), Problem> {
@@ -464,15 +464,21 @@ pub fn apply_vars(
 }
 
 /// One value through the option's `apply`.
-pub fn apply(settings: &mut Settings, opt: &Opt, given: &Given) -> Result<(), Problem> {
-    if let Some(long) = opt.long {
-        // The last source applied is the one that holds: flags come after variables.
-        let from_vars = &mut settings.config.from_vars;
-        from_vars.retain(|(l, _)| *l != long);
-        if let Source::Var(var) = given.source {
-            from_vars.push((long, var));
+pub fn apply(settings: &mut Settings, opt: &'static Opt, given: &Given) -> Result<(), Problem> {
+    let applied = &mut settings.config.applied;
+    let origin = match given.source {
+        Source::Flag(written) => {
+            // Flags come after variables, and replace what they gave.
+            applied.retain(|a| !std::ptr::eq(a.opt, opt) || matches!(a.origin, Origin::Flag(_)));
+            Origin::Flag(written.to_string())
         }
-    }
+        Source::Var(name) => Origin::Var(name),
+    };
+    applied.push(Applied {
+        opt,
+        origin,
+        text: given.text.to_string(),
+    });
     (opt.apply)(settings, given).map_err(|expected| Problem::Invalid {
         name: match given.source {
             Source::Flag(written) => written.to_string(),
