@@ -1330,9 +1330,9 @@ mod tests {
         );
     }
 
-    /// A row of one of the README's `| flag | environment | meaning |` tables:
-    /// the option names in its first cell, the variables in its second, and
-    /// whether it says "(repeatable)".
+    /// A row of one of the `| flag | environment | meaning |` tables of the
+    /// README or docs/options.md: the option names in its first cell, the
+    /// variables in its second, and whether it says "(repeatable)".
     #[derive(Debug)]
     struct Row {
         names: Vec<String>,
@@ -1346,12 +1346,11 @@ mod tests {
         cell.split('`').skip(1).step_by(2).collect()
     }
 
-    fn readme_rows() -> Vec<Row> {
-        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-            .unwrap_or_else(|e| panic!("README.md: {e}"));
+    /// The rows of every option table of a Markdown page.
+    fn option_rows(page: &str) -> Vec<Row> {
         let mut rows = Vec::new();
         let mut in_table = false;
-        for line in readme.lines() {
+        for line in page.lines() {
             if line.starts_with("| flag | environment | meaning |") {
                 in_table = true;
                 continue;
@@ -1404,27 +1403,35 @@ mod tests {
         parser::find(OPTIONS, None, None).filter(|o| o.name() == name)
     }
 
-    #[test]
-    fn the_readme_documents_every_option_as_declared() {
-        let rows = readme_rows();
-        assert!(rows.len() > 10, "the README's option tables: {rows:?}");
+    /// Where a page's option tables and the declarations disagree, both
+    /// ways: a row that names no declared option, or gives it other
+    /// variables or another "(repeatable)"; a declared option with no row.
+    fn option_table_drift(page: &str) -> Vec<String> {
+        let rows = option_rows(page);
+        if rows.len() <= 10 {
+            return vec![format!("too few option rows: {rows:?}")];
+        }
+        let mut drift = Vec::new();
         for row in &rows {
-            assert!(!row.names.is_empty(), "a row with no option: {}", row.line);
+            if row.names.is_empty() {
+                drift.push(format!("a row with no option: {}", row.line));
+            }
             for name in &row.names {
-                let opt = declared(name).unwrap_or_else(|| {
-                    panic!(
-                        "the README documents {name}, which tend lacks: {}",
-                        row.line
-                    )
-                });
+                let Some(opt) = declared(name) else {
+                    drift.push(format!("{name}, which tend lacks: {}", row.line));
+                    continue;
+                };
                 let vars: Vec<&str> = opt.vars.iter().map(|v| v.name).collect();
-                assert_eq!(row.vars, vars, "{name}'s variables: {}", row.line);
-                assert_eq!(
-                    row.repeatable,
-                    opt.repeats(),
-                    "{name} (repeatable): {}",
-                    row.line
-                );
+                if row.vars != vars {
+                    drift.push(format!("{name}'s variables are {vars:?}: {}", row.line));
+                }
+                if row.repeatable != opt.repeats() {
+                    drift.push(format!(
+                        "{name} (repeatable) should be {}: {}",
+                        opt.repeats(),
+                        row.line
+                    ));
+                }
             }
         }
         for opt in OPTIONS {
@@ -1435,11 +1442,69 @@ mod tests {
                     .iter()
                     .any(|n| *n == name || Some(n) == short.as_ref())
             });
+            if !documented {
+                drift.push(format!("{} has no row", opt.spec()));
+            }
+        }
+        drift
+    }
+
+    fn page(path: &str) -> String {
+        let path = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn the_readme_documents_every_option_as_declared() {
+        let drift = option_table_drift(&page("README.md"));
+        assert!(
+            drift.is_empty(),
+            "README.md's option tables:\n{}",
+            drift.join("\n")
+        );
+    }
+
+    #[test]
+    fn docs_options_md_documents_every_option_as_declared() {
+        let drift = option_table_drift(&page("docs/options.md"));
+        assert!(
+            drift.is_empty(),
+            "docs/options.md's option tables:\n{}",
+            drift.join("\n")
+        );
+    }
+
+    /// The check against a README that drifted in each way it can.
+    #[test]
+    fn the_option_table_check_finds_drift() {
+        let readme = page("README.md");
+        let grace = readme
+            .lines()
+            .find(|l| l.starts_with("| `--grace DURATION`"))
+            .unwrap_or_else(|| panic!("the README's --grace row"));
+        let drifted = readme
+            .replace(&format!("{grace}\n"), "")
+            .replace(
+                "| `--umask MODE` | `TEND_UMASK` |",
+                "| `--umask MODE` | `TEND_MASK` |",
+            )
+            .replace("| `--expand` |", "| `--expand` (repeatable) |")
+            .replace(
+                "| `--chdir DIR` |",
+                "| `--cd DIR` | `TEND_CHDIR` | start there |\n| `--chdir DIR` |",
+            );
+        let drift = option_table_drift(&drifted);
+        for expected in [
+            "--grace DURATION has no row",
+            "--umask's variables are [\"TEND_UMASK\"]",
+            "--expand (repeatable) should be false",
+            "--cd, which tend lacks",
+        ] {
             assert!(
-                documented,
-                "{} is missing from the README's option tables",
-                opt.spec()
+                drift.iter().any(|d| d.contains(expected)),
+                "expected {expected:?} among {drift:#?}"
             );
         }
+        assert_eq!(drift.len(), 4, "only those: {drift:#?}");
     }
 }
