@@ -413,7 +413,7 @@ fn print(text: &str) -> u8 {
 /// Set up, start the child, and supervise it. Errors before the spawn end
 /// tend with 125 (or 126/127); after it, only the child's status is returned.
 ///
-/// The set-up order is the README's ("Replacing docker-entrypoint.sh"):
+/// The set-up order is docs/entrypoint.md's ("The order, and why"):
 /// resolve --user; secrets; the command (expansion, default program); the
 /// umask; templates; chown; the wait for dependencies; the drop of root;
 /// the directory; the spawn. Secrets, templates and chown need root, so

@@ -668,3 +668,36 @@ fn a_probe_takes_no_dry_run_and_still_probes_under_the_variable() {
     assert_eq!(probe.code, Some(0), "{probe:?}");
     assert!(probe.stdout[0].starts_with("healthy"), "{probe:?}");
 }
+
+#[test]
+fn the_report_is_text_when_stdout_is_a_terminal_and_json_otherwise() {
+    // `docker run -t -e TEND_DRY_RUN=1 IMAGE` (a person) against `| jq` (a script).
+    use std::io::Read;
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+    let mut cmd = Command::new(TEND);
+    cmd.args(["--dry-run", "--", "true"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::from(pty.slave))
+        .stderr(std::process::Stdio::null());
+    let mut tend = cmd.spawn().expect("start tend");
+    // The parent's copy of the terminal's slave side went into cmd, which goes now.
+    drop(cmd);
+    let status = common::wait_for("tend to exit", || tend.try_wait().ok().flatten());
+    assert!(status.success(), "{status:?}");
+    let mut master = std::fs::File::from(pty.master);
+    let mut shown = Vec::new();
+    // Once the last slave is closed, Linux answers EIO after the buffered bytes.
+    let _ = master.read_to_end(&mut shown);
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(
+        shown.starts_with("tend --dry-run: ") && !shown.contains("{\""),
+        "text on a terminal: {shown:?}"
+    );
+    let mut cmd = Command::new(TEND);
+    cmd.args(["--dry-run", "--", "true"]);
+    let piped = finish(cmd, false, &[]);
+    let json = report(&piped);
+    assert!(json["argv"].is_array(), "JSON on a pipe: {json}");
+}

@@ -190,6 +190,16 @@ fn programs_that_cannot_run_give_126_and_127() {
 }
 
 #[test]
+fn an_exec_failure_is_126_or_127_whatever_e_says() {
+    // tini's child exits with the exec failure, so its -e 127 turns a missing
+    // program into success; tend's failure is its own, and never remapped.
+    let missing = Tend::plain(&["-e", "127", "/nonexistent/program"]).wait();
+    assert_eq!(missing.code, Some(127), "{missing:?}");
+    let directory = Tend::plain(&["-e", "126", "/"]).wait();
+    assert_eq!(directory.code, Some(126), "{directory:?}");
+}
+
+#[test]
 fn a_script_without_a_shebang_runs_with_bin_sh_as_posix_says() {
     // glibc's execvp (tini's) runs such a file with /bin/sh; musl's did not (issue 9, kind 3).
     let dir = std::env::temp_dir().join(format!("tend-test-noshebang-{}", std::process::id()));

@@ -1,6 +1,6 @@
 //! The entrypoint steps: what docker-entrypoint.sh did, done by tend before
 //! the child starts, without a shell. main runs them in one documented
-//! order (see the README, "Replacing docker-entrypoint.sh"): secrets, the
+//! order (docs/entrypoint.md, "The order, and why"): secrets, the
 //! command's expansion and default program, the umask, templates, chown,
 //! the wait for dependencies. Each fails before the spawn, with 125 and one
 //! line that names the flag, the file or URL, and why; a stop signal during
