@@ -1790,12 +1790,20 @@ fn sh(cmd: &str) -> String {
         .unwrap_or_default()
 }
 
-fn header(c: &Ctx, started: &str, took: f64) -> String {
-    let cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'");
-    let mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo");
-    let versions = sh(
-        "dpkg-query -W -f='${Package} ${Version}, ' tini dumb-init catatonit curl wget busybox-static supervisor 2>/dev/null | sed 's/, $//'",
-    );
+/// This machine, in one phrase: CPUs, memory, kernel, distribution.
+fn machine() -> String {
+    format!(
+        "{nproc} CPUs ({cpu}), {mem} RAM, Linux {kernel}, {os}",
+        nproc = sh("nproc"),
+        cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'"),
+        mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo"),
+        kernel = sh("uname -r"),
+        os = sh(". /etc/os-release && echo $PRETTY_NAME"),
+    )
+}
+
+/// The commit measured, and whether tend's sources differ from it.
+fn commit() -> String {
     let commit = sh("git rev-parse --short HEAD 2>/dev/null");
     let dirty = if sh("git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null").is_empty()
     {
@@ -1803,18 +1811,24 @@ fn header(c: &Ctx, started: &str, took: f64) -> String {
     } else {
         " (+ uncommitted changes)"
     };
+    format!("{commit}{dirty}")
+}
+
+fn header(c: &Ctx, started: &str, took: f64) -> String {
+    let versions = sh(
+        "dpkg-query -W -f='${Package} ${Version}, ' tini dumb-init catatonit curl wget busybox-static supervisor 2>/dev/null | sed 's/, $//'",
+    );
     format!(
         "# tend benchmark results\n\n\
          - **Date:** {started} (took {took:.0} s){quick}\n\
          - **Command:** `{cmd}`\n\
-         - **Machine:** {nproc} CPUs ({cpu}), {mem} RAM, Linux {kernel}, {os}\n\
-         - **tend:** commit {commit}{dirty}; peers: {versions}\n\
+         - **Machine:** {machine}\n\
+         - **tend:** commit {commit}; peers: {versions}\n\
          - **Method:** each init is PID 1 of a fresh PID namespace (clone(CLONE_NEWPID) from the driver), inside the cpu cgroup `{cg}`. Figures are taken round-robin over the contenders; medians with the p10–p90 spread; ratios against {BASE}. \"× {BASE} (90 % CI)\" is a bootstrap interval over rounds; a target of ≤ 1.0× counts as met within noise when that interval reaches 1.0.\n\n",
         quick = if c.o.quick { " — **--quick run: few iterations, for smoke tests only**" } else { "" },
         cmd = c.o.command,
-        nproc = sh("nproc"),
-        kernel = sh("uname -r"),
-        os = sh(". /etc/os-release && echo $PRETTY_NAME"),
+        machine = machine(),
+        commit = commit(),
         cg = c.o.cgroup,
     )
 }
@@ -1884,8 +1898,9 @@ fn main() {
     };
     if !c.o.only.is_empty() {
         c.alone = Some(format!(
-            "*Measured on its own, apart from the run above: {started}, tend at commit {}, same machine, with `{}`.*",
-            sh("git rev-parse --short HEAD 2>/dev/null"),
+            "*Measured on its own, apart from the run above: {started}, tend at commit {}, on {}, with `{}`.*",
+            commit(),
+            machine(),
             c.o.command
         ));
     }
