@@ -1407,7 +1407,7 @@ ENTRYPOINT ["/tend", "--procfile", "/Procfile"]
 const PROGRAMS: [(&str, u16); 2] = [("web", 8080), ("admin", 8081)];
 
 /// `ENGINE exec CONTAINER /tend --probe URL`, the only HTTP client in the
-/// image, against each program's port: what each answered.
+/// image, against each program's port: each must answer 200.
 fn both_ports_answer(container: &Container) {
     for (name, port) in PROGRAMS {
         let url = format!("http://127.0.0.1:{port}/health");
@@ -1426,11 +1426,11 @@ fn tend_records(container: &Container) -> Vec<Value> {
     json_lines(&stderr)
 }
 
-/// The position of the first record with `msg` (and `name`, if given).
-fn record_at(records: &[Value], msg: &str, name: Option<&str>) -> Option<usize> {
+/// The position of the first record with `msg` about the child `name`.
+fn record_at(records: &[Value], msg: &str, name: &str) -> Option<usize> {
     records
         .iter()
-        .position(|r| r["msg"] == msg && name.is_none_or(|n| r["name"] == n))
+        .position(|r| r["msg"] == msg && r["name"] == name)
 }
 
 /// The app's own JSON lines on stdout.
@@ -1465,9 +1465,9 @@ fn a_procfile_runs_release_then_two_programs_and_stops_gracefully(
     // The release step ran first and to its end: tend's records say so, in
     // order, and its own line comes before either program's.
     let records = tend_records(&container);
-    let step_done = record_at(&records, "step done", Some("release"));
+    let step_done = record_at(&records, "step done", "release");
     for (name, _) in PROGRAMS {
-        let started = record_at(&records, "child started", Some(name));
+        let started = record_at(&records, "child started", name);
         assert!(
             matches!((step_done, started), (Some(d), Some(s)) if d < s),
             "release's `step done` before {name}'s `child started`: {records:#?}"
