@@ -9,6 +9,9 @@
 //!   - `/toggle` (any method): flips the health that `/health` reports, so an
 //!     image with no curl and no shell can be flipped with `tend --probe`;
 //!   - `/orphans`: leaves an orphan behind now (see below);
+//!   - `/crash`: answers, then exits with status 3 at once, without the
+//!     graceful stop, as a service that hits a fatal error does (so a test
+//!     can make one program of several die, in an image with no `kill`);
 //!   - `/slow`: takes `$SLOW` seconds (default 2), or ends half a second
 //!     after a stop is requested if that comes first, to show that a stop
 //!     lets in-flight requests finish;
@@ -16,6 +19,8 @@
 //!   runs itself as a helper that starts a short-lived grandchild and exits
 //!   without waiting for it. The grandchild is re-parented to PID 1; unless
 //!   PID 1 reaps, it stays a zombie (state Z) for as long as the container runs;
+//! - `app migrate` is a one-shot release step, as `manage.py migrate` is:
+//!   it logs `migrated` and exits 0;
 //! - logs one JSON object per line on stdout;
 //! - on SIGTERM or SIGINT stops accepting, finishes the requests in flight,
 //!   and exits 0.
@@ -38,6 +43,8 @@ use serde_json::{Value, json};
 /// A client gets this long to send its request; a stop waits at most this
 /// long (plus the work itself) for it.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// What `/crash` exits with: neither a signal's 128+N nor a status tend uses.
+const CRASH_STATUS: i32 = 3;
 
 fn main() -> ExitCode {
     let mode = std::env::args_os().nth(1);
@@ -51,6 +58,10 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some(Some("migrate")) => {
+            log("info", "migrated", json!({ "pid": std::process::id() }));
+            ExitCode::SUCCESS
+        }
         Some(Some("orphan-maker")) => make_orphan(),
         Some(Some("orphan")) => {
             thread::sleep(Duration::from_millis(200));
@@ -298,6 +309,7 @@ fn handle(mut conn: TcpStream, state: &State) {
             }
             (200, "done, slowly".to_string())
         }
+        Ok((_, "/crash")) => (200, format!("crashing with status {CRASH_STATUS}")),
         Ok((_, "/")) => (200, "hello from app".to_string()),
         Ok(_) => (404, "not found".to_string()),
     };
@@ -320,6 +332,11 @@ fn handle(mut conn: TcpStream, state: &State) {
     );
     // The client may be gone already; there is no one left to tell.
     let _ = conn.write_all(response.as_bytes());
+    if matches!(&request, Ok((_, path)) if path == "/crash") {
+        log("error", "crashing", json!({ "exit_code": CRASH_STATUS }));
+        // At once: no graceful stop, no requests in flight finished.
+        std::process::exit(CRASH_STATUS);
+    }
 }
 
 /// The method and path of an HTTP/1.x request; the headers are read and

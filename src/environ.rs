@@ -77,6 +77,28 @@ impl Environ {
         largest
     }
 
+    /// What this environment changed from `before`: the variables it sets
+    /// anew or to another value, in its order, then those it no longer has,
+    /// in theirs. For `--dry-run`.
+    pub fn changes<'a>(
+        &'a self,
+        before: &'a Environ,
+    ) -> (Vec<(&'a OsStr, &'a OsStr)>, Vec<&'a OsStr>) {
+        let set = self
+            .0
+            .iter()
+            .filter(|(n, v)| before.get(n) != Some(v.as_os_str()))
+            .map(|(n, v)| (n.as_os_str(), v.as_os_str()))
+            .collect();
+        let gone = before
+            .0
+            .iter()
+            .filter(|(n, _)| self.get(n).is_none())
+            .map(|(n, _)| n.as_os_str())
+            .collect();
+        (set, gone)
+    }
+
     /// `NAME=value` strings for execve(2); Err(name) for a variable that
     /// holds a NUL byte, which no C string can.
     pub fn to_c_strings(&self) -> Result<Vec<CString>, OsString> {
@@ -125,6 +147,30 @@ mod tests {
         );
         e.set("BAD", OsString::from_vec(b"a\0b".to_vec()));
         assert_eq!(e.to_c_strings(), Err(OsString::from("BAD")));
+    }
+
+    #[test]
+    fn changes_are_what_is_set_anew_then_what_is_gone() {
+        let before = env(&[
+            ("HOME", "/root"),
+            ("A_FILE", "/s"),
+            ("USER", "root"),
+            ("X", "1"),
+        ]);
+        let mut after = before.clone();
+        after.set("HOME", "/home/app");
+        after.set("A", "s3cret");
+        after.remove("A_FILE");
+        after.remove("USER");
+        after.set("X", "1");
+        let (set, gone) = after.changes(&before);
+        let os = OsStr::new;
+        assert_eq!(
+            set,
+            [(os("HOME"), os("/home/app")), (os("A"), os("s3cret"))]
+        );
+        assert_eq!(gone, [os("A_FILE"), os("USER")]);
+        assert_eq!(before.changes(&before), (vec![], vec![]));
     }
 
     #[test]

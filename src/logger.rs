@@ -12,7 +12,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use log::kv::{Key, Value, VisitSource};
+use log::kv::{Key, Value, VisitSource, VisitValue};
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -284,6 +284,12 @@ struct Fields(Vec<(String, Field)>);
 
 impl<'kvs> VisitSource<'kvs> for Fields {
     fn visit_pair(&mut self, key: Key<'kvs>, value: Value<'kvs>) -> Result<(), log::kv::Error> {
+        // A field that is None is left out: `name = child.name()` names a
+        // child only when there are several (issue 19), and a run of one
+        // logs exactly what it always has.
+        if is_null(&value) {
+            return Ok(());
+        }
         let field = if let Some(n) = value.to_i64() {
             Field::Bare(n.to_string())
         } else if let Some(n) = value.to_u64() {
@@ -301,6 +307,24 @@ impl<'kvs> VisitSource<'kvs> for Fields {
         self.0.push((key.as_str().to_string(), field));
         Ok(())
     }
+}
+
+/// Whether `value` is null: `Option::None` through log's `ToValue`.
+fn is_null(value: &Value) -> bool {
+    struct Null(bool);
+    impl<'v> VisitValue<'v> for Null {
+        fn visit_any(&mut self, _: Value) -> Result<(), log::kv::Error> {
+            Ok(())
+        }
+        fn visit_null(&mut self) -> Result<(), log::kv::Error> {
+            self.0 = true;
+            Ok(())
+        }
+    }
+    let mut null = Null(false);
+    // A visitor that only looks cannot fail.
+    let _ = value.visit(&mut null);
+    null.0
 }
 
 fn now_ms() -> i64 {
@@ -403,6 +427,27 @@ fn push_bounded(out: &mut String, text: &str, limit: usize, escape: fn(&mut Stri
             note.chars().for_each(|c| escape(out, c));
             return;
         }
+    }
+}
+
+/// `text` as a JSON string, quotes included, escaped as records are: for
+/// `--dry-run`'s report, which writes its JSON by hand too.
+pub fn push_json_str(out: &mut String, text: &str) {
+    out.push('"');
+    text.chars().for_each(|c| push_json_char(out, c));
+    out.push('"');
+}
+
+/// `text` as a text record shows a value: its control characters escaped,
+/// and quoted (`"a b"`) when `quote` is set.
+pub fn push_text_str(out: &mut String, text: &str, quote: bool) {
+    match quote {
+        true => {
+            out.push('"');
+            text.chars().for_each(|c| push_quoted_char(out, c));
+            out.push('"');
+        }
+        false => text.chars().for_each(|c| push_text_char(out, c)),
     }
 }
 
@@ -519,6 +564,56 @@ mod tests {
         assert_eq!(parsed["pid"], 7);
         assert_eq!(parsed["signal"], "SIGTERM");
         assert!(line.starts_with("{\"ts\":"), "ts comes first: {line}");
+    }
+
+    /// Fields as the code writes them: `name = child.name()`.
+    type Pairs<'a> = &'a [(&'a str, Option<&'a str>)];
+
+    /// The fields `log` hands the logger for these pairs, as it collects them.
+    fn collected(pairs: Pairs) -> Vec<(String, Field)> {
+        let mut fields = Fields(Vec::new());
+        let _ = log::kv::Source::visit(pairs, &mut fields);
+        fields.0
+    }
+
+    #[test]
+    fn a_none_field_is_left_out() {
+        let cases: [(Pairs, &str); 4] = [
+            (
+                &[("name", None)],
+                r#"{"ts":"1970-01-01T00:00:00.000Z","level":"info","logger":"tend","msg":"child started"}"#,
+            ),
+            (
+                &[("name", Some("web"))],
+                r#"{"ts":"1970-01-01T00:00:00.000Z","level":"info","logger":"tend","msg":"child started","name":"web"}"#,
+            ),
+            (
+                &[("a", None), ("name", Some("")), ("b", None)],
+                r#"{"ts":"1970-01-01T00:00:00.000Z","level":"info","logger":"tend","msg":"child started","name":""}"#,
+            ),
+            (
+                &[],
+                r#"{"ts":"1970-01-01T00:00:00.000Z","level":"info","logger":"tend","msg":"child started"}"#,
+            ),
+        ];
+        for (pairs, want) in cases {
+            let line = format_record(
+                LogFormat::Json,
+                0,
+                Level::Info,
+                "child started",
+                collected(pairs),
+            );
+            assert_eq!(line, format!("{want}\n"), "{pairs:?}");
+        }
+        let text = format_record(
+            LogFormat::Text,
+            0,
+            Level::Info,
+            "m",
+            collected(&[("name", None)]),
+        );
+        assert_eq!(text, "1970-01-01T00:00:00.000Z info  tend: m\n");
     }
 
     #[test]

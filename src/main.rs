@@ -1,8 +1,10 @@
 //! tend: a tiny init and entrypoint for containers.
 //!
 //! argv → `cli` → block signals (done first of all, in `main`) → `logger` →
-//! `privilege` → subreaper → `spawn` → point of no return → `supervisor` →
-//! the child's exit status. `--probe` is a mode of its own.
+//! `privilege` → set-up steps → subreaper → point of no return →
+//! `supervise` (which spawns) → the children's exit status. `--probe` is a
+//! mode of its own; `--dry-run` (`dry_run`) leaves the line once the set-up
+//! steps have resolved what they would do, having done none of it.
 //!
 //! `main` is ours (`no_main`) rather than std's, because std's runtime sets
 //! SIGPIPE to ignored before any of our code runs, and the child must get
@@ -13,6 +15,7 @@
 #![deny(unsafe_code)]
 
 mod cli;
+mod dry_run;
 mod entry;
 mod environ;
 mod error;
@@ -23,13 +26,14 @@ mod probe;
 mod programs;
 mod signals;
 mod spawn;
-mod supervisor;
+mod supervise;
 mod sys;
 
 use std::ffi::OsString;
 #[cfg(not(test))]
 use std::ffi::{c_char, c_int};
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::unix::ffi::OsStringExt;
 
 use log::{error, info, warn};
 use nix::sys::prctl;
@@ -40,7 +44,10 @@ use crate::cli::{Config, Dialect, Mode};
 use crate::environ::Environ;
 use crate::error::{Error, exit};
 use crate::probe::url::Target;
-use crate::supervisor::{Ended, Forwarding, Supervisor};
+use crate::programs::words::Word;
+use crate::programs::{Planned, procfile};
+use crate::supervise::children::Role;
+use crate::supervise::{Ended, Forwarding, Spec, Supervisor};
 
 /// `tend -l`: the licence text shipped beside the binary, with its copyright notice.
 const LICENSE: &str = include_str!("../LICENSE");
@@ -141,22 +148,20 @@ fn version(name: &str) -> String {
     }
 }
 
-/// The command as it will run, and the variable its PROGRAM came from when
-/// that was a `--file-env` secret (then its value is never shown).
-struct Prepared {
-    command: Vec<OsString>,
-    program_from: Option<String>,
-}
-
 /// The entrypoint steps that come before the wait: secrets into `env`, the
-/// command as it will run, the umask, templates and chown. A stop signal
-/// between steps, files or entries ends them (`watch`).
+/// commands as they will run, the umask, templates and chown. A stop signal
+/// between steps, files or entries ends them (`watch`). Returns the
+/// children to run, in order. With `dry_run`, each step that acts (a
+/// render's write, a chown) only resolves what it would do, with the same
+/// errors, into the report.
 fn prepare(
     config: &Config,
     credentials: Option<&privilege::Credentials>,
     env: &mut Environ,
+    procfile: Vec<procfile::Entry>,
     watch: &mut entry::stop::Watch,
-) -> Result<Prepared, Error> {
+    mut dry_run: Option<&mut dry_run::Report>,
+) -> Result<Vec<Spec>, Error> {
     // A missing directory is found now, before anything is changed.
     if let Some(dir) = &config.chdir
         && !dir.is_dir()
@@ -172,23 +177,9 @@ fn prepare(
         )));
     }
     let secrets = entry::secrets::load(&config.file_env, env, config.name("--file-env"), watch)?;
-    let mut command = config.command.clone();
-    let mut program_from = None;
-    if config.expand {
-        (command, program_from) =
-            entry::expand_command(&command, env, config.name("--expand"), &secrets)?;
-    }
-    if let Some(program) = &config.default_program {
-        let before = command.len();
-        command = entry::with_default_program(command, program);
-        if command.len() != before {
-            program_from = None;
-        }
-    }
-    if command.is_empty() {
-        return Err(Error::Usage(
-            "no program to run: the command expanded to nothing".into(),
-        ));
+    let children = children(config, procfile, env, &secrets)?;
+    if let Some(report) = dry_run.as_deref_mut() {
+        report.loaded(secrets.clone());
     }
     if let Some(mask) = config.umask {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
@@ -197,22 +188,166 @@ fn prepare(
     let option = config.name("--render");
     for (template, output) in &config.render {
         watch.check(&format!("while rendering templates ({option})"))?;
-        entry::render::render(template, output, env, &secrets, owner, option, watch)?;
+        let rendered = entry::render::resolve(template, output, env, &secrets, option)?;
+        if let Some(report) = dry_run.as_deref_mut() {
+            let made = entry::render::plan(template, output, option)?;
+            report.render(template, output, &rendered, made);
+            continue;
+        }
+        entry::render::write(&rendered, template, output, owner, option, watch)?;
         info!(template = template.display().to_string(), output = output.display().to_string(); "rendered");
     }
     if let Some((uid, gid)) = owner {
         let option = config.name("--chown");
         for path in &config.chown {
+            if let Some(report) = dry_run.as_deref_mut() {
+                report.chown(path, &entry::chown::reach(path, option)?);
+                continue;
+            }
             let started = std::time::Instant::now();
             let counts = entry::chown::chown_tree(path, uid, gid, option, watch)?;
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             info!(path = path.display().to_string(), entries = counts.entries, changed = counts.changed, hard_links = counts.hard_links, mounts = counts.mounts, uid = uid, gid = gid, ms = ms; "chowned");
         }
     }
-    Ok(Prepared {
-        command,
-        program_from,
-    })
+    Ok(children)
+}
+
+/// What will run, in order (issue 19): the steps, the programs beside, the
+/// program; each with the words it runs with: a command string's split
+/// words, expanded with `--expand` as ARGS are (what was single-quoted
+/// stays literal), and the program's command as ever. A PROGRAM that is a
+/// `--file-env` secret's value is named by its variable, in the log's
+/// names too.
+fn children(
+    config: &Config,
+    procfile: Vec<procfile::Entry>,
+    env: &Environ,
+    secrets: &[String],
+) -> Result<Vec<Spec>, Error> {
+    let expand = config.name("--expand");
+    let command = |words: &[Word], what: String| -> Result<Planned, Error> {
+        let (argv, from) = match config.expand {
+            true => entry::expand_words(words, env, expand, &what, secrets)?,
+            false => (
+                words
+                    .iter()
+                    .map(|w| OsString::from_vec(w.text.clone()))
+                    .collect(),
+                None,
+            ),
+        };
+        match argv.is_empty() {
+            true => Err(Error::Entry(format!(
+                "{expand}: {what}: the command expanded to nothing"
+            ))),
+            false => Ok(Planned::new(argv, from)),
+        }
+    };
+    let quoted = |words: &[Word]| {
+        let texts: Vec<&[u8]> = words.iter().map(|w| w.text.as_slice()).collect();
+        String::from_utf8_lossy(&programs::words::quote(&texts)).into_owned()
+    };
+    let each = |list: &[Vec<Word>], flag: &'static str| {
+        list.iter()
+            .map(|words| command(words, format!("{} '{}'", config.name(flag), quoted(words))))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let pre = each(&config.pre, "--pre")?;
+    let also = each(&config.also, "--also")?;
+    let file = config.name("--procfile");
+    let entries = procfile
+        .into_iter()
+        .map(|e| {
+            let what = format!("{file} line {} ({})", e.line, e.name);
+            let command = command(&e.words, what)?;
+            Ok(Planned {
+                name: e.name,
+                ..command
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let mut program = config.command.clone();
+    let mut program_from = None;
+    if config.expand {
+        (program, program_from) = entry::expand_command(&program, env, expand, secrets)?;
+    }
+    if let Some(default) = &config.default_program {
+        let before = program.len();
+        program = entry::with_default_program(program, default);
+        if program.len() != before {
+            program_from = None;
+        }
+    }
+    // No PROGRAM at all is a Procfile's run; one that expanded to nothing is a mistake.
+    if program.is_empty() && !config.command.is_empty() {
+        return Err(Error::Usage(
+            "no program to run: the command expanded to nothing".into(),
+        ));
+    }
+    let program = Some(program)
+        .filter(|p| !p.is_empty())
+        .map(|p| Planned::new(p, program_from));
+    let plan = programs::plan(pre, entries, also, program);
+    // One program and nothing else logs as it always has: no names.
+    let several = config.several();
+    let spec = |role: Role| {
+        move |planned: Planned| Spec {
+            name: several.then_some(planned.name),
+            command: planned.command,
+            program_from: planned.secret,
+            role,
+        }
+    };
+    let steps = plan.steps.into_iter().map(spec(Role::Step));
+    let beside = plan.beside.into_iter().map(spec(Role::Beside));
+    let program = plan.program.into_iter().map(spec(Role::Main));
+    Ok(steps.chain(beside).chain(program).collect())
+}
+
+/// `--procfile FILE`'s entries, read before anything is set up, so that
+/// its errors (125: the file, the line and why) come before anything
+/// starts. Opened without blocking (a FIFO planted there must not hang
+/// tend), and only a regular file of at most `procfile::MAX_SIZE` bytes is
+/// read. A Procfile with nothing but `release`, and no PROGRAM either,
+/// leaves nothing to run: an error too.
+fn read_procfile(config: &Config) -> Result<Vec<procfile::Entry>, Error> {
+    let Some(path) = &config.procfile else {
+        return Ok(Vec::new());
+    };
+    let fail = |why: String| {
+        Error::Entry(format!(
+            "{} {}: {why}",
+            config.name("--procfile"),
+            path.display()
+        ))
+    };
+    let file = entry::open_regular(path).map_err(|e| fail(error::describe(&e)))?;
+    let size = file
+        .metadata()
+        .map_err(|e| fail(error::describe(&e)))?
+        .len();
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    if size > procfile::MAX_SIZE {
+        return Err(fail(procfile::ProcfileError::TooLarge { size }.to_string()));
+    }
+    let mut text = Vec::with_capacity(size);
+    // One byte more than a Procfile may hold: a file that grew since the fstat still fails.
+    file.take(procfile::MAX_SIZE as u64 + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| fail(error::describe(&e)))?;
+    let entries = procfile::parse(&text).map_err(|e| fail(e.to_string()))?;
+    let runs_something = !config.command.is_empty() || config.default_program.is_some();
+    if !runs_something && entries.iter().all(procfile::Entry::is_release) {
+        return Err(fail(match entries.is_empty() {
+            true => "no program to run: the file has no entry, and no PROGRAM follows --".into(),
+            false => {
+                "no program to run: the file has only release, a step, and no PROGRAM follows --"
+                    .into()
+            }
+        }));
+    }
+    Ok(entries)
 }
 
 /// Who `--user` makes the program, resolved before anything starts: a bad
@@ -277,7 +412,7 @@ fn print(text: &str) -> u8 {
 /// Set up, start the child, and supervise it. Errors before the spawn end
 /// tend with 125 (or 126/127); after it, only the child's status is returned.
 ///
-/// The set-up order is the README's ("Replacing docker-entrypoint.sh"):
+/// The set-up order is docs/entrypoint.md's ("The order, and why"):
 /// resolve --user; secrets; the command (expansion, default program); the
 /// umask; templates; chown; the wait for dependencies; the drop of root;
 /// the directory; the spawn. Secrets, templates and chown need root, so
@@ -293,15 +428,28 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let own_pid = std::process::id();
     let mut watch = entry::stop::Watch::new(&sigfd, own_pid, config.stops());
     let credentials = resolve_user(config)?;
+    // Read before anything changes: its errors must leave nothing behind either.
+    let procfile = read_procfile(config)?;
     let mut env = Environ::from_process();
     if let Some(credentials) = &credentials {
         credentials.apply_env(&mut env);
     }
-    let Prepared {
-        command,
-        program_from,
-    } = prepare(config, credentials.as_ref(), &mut env, &mut watch)?;
+    // --dry-run: the same steps, resolved and reported, and nothing done (issue 20 #2).
+    let mut report = config.dry_run.then(dry_run::Report::default);
+    let children = prepare(
+        config,
+        credentials.as_ref(),
+        &mut env,
+        procfile,
+        &mut watch,
+        report.as_mut(),
+    )?;
     let (wait_for, health) = resolve_urls(config, &env)?;
+    if let Some(report) = report {
+        let health = health.as_ref().map(|h| &h.probe.url);
+        let credentials = credentials.as_ref();
+        return report.finish(config, credentials, &env, &children, &wait_for, health);
+    }
     entry::wait::wait(
         config.name("--wait-for"),
         &wait_for,
@@ -350,30 +498,11 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
     let handoff = config.setsid
         && sys::detach_terminal().is_ok()
         && nix::unistd::getsid(None).is_ok_and(|sid| sid == getpid());
-    let how = spawn::How {
-        setsid: config.setsid,
-        // As dumb-init: hold no directory busy; the child keeps the one it was started in.
-        parent_to_root: config.dumb_init,
-    };
-    let child = spawn::spawn(&command, &env, mask, how).map_err(|e| {
-        let file_env = config.name("--file-env");
-        entry::explain_exec(e, program_from.as_deref(), file_env, &env, &command)
-    })?;
-    // A secret's value is never logged: such a PROGRAM is named by its variable.
-    let program = match &program_from {
-        Some(name) => format!("${name}").into(),
-        None => command
-            .first()
-            .map(|p| p.to_string_lossy())
-            .unwrap_or_default(),
-    };
-    info!(pid = child.as_raw(), program = program; "child started");
-
-    // The point of no return: from here on, tend only ever exits with the child's status.
+    // The point of no return, once the first child runs: from there on,
+    // tend only ever exits with the children's status.
     let supervisor = Supervisor {
         sigfd,
         own_pid,
-        child,
         is_pid1,
         warn_on_reap: config.warn_on_reap,
         grace: config.grace,
@@ -389,10 +518,25 @@ fn supervise(config: &Config, mask: sys::SigSet) -> Result<u8, Error> {
             handoff,
         },
         health,
+        children,
+        restart: config.restart,
+        env,
+        mask,
+        how: spawn::How {
+            setsid: config.setsid,
+            // As dumb-init: hold no directory busy; the child keeps the one it was started in.
+            parent_to_root: config.dumb_init,
+            foreground: true,
+        },
+        file_env: config.name("--file-env"),
     };
-    let code = match supervisor.run() {
+    let code = match supervisor.run()? {
         Ended::Child(status) => {
-            let code = config.remap(status);
+            // -e remaps the program's own status, never another's nor tend's.
+            let code = match status.main {
+                true => config.remap(status.code),
+                false => status.code,
+            };
             info!(exit_code = code; "tend exiting");
             code
         }

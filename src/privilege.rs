@@ -51,6 +51,16 @@ impl Credentials {
         self.gid
     }
 
+    /// The supplementary groups, sorted.
+    pub fn groups(&self) -> &[u32] {
+        &self.groups
+    }
+
+    /// The passwd entry's name, when there is an entry.
+    pub fn name(&self) -> Option<&std::ffi::OsStr> {
+        self.name.as_deref()
+    }
+
     /// HOME, USER and LOGNAME for the child, over tend's own environment.
     /// Without a passwd entry HOME is `/`, as Docker does for a bare uid (a
     /// HOME left at /root would point the app at a directory it cannot

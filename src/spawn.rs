@@ -9,12 +9,15 @@
 //! Last, execve along PATH as execvp(3) does, and for a file without a `#!`
 //! line (ENOEXEC) `/bin/sh FILE ARGS…`, as POSIX says and glibc does, which
 //! musl's execvp does not: a script that runs under tini runs under tend.
+//! `find` foretells that search for `--dry-run`, executing nothing.
 #![allow(unsafe_code)]
 
-use std::ffi::{CStr, CString, OsString};
-use std::io;
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::io::{self, Read};
 use std::os::fd::{BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -37,6 +40,9 @@ pub struct How {
     /// tend moves to `/` right after the fork, so that it holds no directory
     /// busy while the child still starts in tend's own (dumb-init does this).
     pub parent_to_root: bool,
+    /// It takes the terminal's foreground when tend has it: steps and the
+    /// program do; programs beside it (`--also`, a Procfile's) never do.
+    pub foreground: bool,
 }
 
 /// Start `command` in its own process group, with exactly `env` as its
@@ -50,6 +56,7 @@ pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet, how: How) -> Res
     let How {
         setsid,
         parent_to_root,
+        foreground,
     } = how;
     let Some(program) = command.first() else {
         return Err(Error::Usage("no program to run".into()));
@@ -85,18 +92,12 @@ pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet, how: How) -> Res
 
     // The child takes the terminal only if tend has it: a tend started in
     // the background must not steal the foreground from the shell.
-    // SAFETY: as std's own `stdin().as_fd()` does: fd 0 is borrowed for two
-    // queries, which fail harmlessly (EBADF) if it is closed. std's Stdin
-    // itself would set up a buffered reader that tend never reads with.
-    let stdin = unsafe { BorrowedFd::borrow_raw(libc::STDIN_FILENO) };
-    let tty = isatty(stdin).unwrap_or(false);
-    let terminal = match setsid {
-        true if tty => Terminal::Controlling,
-        true => Terminal::None,
-        false if tty && tcgetpgrp(stdin).is_ok_and(|pgrp| pgrp == getpgrp()) => {
-            Terminal::Foreground
-        }
+    let stdin = stdin();
+    let terminal = match foreground && isatty(stdin).unwrap_or(false) {
         false => Terminal::None,
+        true if setsid => Terminal::Controlling,
+        true if tcgetpgrp(stdin).is_ok_and(|pgrp| pgrp == getpgrp()) => Terminal::Foreground,
+        true => Terminal::None,
     };
     let (report_rx, report_tx) =
         pipe2(OFlag::O_CLOEXEC).map_err(Error::setup("making the exec-status pipe"))?;
@@ -148,6 +149,19 @@ pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet, how: How) -> Res
     }
 }
 
+/// After a step that had the terminal's foreground has exited, tend takes
+/// it back for its own group, so that the next step or the program finds
+/// tend in the foreground and takes it in turn, as a shell does between
+/// the commands of `a && b`. Nothing happens when another group holds it.
+/// tend's SIGTTOU is blocked, so tcsetpgrp(3) from its group just works.
+pub fn take_back_terminal(from: Pid) {
+    let stdin = stdin();
+    if isatty(stdin).unwrap_or(false) && tcgetpgrp(stdin).is_ok_and(|pgrp| pgrp == from) {
+        // A terminal that went away meanwhile leaves nothing to take back.
+        let _ = tcsetpgrp(stdin, getpgrp());
+    }
+}
+
 /// The shell that runs a script without a `#!` line, as POSIX execvp does.
 const SH: &CStr = c"/bin/sh";
 const SH_NAME: &CStr = c"sh";
@@ -174,6 +188,176 @@ fn candidates(program: &[u8], path: Option<&[u8]>) -> Vec<Vec<u8>> {
             full
         })
         .collect()
+}
+
+/// Who a program runs as, for `find`'s judgement of the execute bits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+}
+
+/// The file a start would execute, as `find` judged it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The candidate that would run: PROGRAM itself, or PROGRAM along PATH.
+    pub path: OsString,
+    /// It has no `#!` line and is no binary: `/bin/sh` would run it.
+    pub by_shell: bool,
+}
+
+/// The file that `spawn` would execute for `command`, found by the same
+/// search (execvp(3)'s, `candidates`) without executing anything: what
+/// `--dry-run` reports, and its errors are `spawn`'s (127, 126). `dir` is
+/// where the program starts (`--chdir`), for a relative path; `who` is
+/// the user it runs as. The kernel's verdict is foretold from each file's
+/// type, mode and owner and its first bytes (a missing `#!` interpreter is
+/// ENOENT, no binary and no `#!` goes to `/bin/sh`); a noexec mount, an
+/// ACL or a binary for another machine are not seen.
+pub fn find(
+    command: &[OsString],
+    env: &Environ,
+    dir: Option<&Path>,
+    who: &Who,
+) -> Result<Found, Error> {
+    let Some(program) = command.first() else {
+        return Err(Error::Usage("no program to run".into()));
+    };
+    let fail = |errno| Error::Spawn {
+        program: program.to_string_lossy().into_owned(),
+        source: io::Error::from_raw_os_error(errno),
+    };
+    // No NUL to refuse, as `spawn` does: argv, the environment and what
+    // expands from them all came as C strings, and a secret holding one is refused.
+    let path = env.get("PATH").map(OsStrExt::as_bytes);
+    let candidates = candidates(program.as_bytes(), path);
+    let at = |file: &[u8]| match (dir, file.first()) {
+        (Some(dir), Some(&first)) if first != b'/' => dir.join(OsStr::from_bytes(file)),
+        _ => PathBuf::from(OsStr::from_bytes(file)),
+    };
+    let mut denied = false;
+    let mut last = libc::ENOENT;
+    for candidate in candidates {
+        let start = judge(&at(&candidate), who).and_then(|start| match start {
+            Start::Interpreter(interpreter) => judge(&at(&interpreter), who).map(|_| Start::Binary),
+            start => Ok(start),
+        });
+        let by_shell = match start {
+            Ok(Start::Binary | Start::Interpreter(_)) => false,
+            // POSIX execvp on ENOEXEC: `/bin/sh FILE ARGS…`, or ENOEXEC itself without one.
+            Ok(Start::Unknown) => match judge(Path::new("/bin/sh"), who) {
+                Ok(_) => true,
+                Err(_) => return Err(fail(libc::ENOEXEC)),
+            },
+            Err(errno) => {
+                last = errno;
+                match errno {
+                    libc::EACCES => denied = true,
+                    libc::ENOENT
+                    | libc::ENOTDIR
+                    | libc::ESTALE
+                    | libc::ENODEV
+                    | libc::ETIMEDOUT => {}
+                    _ => return Err(fail(errno)),
+                }
+                continue;
+            }
+        };
+        return Ok(Found {
+            path: OsString::from_vec(candidate),
+            by_shell,
+        });
+    }
+    Err(fail(if denied { libc::EACCES } else { last }))
+}
+
+/// How a file that may be executed starts, from its first bytes. Pure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Start {
+    /// An ELF binary.
+    Binary,
+    /// `#!INTERPRETER …`: the kernel runs INTERPRETER, which must exist.
+    Interpreter(Vec<u8>),
+    /// Neither: execve fails with ENOEXEC.
+    Unknown,
+}
+
+fn start_of(head: &[u8]) -> Start {
+    if head.starts_with(b"\x7fELF") {
+        return Start::Binary;
+    }
+    let Some(line) = head.strip_prefix(b"#!") else {
+        return Start::Unknown;
+    };
+    let line = line.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut words = line
+        .split(|&b| b == b' ' || b == b'\t')
+        .filter(|w| !w.is_empty());
+    match words.next() {
+        Some(interpreter) => Start::Interpreter(interpreter.to_vec()),
+        None => Start::Unknown,
+    }
+}
+
+/// What execve(2) would say of `path` run as `who`: how it starts, or the errno.
+fn judge(path: &Path, who: &Who) -> Result<Start, i32> {
+    let errno = |e: io::Error| e.raw_os_error().unwrap_or(libc::EIO);
+    // Each directory on the way must be searchable by `who`, from the top down.
+    let bytes = path.as_os_str().as_bytes();
+    for end in (1..bytes.len()).filter(|&i| bytes[i] == b'/') {
+        let meta = std::fs::metadata(OsStr::from_bytes(&bytes[..end])).map_err(errno)?;
+        if !meta.is_dir() {
+            return Err(libc::ENOTDIR);
+        }
+        if !may_execute(meta.mode(), meta.uid(), meta.gid(), who, true) {
+            return Err(libc::EACCES);
+        }
+    }
+    let meta = std::fs::metadata(path).map_err(errno)?;
+    if !meta.is_file() || !may_execute(meta.mode(), meta.uid(), meta.gid(), who, false) {
+        return Err(libc::EACCES);
+    }
+    // A file its user may execute but not read still runs when it is a binary.
+    let Ok(file) = crate::entry::open_regular(path) else {
+        return Ok(Start::Binary);
+    };
+    let mut head = Vec::with_capacity(HEAD);
+    // As above: unreadable now, it is judged by its mode alone.
+    if file.take(HEAD as u64).read_to_end(&mut head).is_err() {
+        return Ok(Start::Binary);
+    }
+    Ok(start_of(&head))
+}
+
+/// The most of a `#!` line the kernel reads (BINPRM_BUF_SIZE).
+const HEAD: usize = 256;
+
+/// Whether `who` may execute a regular file (or search a directory, `dir`)
+/// of `mode` owned by `uid`:`gid`, as the kernel decides without ACLs:
+/// root any directory, and a file when any execute bit is set; anyone else
+/// by the owner's, the group's or the others' bits, the first class that
+/// fits. Pure.
+fn may_execute(mode: u32, uid: u32, gid: u32, who: &Who, dir: bool) -> bool {
+    let bits = match who {
+        Who { uid: 0, .. } if dir => return true,
+        Who { uid: 0, .. } => 0o111,
+        Who { uid: me, .. } if *me == uid => 0o100,
+        Who {
+            gid: group, groups, ..
+        } if *group == gid || groups.contains(&gid) => 0o010,
+        _ => 0o001,
+    };
+    mode & bits != 0
+}
+
+/// fd 0, for the terminal checks: borrowed as std's own `stdin().as_fd()`
+/// borrows it, without the buffered reader that std's Stdin sets up on first
+/// use and tend never reads with.
+fn stdin() -> BorrowedFd<'static> {
+    // SAFETY: fd 0 is only queried (isatty, tcgetpgrp, tcsetpgrp); if it is
+    // closed, those fail harmlessly with EBADF, as through std's Stdin.
+    unsafe { BorrowedFd::borrow_raw(libc::STDIN_FILENO) }
 }
 
 /// What the child does with the terminal on stdin.
@@ -316,6 +500,64 @@ fn child_steps(terminal: Terminal, mask: SigSet, mut exec: Exec) -> (u8, i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn execute_bits_are_judged_as_the_kernel_judges_them() {
+        let app = Who {
+            uid: 1000,
+            gid: 1000,
+            groups: vec![27],
+        };
+        let root = Who {
+            uid: 0,
+            gid: 0,
+            groups: vec![],
+        };
+        // (mode, owner, group, who, a directory?) → may execute or search
+        let cases = [
+            (0o755, 0, 0, &app, false, true),
+            (0o750, 0, 0, &app, false, false),
+            (0o750, 0, 27, &app, false, true),
+            (0o750, 0, 1000, &app, false, true),
+            // The owner's bits alone count for the owner, even when others' would allow.
+            (0o071, 1000, 0, &app, false, false),
+            (0o701, 0, 1000, &app, false, false),
+            (0o700, 1000, 1000, &app, false, true),
+            (0o644, 0, 0, &root, false, false),
+            (0o001, 5, 5, &root, false, true),
+            (0o700, 0, 0, &app, true, false),
+            (0o000, 5, 5, &root, true, true),
+        ];
+        for (mode, uid, gid, who, dir, want) in cases {
+            assert_eq!(
+                may_execute(mode, uid, gid, who, dir),
+                want,
+                "{mode:o} {uid}:{gid} {who:?} dir {dir}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_starts_as_a_binary_a_script_or_neither() {
+        let cases: [(&[u8], Start); 7] = [
+            (b"\x7fELF\x02\x01", Start::Binary),
+            (
+                b"#!/bin/sh\nexit 0\n",
+                Start::Interpreter(b"/bin/sh".to_vec()),
+            ),
+            (
+                b"#! /usr/bin/env python3 -u\n",
+                Start::Interpreter(b"/usr/bin/env".to_vec()),
+            ),
+            (b"#!\t/bin/bash", Start::Interpreter(b"/bin/bash".to_vec())),
+            (b"#!\n", Start::Unknown),
+            (b"echo hi\n", Start::Unknown),
+            (b"", Start::Unknown),
+        ];
+        for (head, want) in cases {
+            assert_eq!(start_of(head), want, "{:?}", String::from_utf8_lossy(head));
+        }
+    }
 
     #[test]
     fn candidates_follow_execvp() {

@@ -66,7 +66,7 @@ pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
 /// the kernel reaps tend's children itself and sends no SIGCHLD: tend would
 /// never learn that its app exited. Returns whether it had to change it.
 /// The child inherits the default too (POSIX leaves it open whether an
-/// ignored SIGCHLD survives exec): see the README.
+/// ignored SIGCHLD survives exec): see docs/design.md, "The child".
 pub fn default_sigchld() -> Result<bool, Errno> {
     // SAFETY: a zeroed sigaction is a valid out-parameter; a null new action only reads.
     let mut old: libc::sigaction = unsafe { std::mem::zeroed() };

@@ -429,6 +429,8 @@ impl Drop for Scratch {
 // The scenarios, each under every engine
 
 crate::under_every_engine!(
+    a_procfile_runs_release_then_two_programs_and_stops_gracefully,
+    one_program_dies_the_container_exits_with_its_status_and_comes_back,
     tend_is_pid1_and_the_app_runs_as_nonroot,
     stop_is_quick_and_graceful_with_tend_and_slow_without,
     stop_lets_requests_in_flight_finish,
@@ -442,6 +444,7 @@ crate::under_every_engine!(
     ctrl_c_on_a_terminal_stops_the_app,
     a_migrated_entrypoint_runs_without_a_shell,
     restart_on_failure_brings_an_unhealthy_app_back,
+    a_dry_run_says_what_the_image_would_run,
 );
 
 /// A directory on the host of the test's own, removed on drop.
@@ -661,6 +664,66 @@ fn restart_on_failure_brings_an_unhealthy_app_back(engine: &'static Engine, test
     let restarts: u32 = container.inspect("{{.RestartCount}}").parse().unwrap_or(0);
     assert!(restarts >= 1, "RestartCount {restarts}:\n{stderr}");
     assert!(container.running(), "running again after the restart");
+}
+
+/// 12. `-e TEND_DRY_RUN=1` on the image, ENTRYPOINT ["/tend", "--"] as
+///     baked: one JSON object on stdout, what a start would run, and exit 0;
+///     the app never starts (issue 20 #2).
+fn a_dry_run_says_what_the_image_would_run(engine: &'static Engine, test: &str) {
+    if !engine.available(test) {
+        return;
+    }
+    let image = twin(engine);
+    let name = engine.unique(test);
+    // Removed on drop; `run` without -d waits for the end and gives stdout.
+    let _container = Container::named(engine, name.clone());
+    let out = engine.output(&[
+        "run",
+        "--name",
+        &name,
+        "--network",
+        "none",
+        "-e",
+        "TEND_DRY_RUN=1",
+        "-e",
+        "TEND_GRACE=5s",
+        &image.name,
+    ]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "one JSON object, and nothing of the app's: {stdout}"
+    );
+    let report: Value = serde_json::from_str(lines[0]).expect("the report is JSON");
+    assert_eq!(
+        report["argv"],
+        serde_json::json!(cmd()),
+        "CMD, as it would run"
+    );
+    assert_eq!(report["program"], cmd()[0].as_str());
+    assert_eq!(report["user"]["uid"], NONROOT, "the image's USER");
+    let settings = report["settings"].as_array().expect("settings");
+    let row = |option: &str| {
+        settings
+            .iter()
+            .find(|r| r["option"] == option)
+            .map(|r| (r["value"].clone(), r["source"].clone()))
+            .unwrap_or_else(|| panic!("no {option}: {settings:?}"))
+    };
+    assert_eq!(
+        row("--dry-run"),
+        (Value::from("on"), Value::from("variable TEND_DRY_RUN"))
+    );
+    assert_eq!(
+        row("--grace"),
+        (Value::from("5s"), Value::from("variable TEND_GRACE"))
+    );
 }
 
 /// 1. PID 1 is tend, the app its child, running as nonroot.
@@ -1353,6 +1416,289 @@ fn ctrl_c_on_a_terminal_stops_the_app(engine: &'static Engine, test: &str) {
     );
     bare.kill("KILL");
     drop(terminal);
+}
+
+// ---------------------------------------------------------------------------
+// Several programs from a Procfile (issue 19)
+
+/// The Procfile of the several-programs image: a release step that runs to
+/// its end first, then the example app twice, as a site and its admin.
+const PROCFILE: &str = "# a release phase, then two programs
+release: /app migrate
+web: /app --port 8080
+admin: /app --port 8081
+";
+
+/// A `FROM scratch` image whose ENTRYPOINT runs a Procfile and nothing else:
+/// tend, the example app, the Procfile and nonroot. Built once per engine
+/// and test process.
+fn procfile_image(engine: &'static Engine) -> &'static Image {
+    Image::shared(engine, "procfile", || {
+        let files: Vec<ContextFile> = vec![
+            ("passwd".to_string(), PASSWD.as_bytes().to_vec(), 0o644),
+            ("group".to_string(), GROUP.as_bytes().to_vec(), 0o644),
+            (
+                "tend".to_string(),
+                fs::read(static_tend()).expect("the tend under test"),
+                0o755,
+            ),
+            (
+                "app".to_string(),
+                fs::read(musl_release().join("examples/app")).expect("the example app"),
+                0o755,
+            ),
+            ("Procfile".to_string(), PROCFILE.as_bytes().to_vec(), 0o644),
+        ];
+        let containerfile = r#"FROM scratch
+COPY passwd /etc/passwd
+COPY group /etc/group
+COPY tend /tend
+COPY app /app
+COPY Procfile /Procfile
+ENV WARMUP=0 ORPHAN_EVERY=0
+USER 65532:65532
+EXPOSE 8080 8081
+ENTRYPOINT ["/tend", "--procfile", "/Procfile"]
+"#;
+        Image::build(engine, engine.unique("procfile"), containerfile, &files)
+    })
+}
+
+/// The ports the Procfile's programs listen on, by name.
+const PROGRAMS: [(&str, u16); 2] = [("web", 8080), ("admin", 8081)];
+
+/// `ENGINE exec CONTAINER /tend --probe URL`, the only HTTP client in the
+/// image, against each program's port: each must answer 200.
+fn both_ports_answer(container: &Container) {
+    for (name, port) in PROGRAMS {
+        let url = format!("http://127.0.0.1:{port}/health");
+        let out = container.exec(&["/tend", "--probe", &url]);
+        assert!(
+            out.status.success(),
+            "{name} on port {port} answers {url}: {out:?}\nlogs: {:?}",
+            container.logs()
+        );
+    }
+}
+
+/// tend's records (TEND_LOG_LEVEL=info), in the order it wrote them.
+fn tend_records(container: &Container) -> Vec<Value> {
+    let (_, stderr) = container.logs();
+    json_lines(&stderr)
+}
+
+/// The position of the first record with `msg` about the child `name`.
+fn record_at(records: &[Value], msg: &str, name: &str) -> Option<usize> {
+    records
+        .iter()
+        .position(|r| r["msg"] == msg && r["name"] == name)
+}
+
+/// The app's own JSON lines on stdout.
+fn app_lines(container: &Container) -> Vec<Value> {
+    let (stdout, _) = container.logs();
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// 13. A Procfile as the whole startup, in an image with no shell: the
+///     release step runs to its end before either program starts, both
+///     programs serve, and `ENGINE stop` stops both gracefully, each on its
+///     own SIGTERM, and ends the container with 0, not the engine's 137.
+fn a_procfile_runs_release_then_two_programs_and_stops_gracefully(
+    engine: &'static Engine,
+    test: &str,
+) {
+    if !engine.available(test) {
+        return;
+    }
+    let container = Container::run(
+        engine.unique(test),
+        procfile_image(engine),
+        &["-e", "TEND_LOG_LEVEL=info"],
+        &[],
+    );
+    container.wait_for_log("\"listening\"", 2);
+    both_ports_answer(&container);
+
+    // The release step ran first and to its end: tend's records say so, in
+    // order, and its own line comes before either program's.
+    let records = tend_records(&container);
+    let step_done = record_at(&records, "step done", "release");
+    for (name, _) in PROGRAMS {
+        let started = record_at(&records, "child started", name);
+        assert!(
+            matches!((step_done, started), (Some(d), Some(s)) if d < s),
+            "release's `step done` before {name}'s `child started`: {records:#?}"
+        );
+    }
+    let lines = app_lines(&container);
+    let migrated = lines.iter().position(|l| l["msg"] == "migrated");
+    let listening: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i]["msg"] == "listening")
+        .collect();
+    assert!(
+        migrated.is_some_and(|m| listening.len() == 2 && listening.iter().all(|&l| m < l)),
+        "the release step's line before both programs' `listening`: {lines:#?}"
+    );
+
+    // PID 1 is tend; its children are the two programs, and the step is gone.
+    let host_pid1 = container.pid1();
+    let procs = processes(host_pid1);
+    let mut children: Vec<Vec<String>> = procs
+        .iter()
+        .filter(|p| field(&p.status, "PPid") == Some(host_pid1.to_string().as_str()))
+        .map(|p| cmdline(p.host_pid))
+        .collect();
+    children.sort();
+    assert_eq!(
+        children,
+        [["/app", "--port", "8080"], ["/app", "--port", "8081"]],
+        "tend's children: the two programs, and nothing else"
+    );
+    let app_pids: Vec<i32> = procs
+        .iter()
+        .filter(|p| p.name == "app")
+        .map(|p| p.host_pid)
+        .collect();
+
+    // The exit code is the proof that the stop did not wait out the engine's
+    // timeout: its SIGKILL would make it 137.
+    let (_, code) = container.stop();
+    let lines = app_lines(&container);
+    let records = tend_records(&container);
+    assert_eq!(
+        code, 0,
+        "a graceful stop: the programs' own 0, not 137; app lines {lines:#?}\ntend {records:#?}"
+    );
+    for (name, _) in PROGRAMS {
+        let forwarded = records.iter().any(|r| {
+            r["msg"] == "forwarded signal" && r["signal"] == "SIGTERM" && r["name"] == name
+        });
+        assert!(forwarded, "tend forwarded SIGTERM to {name}: {records:#?}");
+        let exited = records
+            .iter()
+            .find(|r| r["msg"] == "child exited" && r["name"] == name);
+        assert!(
+            exited.is_some_and(|r| r["exit_code"] == 0 && r["signal"].is_null()),
+            "{name} exited 0 on its own, not by a signal: {exited:?}"
+        );
+    }
+    let requested = lines
+        .iter()
+        .filter(|l| l["msg"] == "stop requested" && l["signal"] == "SIGTERM")
+        .count();
+    let stopped = lines.iter().filter(|l| l["msg"] == "stopped").count();
+    assert_eq!(
+        (requested, stopped),
+        (2, 2),
+        "each program's own lines: SIGTERM received, then stopped; {lines:#?}"
+    );
+    assert!(
+        !records
+            .iter()
+            .any(|r| r["msg"].as_str().is_some_and(|m| m.contains("SIGKILL"))),
+        "nothing outlived the stop, nothing was killed: {records:#?}"
+    );
+    assert!(
+        app_pids
+            .iter()
+            .all(|pid| !Path::new(&format!("/proc/{pid}")).exists()),
+        "no program is left: {app_pids:?}"
+    );
+}
+
+/// 14. One program of a Procfile dies (the app's `/crash`: it answers, then
+///     exits 3, as a service that hits a fatal error does; a scratch image
+///     has no `kill`): tend stops the other gracefully and the container
+///     exits with the dead one's status. Under the engine's own
+///     `--restart on-failure`, the container then comes back whole: the
+///     release step again, and both ports answer.
+fn one_program_dies_the_container_exits_with_its_status_and_comes_back(
+    engine: &'static Engine,
+    test: &str,
+) {
+    if !engine.available(test) {
+        return;
+    }
+    let crash = |container: &Container| {
+        container.wait_for_log("\"listening\"", 2);
+        // Detached: the container, and the probe with it, may end before the probe does.
+        let url = "http://127.0.0.1:8081/crash";
+        engine.ok(&["exec", "-d", &container.name, "/tend", "--probe", url]);
+    };
+
+    let once = Container::run(
+        engine.unique(test),
+        procfile_image(engine),
+        &["-e", "TEND_LOG_LEVEL=info"],
+        &[],
+    );
+    crash(&once);
+    let code = once.exit_code();
+    let lines = app_lines(&once);
+    let records = tend_records(&once);
+    assert_eq!(
+        code, 3,
+        "the container's exit code is admin's own; app lines {lines:#?}\ntend {records:#?}"
+    );
+    let ended = records
+        .iter()
+        .find(|r| r["msg"] == "program ended: stopping the others");
+    assert!(
+        ended
+            .is_some_and(|r| r["name"] == "admin" && r["exit_code"] == 3 && r["stopping"] == "web"),
+        "tend says admin ended first, with 3, and stops web: {records:#?}"
+    );
+    let web_exited = records
+        .iter()
+        .find(|r| r["msg"] == "child exited" && r["name"] == "web");
+    assert!(
+        web_exited.is_some_and(|r| r["exit_code"] == 0 && r["signal"].is_null()),
+        "web stopped gracefully on tend's SIGTERM: {web_exited:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["msg"] == "stop requested" && l["signal"] == "SIGTERM")
+            && lines.iter().any(|l| l["msg"] == "stopped"),
+        "web's own lines: SIGTERM received, then stopped: {lines:#?}"
+    );
+
+    let again = Container::run(
+        engine.unique(&format!("{test}_restart")),
+        procfile_image(engine),
+        &["--restart", "on-failure", "-e", "TEND_LOG_LEVEL=info"],
+        &[],
+    );
+    crash(&again);
+    // Restarted by the engine: the release step and both programs, again.
+    again.wait_for_log("\"migrated\"", 2);
+    again.wait_for_log("\"listening\"", 4);
+    let restarts: u32 = again.inspect("{{.RestartCount}}").parse().unwrap_or(0);
+    assert!(
+        restarts >= 1,
+        "RestartCount {restarts} after admin's crash: {:?}",
+        again.logs()
+    );
+    poll(
+        &format!("{} running again", again.name),
+        Duration::from_millis(100),
+        || match again.running() {
+            true => Ok(()),
+            false => Err("not running".to_string()),
+        },
+    );
+    both_ports_answer(&again);
+    let records = tend_records(&again);
+    assert!(
+        records
+            .iter()
+            .any(|r| r["msg"] == "tend exiting" && r["exit_code"] == 3),
+        "the first run ended with admin's 3: {records:#?}"
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -29,10 +29,12 @@ use common::{HANG, Tend, fixture, reaped_lines, wait_for};
 use serde_json::Value;
 
 /// The most bytes dist/tend-x86_64, the stable x86_64 release binary, may
-/// have: about 6 % over the 675,000 or so it had once issues 9 to 14 had
-/// landed (680,736 B linked by cc, less with rust-lld). Growth past it is a
+/// have: about 4 % over the 747,700 it had once several programs (issue 19:
+/// the command splitter, the Procfile parser and the loop over a list of
+/// children) had landed, from 692,800 before. (The first budget was 720,000:
+/// 6 % over the 675,000 or so of issues 9 to 14.) Growth past it is a
 /// decision: change it here, and only here, and say why in the commit.
-const SIZE_BUDGET_X86_64: u64 = 720_000;
+const SIZE_BUDGET_X86_64: u64 = 777_000;
 /// The most bytes dist/tend-x86_64-small, the small build the tend image
 /// ships, may have: issue 21's goal, which it met with 261,208 B once its
 /// build flags were chosen. The several-programs work must fit in it too.

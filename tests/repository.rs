@@ -563,10 +563,11 @@ impl Repository {
                 {
                     break;
                 }
-                if let Some(long) = w.strip_prefix("--") {
+                // Program output quoted in a block names an option as prose does: `--dry-run:`.
+                if let Some(long) = w.strip_prefix("--").map(|l| l.trim_end_matches([':', ','])) {
                     let (name, inline) = match long.split_once('=') {
                         Some((name, _)) => (format!("--{name}"), true),
-                        None => (w.clone(), false),
+                        None => (format!("--{long}"), false),
                     };
                     match takes(&name) {
                         None => {

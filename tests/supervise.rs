@@ -190,6 +190,16 @@ fn programs_that_cannot_run_give_126_and_127() {
 }
 
 #[test]
+fn an_exec_failure_is_126_or_127_whatever_e_says() {
+    // tini's child exits with the exec failure, so its -e 127 turns a missing
+    // program into success; tend's failure is its own, and never remapped.
+    let missing = Tend::plain(&["-e", "127", "/nonexistent/program"]).wait();
+    assert_eq!(missing.code, Some(127), "{missing:?}");
+    let directory = Tend::plain(&["-e", "126", "/"]).wait();
+    assert_eq!(directory.code, Some(126), "{directory:?}");
+}
+
+#[test]
 fn a_script_without_a_shebang_runs_with_bin_sh_as_posix_says() {
     // glibc's execvp (tini's) runs such a file with /bin/sh; musl's did not (issue 9, kind 3).
     let dir = std::env::temp_dir().join(format!("tend-test-noshebang-{}", std::process::id()));
@@ -473,8 +483,31 @@ fn an_idle_tend_makes_no_context_switches() {
     if !have_root("an_idle_tend_makes_no_context_switches") {
         return;
     }
-    let mut tend = Tend::pid1(&[fixture(), "wait"]);
-    tend.expect_line("ready");
+    // One program, and several (issue 19): with --restart and nothing
+    // waiting out a backoff, no program adds a deadline either.
+    let also = format!("{} wait", fixture());
+    let several: &[&str] = &[
+        "--restart",
+        "on-failure",
+        "--also",
+        &also,
+        "--also",
+        &also,
+        fixture(),
+        "wait",
+    ];
+    for (args, programs) in [(&[fixture(), "wait"][..], 1), (several, 3)] {
+        idle_for_3s(args, programs);
+    }
+}
+
+/// tend ARGS, running `programs` fixtures that wait: once all are ready and
+/// tend sleeps, it must not wake for 3 s.
+fn idle_for_3s(args: &[&str], programs: usize) {
+    let mut tend = Tend::pid1(args);
+    for _ in 0..programs {
+        tend.expect_line("ready");
+    }
     // Let start-up settle, however long a loaded machine takes: until tend
     // sleeps in read(2) on its signalfd, where an idle tend stays.
     let fd = wait_for("tend's signalfd", || {
@@ -500,7 +533,7 @@ fn an_idle_tend_makes_no_context_switches() {
     assert_eq!(
         after,
         before,
-        "an idle tend woke up {} times in 3 s",
+        "an idle tend with {programs} program(s) woke up {} times in 3 s",
         after - before
     );
 }

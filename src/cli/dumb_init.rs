@@ -32,6 +32,7 @@ pub static DUMB_INIT: &[Opt] = &[
         }],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Signals,
         help: "single-child mode: no session of its own; signals go to the child alone",
@@ -48,6 +49,7 @@ pub static DUMB_INIT: &[Opt] = &[
         takes: Takes::Value("s:r"),
         // One pair a flag, as dumb-init reads it; tend's comma lists are tend's own.
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Signals,
         help: "forward signal s as signal r (repeatable); r 0 drops s",
@@ -66,6 +68,7 @@ pub static DUMB_INIT: &[Opt] = &[
         }],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Logging,
         help: "log what tend does, at debug level, on stderr",
@@ -81,6 +84,7 @@ pub static DUMB_INIT: &[Opt] = &[
         vars: &[],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Both,
         group: Group::Info,
         help: "show this help",
@@ -98,6 +102,7 @@ pub static DUMB_INIT: &[Opt] = &[
         vars: &[],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Both,
         group: Group::Info,
         help: "show the version of dumb-init's command line that tend follows",
@@ -147,6 +152,19 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
         ));
     }
     settings.config.signal_group = settings.config.setsid;
+    // What the name decided, as tend's own options, for --dry-run's report.
+    let on = if settings.config.setsid { "1" } else { "0" };
+    for (long, short) in [(Some("setsid"), None), (None, Some('g'))] {
+        if let Some(opt) = parser::find(OPTIONS, long, short) {
+            let applied = &mut settings.config.applied;
+            applied.retain(|a| !std::ptr::eq(a.opt, opt));
+            applied.push(super::Applied {
+                opt,
+                origin: super::Origin::Dialect,
+                text: on.to_string(),
+            });
+        }
+    }
     super::supervise(settings, scanned.command)
 }
 

@@ -29,9 +29,11 @@ use crate::error::Error;
 use crate::health::{self, OnUnhealthy};
 use crate::probe::url::Url;
 use crate::probe::{self, Probe};
+use crate::programs::words::{self, Word};
 use crate::signals;
+use crate::supervise::children::Restart;
 pub use help::usage;
-use options::{Given, Group, OPTIONS, Source};
+use options::{Given, Group, OPTIONS, Opt, Source};
 use parser::{Occurrence, Problem};
 
 /// The environment, as a lookup: the real one in main, a table in tests.
@@ -70,7 +72,8 @@ pub struct Logging {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// PROGRAM and its arguments; never empty.
+    /// PROGRAM and its arguments; empty only with `--procfile` (or
+    /// `--default-program`, which main puts in front).
     pub command: Vec<OsString>,
     /// `-s`: registering as subreaper is required, not just attempted.
     pub subreaper: bool,
@@ -117,6 +120,14 @@ pub struct Config {
     pub wait_timeout: Duration,
     /// `--chdir DIR`, for the child.
     pub chdir: Option<PathBuf>,
+    /// `--pre COMMAND`: steps run one after the other before the programs, split into words.
+    pub pre: Vec<Vec<Word>>,
+    /// `--also COMMAND`: programs beside the program, split into words.
+    pub also: Vec<Vec<Word>>,
+    /// `--restart`: what an `--also` or Procfile program's exit leads to.
+    pub restart: Restart,
+    /// `--procfile FILE`, read by main before anything is set up.
+    pub procfile: Option<PathBuf>,
     /// `--health`: the watchdog, when asked for; `HealthArgs::settings`
     /// makes it once the program's environment is known.
     pub health: Option<HealthArgs>,
@@ -129,9 +140,43 @@ pub struct Config {
     /// What to warn about once logging is up: a variable that a flag
     /// overrides (issue 20 #3), `$NAME` left unexpanded in the command (#5).
     pub warnings: Vec<String>,
-    /// The options whose value came from their variable, as (long name,
-    /// variable): errors found after parsing name what the user wrote.
-    pub from_vars: Vec<(&'static str, &'static str)>,
+    /// `--dry-run`: resolve everything, print it, start and change nothing.
+    pub dry_run: bool,
+    /// Every value applied, with where it came from, in order; an option's
+    /// flags replace what its variable gave. Errors found after parsing name
+    /// what the user wrote (`name`), and `--dry-run` shows it all.
+    pub applied: Vec<Applied>,
+}
+
+/// One value an option was given, as applied.
+#[derive(Clone)]
+pub struct Applied {
+    pub opt: &'static Opt,
+    pub origin: Origin,
+    /// The value as given: one item of a list; empty for a flag that takes none.
+    pub text: String,
+}
+
+/// Where a value came from: `Source`, kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// As written: `-p`, `--grace`.
+    Flag(String),
+    Var(&'static str),
+    /// Decided by the name tend runs under: dumb-init's session mode.
+    Dialect,
+}
+
+impl std::fmt::Debug for Applied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:?} {:?}", self.opt.name(), self.origin, self.text)
+    }
+}
+
+impl PartialEq for Applied {
+    fn eq(&self, other: &Applied) -> bool {
+        std::ptr::eq(self.opt, other.opt) && self.origin == other.origin && self.text == other.text
+    }
 }
 
 /// `--wait-timeout`, when not given.
@@ -166,12 +211,17 @@ impl Default for Config {
             wait_for: Vec::new(),
             wait_timeout: DEFAULT_WAIT_TIMEOUT,
             chdir: None,
+            pre: Vec::new(),
+            also: Vec::new(),
+            restart: Restart::Never,
+            procfile: None,
             health: None,
             user: None,
             user_required: false,
             no_new_privs: false,
             warnings: Vec::new(),
-            from_vars: Vec::new(),
+            dry_run: false,
+            applied: Vec::new(),
         }
     }
 }
@@ -182,10 +232,17 @@ impl Config {
     /// Nothing is allocated: start-up asks this of every step it runs.
     pub fn name(&self, flag: &'static str) -> &'static str {
         let long = flag.strip_prefix("--").unwrap_or(flag);
-        match self.from_vars.iter().find(|(l, _)| *l == long) {
-            Some((_, var)) => var,
-            None => flag,
+        let last = self.applied.iter().rev().find(|a| a.opt.long == Some(long));
+        match last.map(|a| &a.origin) {
+            Some(Origin::Var(var)) => var,
+            _ => flag,
         }
+    }
+
+    /// Whether more than one child may run (issue 19): then every log
+    /// record about one names it, and without these flags none does.
+    pub fn several(&self) -> bool {
+        !self.pre.is_empty() || !self.also.is_empty() || self.procfile.is_some()
     }
 
     /// The child's status, after `-e`.
@@ -236,6 +293,10 @@ pub struct Settings {
     pub verbosity: i64,
     /// `--help`, `--version` or `-l`, which end parsing.
     pub info: Option<Mode>,
+    /// `--pre` and `--also` as given, split once all options are in, so
+    /// that an error names the flag or the variable.
+    pub pre: Vec<String>,
+    pub also: Vec<String>,
 }
 
 /// `--health` and its options, before they are checked as a whole.
@@ -387,7 +448,10 @@ pub fn parse(args: &[OsString], env: Env) -> Result<Mode, Error> {
         let probe = probe.target(env).and_then(|url| probe.finish(url));
         return Ok(Mode::Probe(logging, probe, warnings));
     }
-    if scanned.command.is_empty() && settings.config.default_program.is_none() {
+    // With a Procfile, whether there is anything to run is known once it is read.
+    let runs_something =
+        settings.config.default_program.is_some() || settings.config.procfile.is_some();
+    if scanned.command.is_empty() && !runs_something {
         return Err(Error::Usage(
             "no program to run: tend [OPTIONS] [--] PROGRAM [ARGS...]".into(),
         ));
@@ -421,6 +485,41 @@ fn supervise(mut settings: Settings, command: &[OsString]) -> Result<Mode, Error
             )));
         }
     }
+    let config = &settings.config;
+    let several = [
+        (!settings.pre.is_empty(), "--pre"),
+        (!settings.also.is_empty(), "--also"),
+        (config.procfile.is_some(), "--procfile"),
+    ];
+    // One terminal cannot lead several sessions: setsid mode, its hand-off
+    // and its end of session are for one child only.
+    if let Some((_, flag)) = several.iter().find(|(given, _)| *given) {
+        let flag = config.name(flag);
+        if config.dumb_init {
+            return Err(Error::Usage(format!(
+                "{flag} cannot be used under dumb-init's name, whose session mode is for one \
+                 program: run several programs under tend's own name"
+            )));
+        }
+        if config.setsid {
+            return Err(Error::Usage(format!(
+                "{flag} cannot be used with {}: one terminal cannot lead several sessions",
+                config.name("--setsid")
+            )));
+        }
+    }
+    let split = |list: &[String], flag: &'static str| {
+        list.iter()
+            .map(|command| {
+                words::split(command.as_bytes())
+                    .map_err(|e| Error::Usage(format!("{}: {e}", config.name(flag))))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let pre = split(&settings.pre, "--pre")?;
+    let also = split(&settings.also, "--also")?;
+    settings.config.pre = pre;
+    settings.config.also = also;
     settings.config.command = command.to_vec();
     settings.config.health = settings.health.finish().map_err(Error::Usage)?;
     settings.config.settle();
@@ -898,6 +997,139 @@ mod tests {
         }
     }
 
+    fn texts(commands: &[Vec<Word>]) -> Vec<Vec<String>> {
+        commands
+            .iter()
+            .map(|words| {
+                words
+                    .iter()
+                    .map(|w| String::from_utf8_lossy(&w.text).into_owned())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn several_programs_take_command_strings_from_flags_or_one_a_line() {
+        let c = config(
+            &[
+                "--pre",
+                "migrate --yes",
+                "--pre",
+                "warm 'a b'",
+                "--also",
+                "nginx -g 'daemon off;'",
+                "--restart",
+                "on-failure",
+                "app",
+            ],
+            &[("TEND_PRE", "ignored"), ("TEND_ALSO", "ignored")],
+        );
+        assert_eq!(
+            texts(&c.pre),
+            [vec!["migrate", "--yes"], vec!["warm", "a b"]]
+        );
+        assert_eq!(texts(&c.also), [vec!["nginx", "-g", "daemon off;"]]);
+        assert_eq!(c.restart, Restart::OnFailure);
+        assert!(c.several());
+        let env = [
+            ("TEND_PRE", "a 1\r\n\n  \r\nb 2\n"),
+            ("TEND_ALSO", "x\ny"),
+            ("TEND_RESTART", "ALWAYS"),
+            ("TEND_PROCFILE", "/srv/Procfile"),
+        ];
+        let c = config(&[], &env);
+        assert_eq!(texts(&c.pre), [vec!["a", "1"], vec!["b", "2"]]);
+        assert_eq!(texts(&c.also), [vec!["x"], vec!["y"]]);
+        assert_eq!(c.restart, Restart::Always);
+        assert_eq!(c.procfile, Some(PathBuf::from("/srv/Procfile")));
+        assert!(c.command.is_empty(), "a Procfile may be all there is");
+        // Without them: one program, as always; --restart alone does nothing.
+        let one = config(&["--restart", "always", "x"], &[]);
+        assert!(!one.several() && one.pre.is_empty() && one.also.is_empty());
+        assert_eq!(config(&["x"], &[]).restart, Restart::Never);
+    }
+
+    #[test]
+    fn a_command_string_that_does_not_split_names_the_flag_or_the_variable() {
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+        let cases: [Case; 6] = [
+            (
+                &["--pre", "migrate && serve", "x"],
+                &[],
+                "--pre: '&&' at column 9",
+            ),
+            (&["--also", "a &", "x"], &[], "--also: '&' at column 3"),
+            (&["--also", "", "x"], &[], "--also: the command '' is empty"),
+            (
+                &["x"],
+                &[("TEND_PRE", "ok\necho 'open")],
+                "TEND_PRE: the single quote at column 6",
+            ),
+            (
+                &["x"],
+                &[("TEND_ALSO", "a $(b)")],
+                "TEND_ALSO: '$(' at column 3",
+            ),
+            (
+                &["--pre", "a | b", "x"],
+                &[("TEND_PRE", "fine")],
+                "--pre: '|'",
+            ),
+        ];
+        for (list, env, want) in cases {
+            let text = usage_error(list, env);
+            assert!(text.starts_with(want), "{list:?} {env:?}: {text}");
+        }
+        let text = usage_error(&["--restart", "sometimes", "x"], &[]);
+        assert!(
+            text.contains("expected never, on-failure or always"),
+            "{text}"
+        );
+        // Neither --pre nor --also alone replaces the program; only a Procfile may.
+        assert!(usage_error(&["--also", "a"], &[]).contains("no program"));
+        assert!(usage_error(&["--pre", "a"], &[]).contains("no program"));
+    }
+
+    #[test]
+    fn setsid_and_dumb_init_are_for_one_program() {
+        for (list, env, flag) in [
+            (&["--setsid", "--also", "a", "x"][..], &[][..], "--also"),
+            (&["--setsid", "--pre", "a", "x"], &[], "--pre"),
+            (
+                &["--procfile", "P", "x"],
+                &[("TEND_SETSID", "1")],
+                "--procfile",
+            ),
+            (&["--setsid", "x"], &[("TEND_ALSO", "a")], "TEND_ALSO"),
+        ] {
+            let text = usage_error(list, env);
+            assert!(
+                text.starts_with(&format!("{flag} cannot be used with"))
+                    && text.contains("several sessions"),
+                "{list:?} {env:?}: {text}"
+            );
+        }
+        let vars: HashMap<String, OsString> = [("TEND_PROCFILE", "/P")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        let dumb = parse_as(Dialect::DumbInit, &args(&["-c", "x"]), &|n| {
+            vars.get(n).cloned()
+        });
+        match dumb {
+            Err(e @ Error::Usage(_)) => {
+                assert_eq!(e.exit_code(), 125);
+                assert!(
+                    e.to_string()
+                        .starts_with("TEND_PROCFILE cannot be used under dumb-init's name"),
+                    "{e}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn a_value_is_never_dashdash_nor_one_of_our_options_unless_written_with_equals() {
         // Issue 20 #5: `--default-program --` took `--` and blamed the next word.
@@ -1098,9 +1330,9 @@ mod tests {
         );
     }
 
-    /// A row of one of the README's `| flag | environment | meaning |` tables:
-    /// the option names in its first cell, the variables in its second, and
-    /// whether it says "(repeatable)".
+    /// A row of one of the `| flag | environment | meaning |` tables of the
+    /// README or docs/options.md: the option names in its first cell, the
+    /// variables in its second, and whether it says "(repeatable)".
     #[derive(Debug)]
     struct Row {
         names: Vec<String>,
@@ -1114,12 +1346,11 @@ mod tests {
         cell.split('`').skip(1).step_by(2).collect()
     }
 
-    fn readme_rows() -> Vec<Row> {
-        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-            .unwrap_or_else(|e| panic!("README.md: {e}"));
+    /// The rows of every option table of a Markdown page.
+    fn option_rows(page: &str) -> Vec<Row> {
         let mut rows = Vec::new();
         let mut in_table = false;
-        for line in readme.lines() {
+        for line in page.lines() {
             if line.starts_with("| flag | environment | meaning |") {
                 in_table = true;
                 continue;
@@ -1172,27 +1403,35 @@ mod tests {
         parser::find(OPTIONS, None, None).filter(|o| o.name() == name)
     }
 
-    #[test]
-    fn the_readme_documents_every_option_as_declared() {
-        let rows = readme_rows();
-        assert!(rows.len() > 10, "the README's option tables: {rows:?}");
+    /// Where a page's option tables and the declarations disagree, both
+    /// ways: a row that names no declared option, or gives it other
+    /// variables or another "(repeatable)"; a declared option with no row.
+    fn option_table_drift(page: &str) -> Vec<String> {
+        let rows = option_rows(page);
+        if rows.len() <= 10 {
+            return vec![format!("too few option rows: {rows:?}")];
+        }
+        let mut drift = Vec::new();
         for row in &rows {
-            assert!(!row.names.is_empty(), "a row with no option: {}", row.line);
+            if row.names.is_empty() {
+                drift.push(format!("a row with no option: {}", row.line));
+            }
             for name in &row.names {
-                let opt = declared(name).unwrap_or_else(|| {
-                    panic!(
-                        "the README documents {name}, which tend lacks: {}",
-                        row.line
-                    )
-                });
+                let Some(opt) = declared(name) else {
+                    drift.push(format!("{name}, which tend lacks: {}", row.line));
+                    continue;
+                };
                 let vars: Vec<&str> = opt.vars.iter().map(|v| v.name).collect();
-                assert_eq!(row.vars, vars, "{name}'s variables: {}", row.line);
-                assert_eq!(
-                    row.repeatable,
-                    opt.repeats(),
-                    "{name} (repeatable): {}",
-                    row.line
-                );
+                if row.vars != vars {
+                    drift.push(format!("{name}'s variables are {vars:?}: {}", row.line));
+                }
+                if row.repeatable != opt.repeats() {
+                    drift.push(format!(
+                        "{name} (repeatable) should be {}: {}",
+                        opt.repeats(),
+                        row.line
+                    ));
+                }
             }
         }
         for opt in OPTIONS {
@@ -1203,11 +1442,69 @@ mod tests {
                     .iter()
                     .any(|n| *n == name || Some(n) == short.as_ref())
             });
+            if !documented {
+                drift.push(format!("{} has no row", opt.spec()));
+            }
+        }
+        drift
+    }
+
+    fn page(path: &str) -> String {
+        let path = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn the_readme_documents_every_option_as_declared() {
+        let drift = option_table_drift(&page("README.md"));
+        assert!(
+            drift.is_empty(),
+            "README.md's option tables:\n{}",
+            drift.join("\n")
+        );
+    }
+
+    #[test]
+    fn docs_options_md_documents_every_option_as_declared() {
+        let drift = option_table_drift(&page("docs/options.md"));
+        assert!(
+            drift.is_empty(),
+            "docs/options.md's option tables:\n{}",
+            drift.join("\n")
+        );
+    }
+
+    /// The check against a README that drifted in each way it can.
+    #[test]
+    fn the_option_table_check_finds_drift() {
+        let readme = page("README.md");
+        let grace = readme
+            .lines()
+            .find(|l| l.starts_with("| `--grace DURATION`"))
+            .unwrap_or_else(|| panic!("the README's --grace row"));
+        let drifted = readme
+            .replace(&format!("{grace}\n"), "")
+            .replace(
+                "| `--umask MODE` | `TEND_UMASK` |",
+                "| `--umask MODE` | `TEND_MASK` |",
+            )
+            .replace("| `--expand` |", "| `--expand` (repeatable) |")
+            .replace(
+                "| `--chdir DIR` |",
+                "| `--cd DIR` | `TEND_CHDIR` | start there |\n| `--chdir DIR` |",
+            );
+        let drift = option_table_drift(&drifted);
+        for expected in [
+            "--grace DURATION has no row",
+            "--umask's variables are [\"TEND_UMASK\"]",
+            "--expand (repeatable) should be false",
+            "--cd, which tend lacks",
+        ] {
             assert!(
-                documented,
-                "{} is missing from the README's option tables",
-                opt.spec()
+                drift.iter().any(|d| d.contains(expected)),
+                "expected {expected:?} among {drift:#?}"
             );
         }
+        assert_eq!(drift.len(), 4, "only those: {drift:#?}");
     }
 }

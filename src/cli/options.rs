@@ -8,6 +8,7 @@
 use super::{LogFormat, Settings, values};
 use crate::health::OnUnhealthy;
 use crate::probe;
+use crate::supervise::children::Restart;
 
 /// What an option takes after its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,9 @@ pub enum List {
     Lines,
     /// Commas or newlines: `TEND_WAIT_FOR`.
     CommasOrLines,
+    /// One command string a line (`TEND_PRE`, `TEND_ALSO`): blank lines
+    /// skipped, a trailing CR dropped, and nothing else trimmed.
+    Commands,
 }
 
 /// Where an option may be used.
@@ -86,6 +90,7 @@ pub enum Group {
     Init,
     Signals,
     Entrypoint,
+    Programs,
     Health,
     User,
     Logging,
@@ -94,10 +99,11 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 8] = [
+    pub const ALL: [Group; 9] = [
         Group::Init,
         Group::Signals,
         Group::Entrypoint,
+        Group::Programs,
         Group::Health,
         Group::User,
         Group::Logging,
@@ -111,6 +117,9 @@ impl Group {
             Group::Signals => "Signal control",
             Group::Entrypoint => {
                 "Before the program starts, in this order (docker-entrypoint.sh's jobs)"
+            }
+            Group::Programs => {
+                "Several programs (steps before the program, programs beside it; never a shell)"
             }
             Group::Health => "Health watchdog (PID 1 checks the app as HEALTHCHECK does, and acts)",
             Group::User => "Dropping root",
@@ -164,6 +173,9 @@ pub struct Opt {
     pub takes: Takes,
     /// Some for an option that repeats: flags given replace the variable's whole list.
     pub list: Option<List>,
+    /// The value when neither a flag nor a variable gives one, as
+    /// `--dry-run` shows it (`60s`); empty: off for a switch, unset for a value.
+    pub default: &'static str,
     pub modes: Modes,
     pub group: Group,
     pub help: &'static str,
@@ -251,6 +263,7 @@ pub static OPTIONS: &[Opt] = &[
         ],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Init,
         help: "register as child subreaper, and fail (125) if that fails",
@@ -265,6 +278,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_PDEATHSIG")],
         takes: Takes::Value("SIGNAL"),
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Init,
         help: "the signal tend gets when its parent dies (1 to 31: SIGKILL, KILL, 9)",
@@ -279,6 +293,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_WARN_REAP")],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Init,
         help: "warn for every zombie reaped that is not the child",
@@ -296,6 +311,7 @@ pub static OPTIONS: &[Opt] = &[
         ],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Init,
         help: "forward signals to the child's whole process group",
@@ -310,6 +326,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_REMAP_EXIT")],
         takes: Takes::Value("CODE"),
         list: Some(List::Commas),
+        default: "",
         modes: Modes::Supervise,
         group: Group::Init,
         help: "the child's exit code CODE becomes 0 (-e 143: death by SIGTERM is success)",
@@ -326,6 +343,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_GRACE")],
         takes: Takes::Value("DURATION"),
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Init,
         help: "SIGKILL a child that outlives a stop signal by DURATION; after it exits, TERM then KILL the rest",
@@ -340,6 +358,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_STOP_DELAY")],
         takes: Takes::Value("DURATION"),
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Init,
         help: "hold the first stop signal DURATION before forwarding it; a second goes at once",
@@ -356,6 +375,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_STOP_SIGNALS")],
         takes: Takes::Value("SIGNALS"),
         list: None,
+        default: "TERM,INT",
         modes: Modes::Supervise,
         group: Group::Init,
         help: "the signals that mean stop: they start --grace and are followed by SIGCONT (default TERM,INT)",
@@ -371,6 +391,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_REWRITE")],
         takes: Takes::Value("FROM:TO"),
         list: Some(List::Commas),
+        default: "",
         modes: Modes::Supervise,
         group: Group::Signals,
         help: "forward signal FROM as TO (names or numbers, real-time ones too); TO 0 drops FROM",
@@ -386,6 +407,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_DROP_UNHANDLED")],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Signals,
         help: "drop a signal that would kill the child only because it has no handler (not a stop signal)",
@@ -400,6 +422,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_SIGNAL_ALL")],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Signals,
         help: "forward to every process tend supervises: all of them as PID 1, else the group and all adopted",
@@ -414,6 +437,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_SETSID")],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Signals,
         help: "dumb-init's session mode: the child leads a session on the terminal; Ctrl-Z stops it and tend",
@@ -429,6 +453,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_FILE_ENV")],
         takes: Takes::Value("NAME"),
         list: Some(List::Commas),
+        default: "",
         modes: Modes::Supervise,
         group: Group::Entrypoint,
         help: "NAME = the contents of the file NAME_FILE names (Docker and Kubernetes secrets)",
@@ -443,6 +468,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_EXPAND")],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Entrypoint,
         help: "expand $NAME, ${NAME:-word}, … in PROGRAM and ARGS; $@NAME splits a value into arguments",
@@ -457,6 +483,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_DEFAULT_PROGRAM")],
         takes: Takes::Value("PROGRAM"),
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Entrypoint,
         help: "run PROGRAM first when the command is empty or starts with -: docker run IMAGE --verbose",
@@ -471,6 +498,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_UMASK")],
         takes: Takes::Value("MODE"),
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Entrypoint,
         help: "the file mode creation mask, octal (0077), for rendered files and the child",
@@ -485,6 +513,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_RENDER")],
         takes: Takes::Value("TEMPLATE:OUTPUT"),
         list: Some(List::Lines),
+        default: "",
         modes: Modes::Supervise,
         group: Group::Entrypoint,
         help: "expand ${NAME} forms in TEMPLATE into OUTPUT, atomically, owned by --user (variable: a pair a line)",
@@ -499,6 +528,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_CHOWN")],
         takes: Takes::Value("PATH"),
         list: Some(List::Lines),
+        default: "",
         modes: Modes::Supervise,
         group: Group::Entrypoint,
         help: "give PATH and all under it to --user's uid and gid, links not followed (variable: a path a line)",
@@ -513,6 +543,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_WAIT_FOR")],
         takes: Takes::Value("URL"),
         list: Some(List::CommasOrLines),
+        default: "",
         modes: Modes::Supervise,
         group: Group::Entrypoint,
         help: "wait until URL answers (tcp:// connects, http:// gives 200-399) before starting",
@@ -528,6 +559,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_WAIT_TIMEOUT")],
         takes: Takes::Value("DURATION"),
         list: None,
+        default: "60s",
         modes: Modes::Supervise,
         group: Group::Entrypoint,
         help: "how long --wait-for waits for all of them (default 60s); then tend exits 125",
@@ -542,11 +574,78 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_CHDIR")],
         takes: Takes::Value("DIR"),
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Entrypoint,
         help: "start the child in DIR (after --user, so with the child's permissions)",
         apply: |s, g| {
             s.config.chdir = Some(expected(values::path(g.text))?);
+            Ok(())
+        },
+    },
+    // --- Several programs (issue 19): command strings are split by cli::supervise.
+    Opt {
+        long: Some("pre"),
+        short: None,
+        vars: &[var("TEND_PRE")],
+        takes: Takes::Value("COMMAND"),
+        list: Some(List::Commands),
+        default: "",
+        modes: Modes::Supervise,
+        group: Group::Programs,
+        help: "a step run to its end before the programs; one that fails ends tend (variable: one a line)",
+        apply: |s, g| {
+            s.pre.push(g.text.to_string());
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("also"),
+        short: None,
+        vars: &[var("TEND_ALSO")],
+        takes: Takes::Value("COMMAND"),
+        list: Some(List::Commands),
+        default: "",
+        modes: Modes::Supervise,
+        group: Group::Programs,
+        help: "a program beside PROGRAM; the first of them to exit stops the others (variable: one a line)",
+        apply: |s, g| {
+            s.also.push(g.text.to_string());
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("restart"),
+        short: None,
+        vars: &[var("TEND_RESTART")],
+        takes: Takes::Value("POLICY"),
+        list: None,
+        default: "never",
+        modes: Modes::Supervise,
+        group: Group::Programs,
+        help: "never (default), on-failure or always: --also and Procfile programs, after 1s doubling to 30s",
+        apply: |s, g| {
+            s.config.restart = match g.text.trim().to_ascii_lowercase().as_str() {
+                "never" => Restart::Never,
+                "on-failure" => Restart::OnFailure,
+                "always" => Restart::Always,
+                _ => return Err("expected never, on-failure or always".into()),
+            };
+            Ok(())
+        },
+    },
+    Opt {
+        long: Some("procfile"),
+        short: None,
+        vars: &[var("TEND_PROCFILE")],
+        takes: Takes::Value("FILE"),
+        list: None,
+        default: "",
+        modes: Modes::Supervise,
+        group: Group::Programs,
+        help: "run FILE's NAME: COMMAND lines beside PROGRAM, which may be left out; release runs first",
+        apply: |s, g| {
+            s.config.procfile = Some(expected(values::path(g.text))?);
             Ok(())
         },
     },
@@ -557,6 +656,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_HEALTH")],
         takes: Takes::Value("URL"),
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Health,
         help: "check the app at URL as --probe does, every --health-interval, and act when it is unhealthy",
@@ -568,6 +668,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_HEALTH_INTERVAL")],
         takes: Takes::Value("DURATION"),
         list: None,
+        default: "10s",
         modes: Modes::Supervise,
         group: Group::Health,
         help: "from the app's start to the first check, and from each check's end to the next (default 10s)",
@@ -582,6 +683,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_HEALTH_TIMEOUT")],
         takes: Takes::Value("DURATION"),
         list: None,
+        default: "3s",
         modes: Modes::Supervise,
         group: Group::Health,
         help: "a check that takes longer fails (default 3s)",
@@ -596,6 +698,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_HEALTH_RETRIES")],
         takes: Takes::Value("N"),
         list: None,
+        default: "3",
         modes: Modes::Supervise,
         group: Group::Health,
         help: "failures in a row that make the app unhealthy, at least 1 (default 3)",
@@ -616,6 +719,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_HEALTH_START_PERIOD")],
         takes: Takes::Value("DURATION"),
         list: None,
+        default: "0s",
         modes: Modes::Supervise,
         group: Group::Health,
         help: "failures this soon after the start do not count, until a check succeeds (default 0s)",
@@ -630,6 +734,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_ON_UNHEALTHY")],
         takes: Takes::Value("ACTION"),
         list: None,
+        default: "exit",
         modes: Modes::Supervise,
         group: Group::Health,
         help: "exit (default): stop the app as a SIGTERM would, then exit 69; log: report only",
@@ -648,6 +753,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_PROBE_EXPECT_STATUS")],
         takes: Takes::Value("LIST"),
         list: None,
+        default: "200-399",
         modes: Modes::Supervise,
         group: Group::Health,
         help: "the healthy statuses, as --probe's --expect-status (default 200-399)",
@@ -667,6 +773,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_PROBE_EXPECT_BODY")],
         takes: Takes::Value("TEXT"),
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::Health,
         help: "the body must contain TEXT, as --probe's --expect-body",
@@ -681,6 +788,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_PROBE_HEADERS")],
         takes: Takes::Value(HEADER),
         list: Some(List::Lines),
+        default: "",
         modes: Modes::Supervise,
         group: Group::Health,
         help: "an extra request header, as --probe's --header",
@@ -700,6 +808,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_USER")],
         takes: Takes::Value("USER[:GROUP]"),
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::User,
         help: "drop tend and the child to this user (name or uid) and group before starting",
@@ -714,6 +823,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_USER_REQUIRED")],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::User,
         help: "refuse to start (125) unless tend can drop to --user: not root, --user and --chown are skipped",
@@ -728,6 +838,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_NO_NEW_PRIVS")],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Supervise,
         group: Group::User,
         help: "set PR_SET_NO_NEW_PRIVS: setuid programs cannot raise privileges again",
@@ -743,6 +854,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[tini("TINI_VERBOSITY", Read::TiniNumber)],
         takes: Takes::Count,
         list: None,
+        default: "",
         modes: Modes::Both,
         group: Group::Logging,
         help: "more log: -v info, -vv debug, -vvv trace (TINI_VERBOSITY=N, as tini reads it)",
@@ -761,6 +873,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_LOG_LEVEL")],
         takes: Takes::Value("LEVEL"),
         list: None,
+        default: "warn",
         modes: Modes::Both,
         group: Group::Logging,
         help: "off, error, warn (default), info, debug or trace",
@@ -775,6 +888,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_LOG_FORMAT")],
         takes: Takes::Value("FORMAT"),
         list: None,
+        default: "auto",
         modes: Modes::Both,
         group: Group::Logging,
         help: "json (one object a line) or text; default: text on a terminal, else json",
@@ -787,6 +901,21 @@ pub static OPTIONS: &[Opt] = &[
             Ok(())
         },
     },
+    Opt {
+        long: Some("dry-run"),
+        short: None,
+        vars: &[var("TEND_DRY_RUN")],
+        takes: Takes::Nothing,
+        list: None,
+        default: "",
+        modes: Modes::Supervise,
+        group: Group::Logging,
+        help: "print what tend would do on stdout, in the log format, and exit 0: nothing starts or changes",
+        apply: |s, g| {
+            s.config.dry_run = on(g)?;
+            Ok(())
+        },
+    },
     // --- The probe.
     Opt {
         long: Some(PROBE),
@@ -794,6 +923,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[],
         takes: Takes::Inline("URL"),
         list: None,
+        default: "",
         modes: Modes::Probe,
         group: Group::Probe,
         help: "probe mode: one HTTP GET or TCP connect; prints a verdict, exits 0 if healthy, 1 if not",
@@ -808,6 +938,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_PROBE_URL")],
         takes: Takes::Value("URL"),
         list: None,
+        default: "",
         modes: Modes::Probe,
         group: Group::Probe,
         help: "http://HOST[:PORT][/PATH[?QUERY]] or tcp://HOST:PORT",
@@ -819,6 +950,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_PROBE_TIMEOUT")],
         takes: Takes::Value("DURATION"),
         list: None,
+        default: "5s",
         modes: Modes::Probe,
         group: Group::Probe,
         help: "deadline for the whole probe: resolve, connect, send, read (default 5s)",
@@ -837,6 +969,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_PROBE_EXPECT_STATUS")],
         takes: Takes::Value("LIST"),
         list: None,
+        default: "200-399",
         modes: Modes::Probe,
         group: Group::Probe,
         help: "the healthy statuses (default 200-399; 200,204; 200-299,418)",
@@ -853,6 +986,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_PROBE_EXPECT_BODY")],
         takes: Takes::Value("TEXT"),
         list: None,
+        default: "",
         modes: Modes::Probe,
         group: Group::Probe,
         help: "the body (its first 64 KiB) must contain TEXT",
@@ -867,6 +1001,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[var("TEND_PROBE_HEADERS")],
         takes: Takes::Value(HEADER),
         list: Some(List::Lines),
+        default: "",
         modes: Modes::Probe,
         group: Group::Probe,
         help: "an extra request header (the variable: one a line)",
@@ -884,6 +1019,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Both,
         group: Group::Info,
         help: "show this help",
@@ -898,6 +1034,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Both,
         group: Group::Info,
         help: "show the version: tend version X.Y.Z - git.HASH",
@@ -912,6 +1049,7 @@ pub static OPTIONS: &[Opt] = &[
         vars: &[],
         takes: Takes::Nothing,
         list: None,
+        default: "",
         modes: Modes::Both,
         group: Group::Info,
         help: "show the licence",

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::os::unix::ffi::OsStrExt;
 
 use super::options::{self, Given, Group, List, Opt, Read, Source, Takes, Var};
-use super::{Env, Settings, values};
+use super::{Applied, Env, Origin, Settings, values};
 
 /// One option as argv gave it.
 pub struct Occurrence<'a> {
@@ -337,6 +337,9 @@ pub fn apply_all(
 /// own (`tcp://a:1,tcp://b:2`).
 pub fn items(list: Option<List>, text: &str, flag: bool) -> Vec<&str> {
     let (commas, lines) = match (list, flag) {
+        // A command string is whole in its flag; its variable holds one a line.
+        (Some(List::Commands), true) => return vec![text],
+        (Some(List::Commands), false) => return values::command_lines(text),
         (Some(List::Commas), _) => (true, false),
         (Some(List::Lines), false) => (false, true),
         (Some(List::CommasOrLines), _) => (false, !flag),
@@ -433,7 +436,7 @@ fn first_set(opt: &Opt, env: Env) -> Option<(Var, String)> {
 /// its `Read` says, applied: each item of its list, for a repeatable option.
 pub fn apply_vars(
     settings: &mut Settings,
-    opt: &Opt,
+    opt: &'static Opt,
     env: Env,
     admit: &dyn Fn(&Var) -> bool,
 ) -> Result<(), Problem> {
@@ -461,15 +464,21 @@ pub fn apply_vars(
 }
 
 /// One value through the option's `apply`.
-pub fn apply(settings: &mut Settings, opt: &Opt, given: &Given) -> Result<(), Problem> {
-    if let Some(long) = opt.long {
-        // The last source applied is the one that holds: flags come after variables.
-        let from_vars = &mut settings.config.from_vars;
-        from_vars.retain(|(l, _)| *l != long);
-        if let Source::Var(var) = given.source {
-            from_vars.push((long, var));
+pub fn apply(settings: &mut Settings, opt: &'static Opt, given: &Given) -> Result<(), Problem> {
+    let applied = &mut settings.config.applied;
+    let origin = match given.source {
+        Source::Flag(written) => {
+            // Flags come after variables, and replace what they gave.
+            applied.retain(|a| !std::ptr::eq(a.opt, opt) || matches!(a.origin, Origin::Flag(_)));
+            Origin::Flag(written.to_string())
         }
-    }
+        Source::Var(name) => Origin::Var(name),
+    };
+    applied.push(Applied {
+        opt,
+        origin,
+        text: given.text.to_string(),
+    });
     (opt.apply)(settings, given).map_err(|expected| Problem::Invalid {
         name: match given.source {
             Source::Flag(written) => written.to_string(),
@@ -535,7 +544,7 @@ mod tests {
 
     #[test]
     fn items_split_as_the_list_says() {
-        let cases: [(Option<List>, &str, bool, &[&str]); 8] = [
+        let cases: [(Option<List>, &str, bool, &[&str]); 10] = [
             (Some(List::Commas), " 1, 2,,3 ", true, &["1", "2", "3"]),
             (Some(List::Commas), " , ", true, &[" , "]),
             (Some(List::Lines), "a,b\nc", false, &["a,b", "c"]),
@@ -559,6 +568,13 @@ mod tests {
                 &["tcp://a:1\ntcp://b:2"],
             ),
             (None, "a,b", true, &["a,b"]),
+            (
+                Some(List::Commands),
+                "a 'b, c'\r\n\n d",
+                false,
+                &["a 'b, c'", " d"],
+            ),
+            (Some(List::Commands), "a\nb, c", true, &["a\nb, c"]),
         ];
         for (list, text, flag, want) in cases {
             assert_eq!(

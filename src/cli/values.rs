@@ -234,6 +234,17 @@ pub fn split(text: &str, commas: bool, lines: bool) -> Vec<&str> {
         .collect()
 }
 
+/// `TEND_PRE` and `TEND_ALSO`: one command a line. Blank lines are
+/// skipped and a trailing CR goes (a file saved on Windows); nothing else
+/// is trimmed, since the command's own blanks are its splitter's business
+/// (`a\ ` ends in an escaped space).
+pub fn command_lines(text: &str) -> Vec<&str> {
+    text.split('\n')
+        .map(|line| line.strip_suffix('\r').unwrap_or(line))
+        .filter(|line| !line.trim().is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,5 +380,23 @@ mod tests {
         assert_eq!(split(" a, b ,,c\nd ", true, false), ["a", "b", "c\nd"]);
         assert_eq!(split("a,b\n\n c \n", false, true), ["a,b", "c"]);
         assert_eq!(split("a,b\nc", true, true), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn command_lines_skip_blank_lines_and_keep_each_commands_blanks() {
+        let cases: [(&str, &[&str]); 6] = [
+            ("", &[]),
+            ("a b", &["a b"]),
+            (
+                "migrate\n\n  \t\nserve --port 80\n",
+                &["migrate", "serve --port 80"],
+            ),
+            ("a\r\nb 'c, d'\r\n", &["a", "b 'c, d'"]),
+            (" a\\ \n", &[" a\\ "]),
+            ("\r\n\r\n", &[]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(command_lines(text), want, "{text:?}");
+        }
     }
 }

@@ -18,6 +18,8 @@
 //!   a tree deeper than the descriptors allow ends with 125 and one line;
 //! - an entry already owned right is left alone, so a read-only volume that
 //!   is right already works.
+//!
+//! `--dry-run` only `reach`es PATH, as the walk does, and changes nothing.
 
 use std::ffi::{CStr, CString, OsStr};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -31,7 +33,7 @@ use nix::fcntl::{AtFlags, OFlag, openat};
 use nix::sys::stat::{Mode, SFlag};
 use nix::unistd::{Gid, Uid, fchownat};
 
-use super::path::{self, Top};
+use super::path;
 use super::stop::Watch;
 use crate::error::Error;
 use crate::sys::{self, Stat};
@@ -59,7 +61,7 @@ pub fn chown_tree(
     option: &str,
     watch: &mut Watch,
 ) -> Result<Counts, Error> {
-    let fail = |why: String| Error::Entry(format!("{option} {}: {why}", root.display()));
+    let fail = failure(option, root);
     let during = format!("while changing owners ({option} {})", root.display());
     watch.check(&during)?;
     let top = path::top(root).map_err(|e| fail(e.to_string()))?;
@@ -68,11 +70,8 @@ pub fn chown_tree(
         dev: None,
         counts: Counts::default(),
     };
-    let first = match &top {
-        // `/`, `a/..`: the directory itself, through its own descriptor.
-        Top::Dir(dir) => walk.visit(dir.as_fd(), c"."),
-        Top::Entry { dir, name } => walk.visit(dir.as_fd(), name),
-    };
+    let (dir, name) = top.entry();
+    let first = walk.visit(dir, name);
     let mut stack: Vec<Frame> = Vec::new();
     let first =
         first.map_err(|(doing, e)| fail(format!("{doing} {}: {}", root.display(), e.desc())));
@@ -134,6 +133,21 @@ pub fn chown_tree(
         warn!(path = root.display().to_string(), skipped = walk.counts.hard_links, first = first.display().to_string(); "{option}: regular files with more than one link left alone, as their other names may be outside PATH");
     }
     Ok(walk.counts)
+}
+
+/// PATH as `chown_tree` reaches it, and as it is now, changing nothing: what
+/// `--dry-run` reports, with the errors `chown_tree` would give on the way.
+pub fn reach(root: &Path, option: &str) -> Result<Stat, Error> {
+    let fail = failure(option, root);
+    let top = path::top(root).map_err(|e| fail(e.to_string()))?;
+    let (dir, name) = top.entry();
+    sys::statx(dir, name, libc::AT_SYMLINK_NOFOLLOW)
+        .map_err(|e| fail(format!("reading {}: {}", root.display(), e.desc())))
+}
+
+/// The error for PATH: `--chown PATH: why`.
+fn failure<'a>(option: &'a str, root: &'a Path) -> impl Fn(String) -> Error + 'a {
+    move |why| Error::Entry(format!("{option} {}: {why}", root.display()))
 }
 
 /// A directory being gone through: its descriptor, the names in it still to

@@ -1,6 +1,6 @@
 //! The entrypoint steps: what docker-entrypoint.sh did, done by tend before
 //! the child starts, without a shell. main runs them in one documented
-//! order (see the README, "Replacing docker-entrypoint.sh"): secrets, the
+//! order (docs/entrypoint.md, "The order, and why"): secrets, the
 //! command's expansion and default program, the umask, templates, chown,
 //! the wait for dependencies. Each fails before the spawn, with 125 and one
 //! line that names the flag, the file or URL, and why; a stop signal during
@@ -30,6 +30,7 @@ use nix::sys::stat::SFlag;
 
 use crate::environ::Environ;
 use crate::error::Error;
+use crate::programs::words::Word;
 
 /// The expansion's view of `env`.
 pub fn lookup(env: &Environ) -> impl Fn(&str) -> Option<OsString> + '_ {
@@ -212,6 +213,41 @@ pub fn kind_of(mode: u32) -> &'static str {
     }
 }
 
+/// `--expand` over the words of a command string (`--pre`, `--also`, a
+/// Procfile line): each `Word::expandable` through `expand::argument`, so
+/// that what was single-quoted or escaped stays literal and `$@NAME` may
+/// become several words, or none. `option` (`--expand` or `TEND_EXPAND`)
+/// and `what` (the command) begin the errors. Returns the words, and the
+/// first of `secrets` that the new PROGRAM's word looked up, as
+/// `expand_command` does.
+pub fn expand_words(
+    words: &[Word],
+    env: &Environ,
+    option: &str,
+    what: &str,
+    secrets: &[String],
+) -> Result<(Vec<OsString>, Option<String>), Error> {
+    let used = RefCell::new(Vec::new());
+    let lookup = recording(env, secrets, &used);
+    let mut expanded = Vec::with_capacity(words.len());
+    let mut program_from = None;
+    for (i, word) in words.iter().enumerate() {
+        used.borrow_mut().clear();
+        let out = expand::argument(&word.expandable, &lookup).map_err(|e| {
+            let which = match i {
+                0 => "PROGRAM".to_string(),
+                i => format!("argument {i}"),
+            };
+            Error::Entry(format!("{option}: {what}: {which}: {e}"))
+        })?;
+        if expanded.is_empty() && !out.is_empty() {
+            program_from = used.borrow().first().cloned();
+        }
+        expanded.extend(out.into_iter().map(OsString::from_vec));
+    }
+    Ok((expanded, program_from))
+}
+
 /// `--default-program`: `program` in front of a command that is empty or
 /// whose first word is an option, as the official images' entrypoints do
 /// (`if [ "${1#-}" != "$1" ]; then set -- app "$@"; fi`).
@@ -249,6 +285,46 @@ mod tests {
                 "{command:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_command_strings_words_expand_but_what_was_single_quoted() {
+        let env = Environ::from_pairs(
+            [
+                ("PORT", "8080"),
+                ("OPTS", "-a  -b"),
+                ("EMPTY", ""),
+                ("APP", "/s3cret"),
+            ]
+            .map(|(k, v)| (k.into(), v.into())),
+        );
+        let secrets = ["APP".to_string()];
+        let expand = |command: &str| {
+            let words = crate::programs::words::split(command.as_bytes()).expect("splits");
+            expand_words(&words, &env, "--expand", "web", &secrets)
+        };
+        assert_eq!(
+            expand("serve --port $PORT '$PORT' \\$PORT \"$PORT\"x $@OPTS $@EMPTY").ok(),
+            Some((
+                os(&[
+                    "serve", "--port", "8080", "$PORT", "$PORT", "8080x", "-a", "-b"
+                ]),
+                None
+            ))
+        );
+        // A PROGRAM that is a secret's value: which one, so that it is never shown.
+        assert_eq!(
+            expand("$APP --port $APP").ok(),
+            Some((
+                os(&["/s3cret", "--port", "/s3cret"]),
+                Some("APP".to_string())
+            ))
+        );
+        let err = expand("serve $NOPE").err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("--expand: web: argument 1: $NOPE is not set (no default given)")
+        );
     }
 
     #[test]

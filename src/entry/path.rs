@@ -13,17 +13,19 @@
 //! most `MAX_LINKS` links in all, as the kernel's own limit (ELOOP,
 //! path_resolution(7)). `..` is the parent of the directory reached so far,
 //! and `/`, `.` and a trailing `/` mean what they mean to the kernel.
+//! For `--dry-run`, a walk that would make directories makes none and lists
+//! them instead (`Create::dry_run`).
 
-use std::ffi::{CString, OsStr};
+use std::ffi::{CStr, CString, OsStr};
 use std::fmt;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag, open, openat, readlinkat};
 use nix::sys::stat::{Mode, SFlag, mkdirat};
-use nix::unistd::{Gid, Uid, fchownat};
+use nix::unistd::{AccessFlags, Gid, Uid, fchownat};
 
 use crate::sys;
 
@@ -138,14 +140,34 @@ impl fmt::Display for Refused {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Create {
     pub owner: Option<(u32, u32)>,
+    /// Make none: go as far as the path exists, and list what would be
+    /// made, failing only where making them would (`--dry-run`).
+    pub dry_run: bool,
+}
+
+impl Create {
+    /// What `--dry-run` asks for.
+    pub const NOTHING: Create = Create {
+        owner: None,
+        dry_run: true,
+    };
 }
 
 /// A directory reached (an O_PATH descriptor: for the *at calls, not for
 /// reading), and the directories made on the way, as paths for the log.
+/// With `Create::dry_run`, `dir` is the last one that exists, and `created`
+/// the directories that would be made below it.
 #[derive(Debug)]
 pub struct Reached {
     pub dir: OwnedFd,
     pub created: Vec<PathBuf>,
+}
+
+/// Whether tend could make a file in `dir` (an O_PATH descriptor), as
+/// access(2) judges: a read-only file system, or a directory its user
+/// cannot write, is an error. For `--dry-run`, which must not try.
+pub fn writable(dir: &OwnedFd) -> Result<(), Errno> {
+    nix::unistd::faccessat(dir, c".", AccessFlags::W_OK, AtFlags::empty())
 }
 
 /// What a path names, as `--chown` takes it.
@@ -156,6 +178,17 @@ pub enum Top {
     /// The path ends in a name: that name in this directory, not resolved
     /// (a link there is the link itself).
     Entry { dir: OwnedFd, name: CString },
+}
+
+impl Top {
+    /// What it names, as a directory and a name in it for the *at calls.
+    pub fn entry(&self) -> (BorrowedFd<'_>, &CStr) {
+        match self {
+            // `/`, `a/..`: the directory itself, through its own descriptor.
+            Top::Dir(dir) => (dir.as_fd(), c"."),
+            Top::Entry { dir, name } => (dir.as_fd(), name),
+        }
+    }
 }
 
 /// What `path` names, reached safely: its directories walked, its final
@@ -200,6 +233,8 @@ fn walk(absolute: bool, dirs: Vec<Step>, create: Option<Create>) -> Result<Reach
     // names the link).
     let mut todo: Vec<(Step, bool)> = dirs.into_iter().rev().map(|step| (step, true)).collect();
     let mut links = 0;
+    // With `dry_run`, how many levels below `cur` the walk is, in directories that would be made.
+    let mut missing = 0;
     while let Some((step, show)) = todo.pop() {
         let name = match step {
             Step::Name(name) => name,
@@ -207,6 +242,16 @@ fn walk(absolute: bool, dirs: Vec<Step>, create: Option<Create>) -> Result<Reach
         };
         if show {
             shown.push(OsStr::from_bytes(&name));
+        }
+        if missing > 0 {
+            match name == b".." {
+                true => missing -= 1,
+                false => {
+                    missing += 1;
+                    created.push(shown.clone());
+                }
+            }
+            continue;
         }
         let failed = |doing: &'static str, at: &Path| {
             let at = at.to_path_buf();
@@ -216,6 +261,12 @@ fn walk(absolute: bool, dirs: Vec<Step>, create: Option<Create>) -> Result<Reach
         let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         let (fd, made) = match openat(&cur, name.as_c_str(), flags, Mode::empty()) {
             Ok(fd) => (fd, false),
+            Err(Errno::ENOENT) if create.is_some_and(|c| c.dry_run) && name.as_bytes() != b".." => {
+                writable(&cur).map_err(failed("making the directory", &shown))?;
+                missing = 1;
+                created.push(shown.clone());
+                continue;
+            }
             Err(Errno::ENOENT) if create.is_some() && name.as_bytes() != b".." => {
                 // EEXIST: made by someone else since; it is judged below like any other.
                 let made = match mkdirat(&cur, name.as_c_str(), Mode::from_bits_truncate(0o755)) {

@@ -3,6 +3,10 @@
 //! expanded (`${NAME}`, `${NAME:-word}`, …): configs are full of `$host`,
 //! `$1` and `$$`.
 //!
+//! A render is two halves: `resolve` reads and expands, writing nothing,
+//! and `write` writes; `--dry-run` runs `resolve`, then `plan`, which finds
+//! what `write` would make and the errors it would meet, making nothing.
+//!
 //! The invariants: OUTPUT appears whole or not at all, never more than
 //! `OUTPUT_LIMIT` bytes: a temporary file with an unpredictable name,
 //! created exclusively in OUTPUT's directory, then renamed over it, both
@@ -17,14 +21,14 @@ use std::cell::RefCell;
 use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use log::info;
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, openat, renameat};
-use nix::sys::stat::Mode;
+use nix::sys::stat::{Mode, SFlag};
 use nix::unistd::{UnlinkatFlags, unlinkat};
 
 use super::path::{self, Create};
@@ -41,56 +45,129 @@ pub const TEMPLATE_LIMIT: u64 = OUTPUT_LIMIT as u64;
 /// 64 random bits is a planted file or a broken random source, not chance.
 const ATTEMPTS: usize = 8;
 
-/// Render `template` into `output` with `env`; `owner` is (uid, gid) for
-/// the output and the directories made for it, when tend is about to drop
-/// to that user; `secrets` are the names `--file-env` loaded. `option`
-/// (`--render` or `TEND_RENDER`) begins the errors and log lines.
-pub fn render(
-    template: &Path,
-    output: &Path,
-    env: &Environ,
-    secrets: &[String],
-    owner: Option<(u32, u32)>,
-    option: &str,
-    watch: &mut Watch,
-) -> Result<(), Error> {
-    let fail = |why: String| {
+/// What a template renders to, before anything is written.
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    /// The template's permission bits, less those for others when it used
+    /// a secret; the kernel applies the umask when the file is made.
+    pub mode: u32,
+    /// The names of `secrets` it used, in the order first used.
+    pub secrets: Vec<String>,
+    /// It used one, and the template let others read it: the output will not.
+    pub hidden: bool,
+}
+
+/// The error for `template`:`output`: `--render T:O: why`.
+fn failure<'a>(
+    option: &'a str,
+    template: &'a Path,
+    output: &'a Path,
+) -> impl Fn(String) -> Error + 'a {
+    move |why| {
         Error::Entry(format!(
             "{option} {}:{}: {why}",
             template.display(),
             output.display()
         ))
-    };
+    }
+}
+
+/// Render `template` with `env`, writing nothing; `secrets` are the names
+/// `--file-env` loaded. `option` (`--render` or `TEND_RENDER`) begins the
+/// errors. The first half of a render, which `--dry-run` runs alone.
+pub fn resolve(
+    template: &Path,
+    output: &Path,
+    env: &Environ,
+    secrets: &[String],
+    option: &str,
+) -> Result<Rendered, Error> {
+    let fail = failure(option, template, output);
     let (text, mode) =
         read(template).map_err(|e| fail(format!("reading the template: {}", describe(&e))))?;
     let used = RefCell::new(Vec::new());
     let lookup = super::recording(env, secrets, &used);
-    let rendered =
+    let bytes =
         super::expand::template(&text, &lookup, OUTPUT_LIMIT).map_err(|e| fail(e.to_string()))?;
     drop(lookup);
-    let used = used.into_inner();
+    let secrets = used.into_inner();
     // A secret's value in a file others may read is a leak: issue 18.
-    let hidden = !used.is_empty() && mode & 0o007 != 0;
-    let mode = match used.is_empty() {
+    let hidden = !secrets.is_empty() && mode & 0o007 != 0;
+    let mode = match secrets.is_empty() {
         true => mode,
         false => mode & !0o007,
     };
-    let (reached, name) = path::parent(output, Some(Create { owner }))
+    Ok(Rendered {
+        bytes,
+        mode,
+        secrets,
+        hidden,
+    })
+}
+
+/// Write what `resolve` gave into `output`; `owner` is (uid, gid) for the
+/// output and the directories made for it, when tend is about to drop to
+/// that user. The second half of a render.
+pub fn write(
+    rendered: &Rendered,
+    template: &Path,
+    output: &Path,
+    owner: Option<(u32, u32)>,
+    option: &str,
+    watch: &mut Watch,
+) -> Result<(), Error> {
+    let fail = failure(option, template, output);
+    let Rendered {
+        bytes,
+        mode,
+        secrets,
+        hidden,
+    } = rendered;
+    let create = Create {
+        owner,
+        dry_run: false,
+    };
+    let (reached, name) = path::parent(output, Some(create))
         .map_err(|e| fail(format!("reaching the output's directory: {e}")))?;
     for dir in &reached.created {
         info!(path = dir.display().to_string(), uid = owner.map(|o| o.0), gid = owner.map(|o| o.1); "created a directory for {option}");
     }
     let during = format!("while rendering {}", output.display());
-    write_atomically(&reached.dir, &name, &rendered, mode, owner, watch, &during).map_err(|e| {
-        match e {
+    write_atomically(&reached.dir, &name, bytes, *mode, owner, watch, &during).map_err(
+        |e| match e {
             Failure::Io(e) => fail(format!("writing the output: {}", describe(&e))),
             Failure::Stopped(e) => e,
-        }
-    })?;
-    if hidden {
-        info!(template = template.display().to_string(), output = output.display().to_string(), variables = used.join(","), mode = format!("{mode:04o}"); "the output holds a secret loaded by --file-env: others may not read it");
+        },
+    )?;
+    if *hidden {
+        info!(template = template.display().to_string(), output = output.display().to_string(), variables = secrets.join(","), mode = format!("{mode:04o}"); "the output holds a secret loaded by --file-env: others may not read it");
     }
     Ok(())
+}
+
+/// The directories `write` would make for `output`, found without making
+/// them, and the errors it would meet on the way or at the output, as it
+/// words them: what `--dry-run` reports. A directory that cannot be
+/// written (a read-only file system) is found with access(2), not by trying.
+pub fn plan(template: &Path, output: &Path, option: &str) -> Result<Vec<PathBuf>, Error> {
+    let fail = failure(option, template, output);
+    let (reached, name) = path::parent(output, Some(Create::NOTHING))
+        .map_err(|e| fail(format!("reaching the output's directory: {e}")))?;
+    if reached.created.is_empty() {
+        let writable = path::writable(&reached.dir);
+        let existing = crate::sys::statx(reached.dir.as_fd(), &name, libc::AT_SYMLINK_NOFOLLOW);
+        let is_dir = existing.is_ok_and(|s| path::kind(s.mode) == SFlag::S_IFDIR);
+        let why = match (writable, is_dir) {
+            (Err(e), _) => Some(e),
+            (Ok(()), true) => Some(Errno::EISDIR),
+            (Ok(()), false) => None,
+        };
+        if let Some(e) = why {
+            let e = io::Error::from(e);
+            return Err(fail(format!("writing the output: {}", describe(&e))));
+        }
+    }
+    Ok(reached.created)
 }
 
 /// The template's bytes and permission bits. Never blocks: a FIFO or any

@@ -1,18 +1,94 @@
 //! What to run beside and before the program (issue 19): the command
 //! strings of `--pre` and `--also` (`words`), the Procfile (`procfile`),
-//! and the names the log gives each program. Pure: the supervisor, in
-//! `supervise/`, runs what this describes.
+//! the order they run in and the names the log gives each (`plan`). Pure:
+//! the supervisor, in `supervise/`, runs what this describes.
 //!
 //! Invariant: nothing here touches the system; every input is bytes or
 //! text handed in, and every failure is a value with a one-line Display.
-
-// Nothing calls this module until the supervisor (issue 19) wires it in.
-#![allow(dead_code)]
 
 pub mod procfile;
 pub mod words;
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+
+use procfile::Fixed;
+
+/// One command to run, and what the log calls it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// What the log calls it: a Procfile's NAME, else its PROGRAM's file
+    /// name, made unique by `plan`.
+    pub name: String,
+    /// PROGRAM and its arguments.
+    pub command: Vec<OsString>,
+    /// The `--file-env` variable whose value PROGRAM is, if it is one: then
+    /// the log says `$NAME`, never the value.
+    pub secret: Option<String>,
+}
+
+impl Planned {
+    /// `command`, named after its PROGRAM, or `$NAME` when PROGRAM is the
+    /// value of the secret `NAME`.
+    pub fn new(command: Vec<OsString>, secret: Option<String>) -> Planned {
+        let name = match &secret {
+            Some(variable) => format!("${variable}"),
+            None => command
+                .first()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
+        Planned {
+            name,
+            command,
+            secret,
+        }
+    }
+}
+
+/// What tend runs, in the order it starts them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// `--pre` in the order given, then the Procfile's `release`: one after the other.
+    pub steps: Vec<Planned>,
+    /// `--also` in the order given, then the Procfile's other entries in file order.
+    pub beside: Vec<Planned>,
+    /// The program after `--`, whose status is the container's.
+    pub program: Option<Planned>,
+}
+
+/// The plan for `pre` (`--pre`), `procfile` (its entries in file order,
+/// each named by its NAME), `also` (`--also`) and `program`: the steps,
+/// the programs beside and the program, each named by `unique_names` in
+/// that order, from its name as given.
+pub fn plan(
+    pre: Vec<Planned>,
+    procfile: Vec<Planned>,
+    also: Vec<Planned>,
+    program: Option<Planned>,
+) -> Plan {
+    let (release, entries): (Vec<_>, Vec<_>) = procfile
+        .into_iter()
+        .partition(|p| p.name == procfile::RELEASE);
+    let mut steps: Vec<Planned> = pre.into_iter().chain(release).collect();
+    let mut beside: Vec<Planned> = also.into_iter().chain(entries).collect();
+    let mut program: Vec<Planned> = program.into_iter().collect();
+    let given: Vec<&str> = steps
+        .iter()
+        .chain(&beside)
+        .chain(&program)
+        .map(|p| p.name.as_str())
+        .collect();
+    let mut names = unique_names(&given).into_iter();
+    for planned in steps.iter_mut().chain(&mut beside).chain(&mut program) {
+        planned.name = names.next().unwrap_or_default();
+    }
+    Plan {
+        steps,
+        beside,
+        program: program.pop(),
+    }
+}
 
 /// The names the log gives programs, in their order (issue 19, item 6):
 /// each is its file name (the last `/` component: `/usr/sbin/nginx` →
@@ -26,9 +102,9 @@ pub fn unique_names(names: &[&str]) -> Vec<String> {
         file.unwrap_or(name).to_string()
     };
     let bases: Vec<String> = names.iter().map(|name| base(name)).collect();
-    let mut taken: HashSet<String> = bases.iter().cloned().collect();
+    let mut taken: HashSet<String, Fixed> = bases.iter().cloned().collect();
     // How many of each name have been seen: the next number to try.
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut seen: HashMap<&str, usize, Fixed> = HashMap::default();
     let mut unique = Vec::with_capacity(bases.len());
     for name in &bases {
         let count = seen.entry(name).or_insert(0);
@@ -52,6 +128,87 @@ pub fn unique_names(names: &[&str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn command(words: &str) -> Planned {
+        Planned::new(words.split(' ').map(OsString::from).collect(), None)
+    }
+
+    fn entry(name: &str, words: &str) -> Planned {
+        Planned {
+            name: name.to_string(),
+            ..command(words)
+        }
+    }
+
+    fn listed(planned: &[Planned]) -> Vec<(&str, String)> {
+        planned
+            .iter()
+            .map(|p| {
+                let words: Vec<String> = p
+                    .command
+                    .iter()
+                    .map(|w| w.to_string_lossy().into_owned())
+                    .collect();
+                (p.name.as_str(), words.join(" "))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_plan_runs_steps_then_also_then_the_procfile_then_the_program() {
+        let got = plan(
+            vec![command("/app/manage migrate"), command("warm")],
+            vec![
+                entry("web", "/app/serve --port 80"),
+                entry("release", "/app/manage check"),
+                entry("worker", "/app/work"),
+            ],
+            vec![command("/usr/sbin/nginx -g x"), command("nginx")],
+            Some(command("/app/serve")),
+        );
+        assert_eq!(
+            listed(&got.steps),
+            [
+                ("manage", "/app/manage migrate".to_string()),
+                ("warm", "warm".into()),
+                ("release", "/app/manage check".into()),
+            ]
+        );
+        assert_eq!(
+            listed(&got.beside),
+            [
+                ("nginx", "/usr/sbin/nginx -g x".to_string()),
+                ("nginx#2", "nginx".into()),
+                ("web", "/app/serve --port 80".into()),
+                ("worker", "/app/work".into()),
+            ]
+        );
+        assert_eq!(got.program.as_ref().map(|p| p.name.as_str()), Some("serve"));
+        // A Procfile alone: no program; a program alone: the plan of one.
+        let alone = plan(vec![], vec![entry("web", "serve")], vec![], None);
+        assert_eq!(
+            (alone.steps.len(), alone.beside.len(), alone.program),
+            (0, 1, None)
+        );
+        let one = plan(vec![], vec![], vec![], Some(command("/bin/app x")));
+        assert_eq!(one.program.map(|p| p.name), Some("app".to_string()));
+        // A Procfile name that a program's file name takes as well: the Procfile's comes later.
+        let same = plan(
+            vec![command("/bin/web")],
+            vec![entry("web", "x")],
+            vec![],
+            None,
+        );
+        assert_eq!(
+            (same.steps[0].name.as_str(), same.beside[0].name.as_str()),
+            ("web", "web#2")
+        );
+        // A PROGRAM that is a secret's value is named by its variable, never by the value.
+        let secret = Planned::new(vec!["/s3cret/path".into()], Some("APP".into()));
+        let named = plan(vec![], vec![], vec![secret], Some(command("/bin/app")));
+        assert_eq!(named.beside[0].name, "$APP");
+        assert_eq!(named.beside[0].secret.as_deref(), Some("APP"));
+    }
 
     #[test]
     fn names_are_file_names_numbered_when_the_same() {
@@ -92,7 +249,7 @@ mod properties {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let unique = unique_names(&names);
             prop_assert_eq!(unique.len(), names.len());
-            let distinct: HashSet<&String> = unique.iter().collect();
+            let distinct: std::collections::HashSet<&String> = unique.iter().collect();
             prop_assert_eq!(distinct.len(), unique.len(), "{:?} → {:?}", names, unique);
             let bases: Vec<&str> = names
                 .iter()

@@ -19,6 +19,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 
 use super::words::{self, SplitError, Word};
 
@@ -29,6 +30,12 @@ pub const MAX_SIZE: usize = 1 << 20;
 /// The name of the entry that is Heroku's release phase: a one-shot step
 /// run before every program, after any `--pre`.
 pub const RELEASE: &str = "release";
+
+/// Hashing with fixed keys, for names: std's RandomState seeds itself with
+/// a getrandom(2) call, and a run of one program makes no call it did not
+/// make before issue 19. The names are the operator's own, at most a
+/// Procfile's worth: nothing an attacker could aim collisions with.
+pub type Fixed = BuildHasherDefault<DefaultHasher>;
 
 /// The most bytes of a line or a name an error quotes.
 const QUOTE_LIMIT: usize = 64;
@@ -131,8 +138,9 @@ pub fn parse(text: &[u8]) -> Result<Vec<Entry>, ProcfileError> {
     }
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
     let mut entries: Vec<Entry> = Vec::new();
-    // Each name → the line it is on, so that a big file costs no quadratic search.
-    let mut lines: HashMap<String, usize> = HashMap::new();
+    // Each name → the line it is on, so that a big file costs no quadratic
+    // search (hashed with fixed keys: see `Fixed`).
+    let mut lines: HashMap<String, usize, Fixed> = HashMap::default();
     for (i, line) in text.split(|&b| b == b'\n').enumerate() {
         let number = i + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);

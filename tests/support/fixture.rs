@@ -28,6 +28,8 @@
 //!                        for the same; `ready` once both are set up
 //!   session-orphan       leave an orphan that ignores SIGTERM, whose own child leads a new
 //!                        session and ignores SIGTERM too; print `grandchild PID`, `ready`, exit 0
+//!   await PATH CODE      default dispositions; print `ready`, then exit with CODE once PATH
+//!                        exists (looked for every 10 ms): an exit the test decides the moment of
 #![allow(unsafe_code)]
 
 use std::io::Write;
@@ -403,6 +405,19 @@ fn main() {
             unsafe { libc::read(fds[0], byte.as_mut_ptr().cast(), 1) };
             say("ready");
             pause_forever();
+        }
+        Some("await") => {
+            for signo in 1..=64 {
+                set_disposition(signo, libc::SIG_DFL);
+            }
+            unblock_all();
+            let path = args.get(1).cloned().unwrap_or_default();
+            let code = arg(&args, 2);
+            say("ready");
+            while !std::path::Path::new(&path).exists() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            exit(code);
         }
         _ => {
             eprintln!("tend-fixture: unknown mode {args:?}");

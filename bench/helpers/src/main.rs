@@ -32,7 +32,8 @@ struct Opts {
     command: String,
     cgroup: String,
     orphans: usize,
-    /// Figures to run (1..=8); all by default. For investigations, not for RESULTS.md.
+    /// Figures to run (1..=10); all by default. A figure run alone says when
+    /// and how it was measured in its own section, to be copied into RESULTS.md.
     only: Vec<u32>,
     /// Inits to run, by name; all by default.
     inits: Vec<String>,
@@ -40,6 +41,10 @@ struct Opts {
     signals: Option<usize>,
     /// More inits to compare, as NAME=PATH (e.g. a patched tend).
     extra: Vec<(String, PathBuf)>,
+    /// Figure 10's peers, each skipped when absent: Debian's supervisord, and
+    /// multirun, built by hand from its source (bench/run says how).
+    supervisord: Option<PathBuf>,
+    multirun: Option<PathBuf>,
 }
 
 fn parse_opts() -> Opts {
@@ -57,6 +62,8 @@ fn parse_opts() -> Opts {
         inits: vec![],
         signals: None,
         extra: vec![],
+        supervisord: None,
+        multirun: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -89,6 +96,8 @@ fn parse_opts() -> Opts {
                 o.extra.push((n.into(), p.into()));
             }
             "--signals" => o.signals = Some(val().parse().unwrap_or_else(|_| die("--signals N"))),
+            "--supervisord" => o.supervisord = Some(val().into()),
+            "--multirun" => o.multirun = Some(val().into()),
             _ => die(&format!("unknown option {a}")),
         }
     }
@@ -395,6 +404,10 @@ struct Ctx {
     raw: String,
     /// (target, measured, verdict)
     targets: Vec<(String, String, String)>,
+    /// For a run of some figures only: when, on which commit and with which
+    /// command, said again in each figure's section, since the section is
+    /// what gets copied into a RESULTS.md whose header belongs to another run.
+    alone: Option<String>,
 }
 
 impl Ctx {
@@ -1374,6 +1387,401 @@ fn health(c: &mut Ctx) {
     );
 }
 
+// ---- 10. several programs
+
+/// How one supervisor of several programs is run, for figure 10.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// `tend --also PROGRAM ×(n-1) -- PROGRAM`.
+    Tend,
+    /// `supervisord -n -c FILE`, FILE with n `[program:…]` sections.
+    Supervisord,
+    /// The same, with the n programs in one `[group:…]`: supervisord stops
+    /// its groups one after another, so this is how it stops fastest. The
+    /// same processes as `Supervisord` when idle, so only in the stop table.
+    SupervisordGroup,
+    /// `multirun PROGRAM ×n`, each run through `sh -c "exec PROGRAM"`.
+    Multirun,
+}
+
+#[derive(Clone)]
+struct Several {
+    name: String,
+    path: PathBuf,
+    kind: Kind,
+}
+
+impl Several {
+    /// The argv that runs `n` copies of `program` (words, no quoting
+    /// needed); `seq` makes supervisord's files unique to this start.
+    fn argv(&self, program: &[&str], n: usize, out: &Path, seq: usize) -> Vec<String> {
+        let path = self.path.display().to_string();
+        let line = program.join(" ");
+        match self.kind {
+            Kind::Tend => {
+                let mut v = vec![path];
+                for _ in 1..n {
+                    v.extend(["--also".to_string(), line.clone()]);
+                }
+                v.push("--".into());
+                v.extend(program.iter().map(|w| w.to_string()));
+                v
+            }
+            Kind::Multirun => std::iter::once(path)
+                .chain((0..n).map(|_| line.clone()))
+                .collect(),
+            Kind::Supervisord | Kind::SupervisordGroup => {
+                let conf = out.join(format!("supervisord-{seq}.conf"));
+                let pidfile = out.join(format!("supervisord-{seq}.pid"));
+                let grouped = self.kind == Kind::SupervisordGroup;
+                fs::write(&conf, supervisord_conf(&line, n, &pidfile, grouped))
+                    .unwrap_or_else(|e| die(&format!("{}: {e}", conf.display())));
+                vec![path, "-n".into(), "-c".into(), conf.display().to_string()]
+            }
+        }
+    }
+}
+
+/// A container's supervisord.conf: in the foreground, its log and the
+/// programs' output on stdout (nothing kept in files), `n` programs that
+/// each run `command`, in one `[group:all]` if `grouped`; every other
+/// setting at its default.
+fn supervisord_conf(command: &str, n: usize, pidfile: &Path, grouped: bool) -> String {
+    let mut conf = format!(
+        "[supervisord]\nnodaemon=true\nuser=root\nlogfile=/dev/null\nlogfile_maxbytes=0\npidfile={}\n",
+        pidfile.display()
+    );
+    for i in 1..=n {
+        let _ = write!(
+            conf,
+            "\n[program:p{i}]\ncommand={command}\nstdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\nredirect_stderr=true\n"
+        );
+    }
+    if grouped {
+        let names: Vec<String> = (1..=n).map(|i| format!("p{i}")).collect();
+        let _ = write!(conf, "\n[group:all]\nprograms={}\n", names.join(","));
+    }
+    conf
+}
+
+/// The supervisors of figure 10 that are here: tend (and tend-smallest), then the peers.
+fn several_contenders(c: &Ctx) -> Vec<Several> {
+    let mut v = vec![Several {
+        name: "tend".into(),
+        path: c.o.tend.clone(),
+        kind: Kind::Tend,
+    }];
+    if let Some(p) = &c.o.tend_smallest {
+        v.push(Several {
+            name: "tend-smallest".into(),
+            path: p.clone(),
+            kind: Kind::Tend,
+        });
+    }
+    for (name, path, kind) in [
+        ("supervisord", &c.o.supervisord, Kind::Supervisord),
+        (
+            "supervisord, one [group]",
+            &c.o.supervisord,
+            Kind::SupervisordGroup,
+        ),
+        ("multirun", &c.o.multirun, Kind::Multirun),
+    ] {
+        match path {
+            Some(p) if p.is_file() => v.push(Several {
+                name: name.into(),
+                path: p.clone(),
+                kind,
+            }),
+            Some(p) => note(&format!("{name}: {} is not a file: skipped", p.display())),
+            None => note(&format!("{name}: not given: skipped")),
+        }
+    }
+    if !c.o.inits.is_empty() {
+        // `supervisord` names both of its rows.
+        v.retain(|k| {
+            k.name == "tend"
+                || c.o
+                    .inits
+                    .iter()
+                    .any(|i| k.name.split(',').next() == Some(i))
+        });
+    }
+    v
+}
+
+/// Wait for `n` lines `ready` (anything else on stdout, a supervisor's own
+/// log, is skipped), within `timeout_ms` in all.
+fn await_ready(p: &mut Pid1, n: usize, timeout_ms: u64) -> bool {
+    let deadline = now_ns() + timeout_ms * 1_000_000;
+    let mut seen = 0;
+    while seen < n {
+        let now = now_ns();
+        if now >= deadline {
+            return false;
+        }
+        match p.line(((deadline - now) / 1_000_000).max(1) as i32) {
+            Some(l) if l == "ready" => seen += 1,
+            Some(_) => {}
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The processes of the PID namespace whose PID 1 has host pid `pid1`
+/// that are the supervisor's own: every one but the programs (`program`).
+fn own_processes(pid1: libc::pid_t, program: &Path) -> Vec<libc::pid_t> {
+    let ns = |pid: libc::pid_t| fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
+    let Some(theirs) = ns(pid1) else {
+        return vec![];
+    };
+    let program = fs::canonicalize(program).unwrap_or_else(|_| program.to_path_buf());
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return vec![];
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<libc::pid_t>().ok())
+        .filter(|&pid| ns(pid).as_ref() == Some(&theirs))
+        .filter(|&pid| fs::read_link(format!("/proc/{pid}/exe")).ok().as_deref() != Some(&program))
+        .collect()
+}
+
+/// One field of /proc/PID/status, as a number (`VmRSS:` in KiB).
+fn status_of(pid: libc::pid_t, key: &str) -> u64 {
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l[key.len()..].split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn switches(pid: libc::pid_t) -> u64 {
+    status_of(pid, "voluntary_ctxt_switches:") + status_of(pid, "nonvoluntary_ctxt_switches:")
+}
+
+fn several(c: &mut Ctx) {
+    let (reps, secs, rounds) = if c.o.quick { (1, 2, 3) } else { (3, 5, 20) };
+    let sups = several_contenders(c);
+    note(&format!(
+        "10. several programs: idle {reps} × {secs} s with 1 and 4 programs, then {rounds} stops of 4, over {}",
+        sups.iter().map(|k| k.name.as_str()).collect::<Vec<_>>().join(", ")
+    ));
+    let child = c.child();
+    let program = [child.as_str(), "pause"];
+    let files = c.o.out.join("supervisord");
+    let _ = fs::remove_dir_all(&files); // a leftover of an earlier run
+    fs::create_dir_all(&files).unwrap_or_else(|e| die(&format!("{}: {e}", files.display())));
+    let mut seq = 0;
+    let mut start = |k: &Several, n: usize, stderr_fd: RawFd| -> Option<Pid1> {
+        seq += 1;
+        let mut p = spawn_pid1(&k.argv(&program, n, &files, seq), stderr_fd, true);
+        if await_ready(&mut p, n, 10_000) {
+            Some(p)
+        } else {
+            note(&format!(
+                "{} with {n} programs: not {n} ready lines in 10 s",
+                k.name
+            ));
+            None
+        }
+    };
+
+    // Idle: every supervisor with 1 and with 4 programs, side by side.
+    let counts = [1usize, 4];
+    // (name, n) → samples
+    let mut rss_init: BTreeMap<(String, usize), Vec<f64>> = BTreeMap::new();
+    let mut rss_own: BTreeMap<(String, usize), Vec<f64>> = BTreeMap::new();
+    let mut procs_own: BTreeMap<(String, usize), Vec<f64>> = BTreeMap::new();
+    let mut wake: BTreeMap<(String, usize), Vec<f64>> = BTreeMap::new();
+    for _ in 0..reps {
+        let mut running: Vec<((String, usize), Pid1)> = Vec::new();
+        for k in sups.iter().filter(|k| k.kind != Kind::SupervisordGroup) {
+            for n in counts {
+                if let Some(p) = start(k, n, c.stderr_fd) {
+                    running.push(((k.name.clone(), n), p));
+                }
+            }
+        }
+        sleep_ms(300);
+        let own: Vec<Vec<libc::pid_t>> = running
+            .iter()
+            .map(|(_, p)| own_processes(p.pid, &c.o.child))
+            .collect();
+        let before: Vec<u64> = own
+            .iter()
+            .map(|pids| pids.iter().map(|&q| switches(q)).sum())
+            .collect();
+        sleep_ms(secs * 1000);
+        for (((key, p), pids), before) in running.iter().zip(&own).zip(before) {
+            let after: u64 = pids.iter().map(|&q| switches(q)).sum();
+            wake.entry(key.clone())
+                .or_default()
+                .push(after.saturating_sub(before) as f64);
+            rss_init
+                .entry(key.clone())
+                .or_default()
+                .push(status_of(p.pid, "VmRSS:") as f64);
+            rss_own
+                .entry(key.clone())
+                .or_default()
+                .push(pids.iter().map(|&q| status_of(q, "VmRSS:")).sum::<u64>() as f64);
+            procs_own
+                .entry(key.clone())
+                .or_default()
+                .push(pids.len() as f64);
+        }
+    }
+    let flat = |m: &BTreeMap<(String, usize), Vec<f64>>| -> Samples {
+        m.iter()
+            .map(|((name, n), v)| (format!("{name} ×{n}"), v.clone()))
+            .collect()
+    };
+    c.record_raw("several_rss_init_kib", &flat(&rss_init));
+    c.record_raw("several_rss_own_kib", &flat(&rss_own));
+    c.record_raw(&format!("several_idle_ctxsw_{secs}s"), &flat(&wake));
+    let mm = |v: &[f64]| {
+        format!(
+            "{:.0} ({:.0}–{:.0})",
+            median(v),
+            quantile(v, 0.0),
+            quantile(v, 1.0)
+        )
+    };
+    let mut t = format!(
+        "| supervisor | programs | its processes | VmRSS of PID 1 (KiB), median (min–max) | VmRSS of all its processes (KiB) | × tend | context switches in {secs} s idle, median (min–max) |\n|---|--:|--:|--:|--:|--:|--:|\n"
+    );
+    for n in counts {
+        let base = rss_own
+            .get(&("tend".to_string(), n))
+            .map(|v| median(v))
+            .unwrap_or(f64::NAN);
+        for k in &sups {
+            let key = (k.name.clone(), n);
+            let (Some(ri), Some(ro), Some(po), Some(w)) = (
+                rss_init.get(&key),
+                rss_own.get(&key),
+                procs_own.get(&key),
+                wake.get(&key),
+            ) else {
+                continue;
+            };
+            let _ = writeln!(
+                t,
+                "| {} | {n} | {:.0} | {} | {} | {:.2} | {} |",
+                k.name,
+                median(po),
+                mm(ri),
+                mm(ro),
+                median(ro) / base,
+                mm(w)
+            );
+        }
+    }
+
+    // Stop: SIGTERM to PID 1 with 4 programs running, until PID 1 has exited.
+    let n = 4;
+    let settle_ms = 1500;
+    let mut stop: Samples = BTreeMap::new();
+    let mut statuses: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for r in 0..rounds {
+        let mut order = sups.clone();
+        order.rotate_left(r % sups.len());
+        for k in order {
+            let Some(mut p) = start(&k, n, c.stderr_fd) else {
+                stop.entry(k.name.clone()).or_default().push(f64::NAN);
+                continue;
+            };
+            sleep_ms(settle_ms);
+            let t0 = now_ns();
+            p.signal(libc::SIGTERM);
+            let st = p.wait(30_000);
+            let t1 = now_ns();
+            let text = st
+                .map(exit_text)
+                .unwrap_or_else(|| "no exit in 30 s".into());
+            *statuses
+                .entry(k.name.clone())
+                .or_default()
+                .entry(text)
+                .or_default() += 1;
+            stop.entry(k.name.clone()).or_default().push(match st {
+                Some(_) => (t1 - t0) as f64 / 1e6,
+                None => f64::NAN,
+            });
+        }
+    }
+    c.record_raw("several_stop_ms", &stop);
+    let base = stop.get("tend").cloned().unwrap_or_default();
+    let mut s = String::from(
+        "| supervisor | SIGTERM → PID 1 exited, 4 programs (ms), median (p10–p90) | × tend (90 % CI) | PID 1's exit |\n|---|--:|--:|---|\n",
+    );
+    for k in &sups {
+        let Some(v) = stop.get(&k.name) else { continue };
+        let ratio = median(v) / median(&base);
+        let ci = bootstrap(v.len().min(base.len()), |idx| {
+            median(&pick(v, idx)) / median(&pick(&base, idx))
+        });
+        let st: Vec<String> = statuses
+            .get(&k.name)
+            .map(|m| m.iter().map(|(k, n)| format!("{k} ×{n}")).collect())
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {ratio:.2} ({:.2}–{:.2}) | {} |",
+            k.name,
+            spread(v, 1),
+            ci.0,
+            ci.1,
+            st.join(", ")
+        );
+    }
+    // supervisord's files of this figure: only ours, and nothing reads them now.
+    let _ = fs::remove_dir_all(&files);
+
+    let how: Vec<String> = sups
+        .iter()
+        .map(|k| match k.kind {
+            Kind::Tend => format!("{}: `{} --also 'PROGRAM' ×3 -- PROGRAM` (one program: `{} -- PROGRAM`)", k.name, k.name, k.name),
+            Kind::SupervisordGroup => "supervisord, one [group]: the same, with the programs in one `[group:all]`, since supervisord stops its groups one after another (in the stop table only: idle, it is the same)".to_string(),
+            Kind::Supervisord => format!(
+                "supervisord {}: `supervisord -n -c FILE`, FILE with one `[program:pN]` per program, in the foreground with its log and the programs' output on stdout (`logfile=/dev/null`, `stdout_logfile=/dev/stdout`, `stdout_logfile_maxbytes=0`, `redirect_stderr=true`), everything else at its default",
+                sh(&format!("{} --version", k.path.display()))
+            ),
+            Kind::Multirun => format!(
+                "multirun {}: `multirun PROGRAM ×4`, which runs each through `/bin/sh -c \"exec PROGRAM\"`",
+                sh(&format!("{} -h | sed -n 's/^Version: //p'", k.path.display()))
+            ),
+        })
+        .collect();
+    c.md += "## 10. Several programs\n\n";
+    if let Some(alone) = &c.alone {
+        c.md += alone;
+        c.md += "\n\n";
+    }
+    c.md += &format!(
+        "PROGRAM is `bench-child pause` (a child asleep in pause(2), SIGTERM at its default action), the same for every supervisor: {}. Each supervisor is PID 1 of its own namespace, as in the other figures.\n\n\
+         **Idle:** every supervisor with 1 and with 4 programs, all side by side, {reps} time(s). \"Its processes\" are those of the namespace that are not PROGRAM (the supervisor's own helpers, if any); their VmRSS is summed, read after 0.3 s; context switches are voluntary + nonvoluntary of those processes over {secs} s; × tend compares the sums at the same number of programs.\n\n",
+        how.join("; ")
+    );
+    c.md += &t;
+    c.md += &format!(
+        "\n**Stop:** 4 programs, {settle_ms} ms after the 4th `ready` (supervisord's programs are RUNNING after its default `startsecs=1`), SIGTERM to PID 1, timed until PID 1 has exited (pidfd readable; each waits for its programs first); {rounds} rounds, round-robin.\n\n"
+    );
+    c.md += &s;
+    c.md += "\n";
+    if let Some(w) = wake.get(&("tend".to_string(), 4)) {
+        let worst = quantile(w, 1.0);
+        c.target(
+            &format!("0 context switches in {secs} s idle, 4 programs (tend)"),
+            format!("max {worst:.0}"),
+            Verdict::of(worst == 0.0),
+        );
+    }
+}
+
 fn sh(cmd: &str) -> String {
     Command::new("sh")
         .args(["-c", cmd])
@@ -1382,12 +1790,20 @@ fn sh(cmd: &str) -> String {
         .unwrap_or_default()
 }
 
-fn header(c: &Ctx, started: &str, took: f64) -> String {
-    let cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'");
-    let mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo");
-    let versions = sh(
-        "dpkg-query -W -f='${Package} ${Version}, ' tini dumb-init catatonit curl wget busybox-static 2>/dev/null | sed 's/, $//'",
-    );
+/// This machine, in one phrase: CPUs, memory, kernel, distribution.
+fn machine() -> String {
+    format!(
+        "{nproc} CPUs ({cpu}), {mem} RAM, Linux {kernel}, {os}",
+        nproc = sh("nproc"),
+        cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'"),
+        mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo"),
+        kernel = sh("uname -r"),
+        os = sh(". /etc/os-release && echo $PRETTY_NAME"),
+    )
+}
+
+/// The commit measured, and whether tend's sources differ from it.
+fn commit() -> String {
     let commit = sh("git rev-parse --short HEAD 2>/dev/null");
     let dirty = if sh("git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null").is_empty()
     {
@@ -1395,18 +1811,24 @@ fn header(c: &Ctx, started: &str, took: f64) -> String {
     } else {
         " (+ uncommitted changes)"
     };
+    format!("{commit}{dirty}")
+}
+
+fn header(c: &Ctx, started: &str, took: f64) -> String {
+    let versions = sh(
+        "dpkg-query -W -f='${Package} ${Version}, ' tini dumb-init catatonit curl wget busybox-static supervisor 2>/dev/null | sed 's/, $//'",
+    );
     format!(
         "# tend benchmark results\n\n\
          - **Date:** {started} (took {took:.0} s){quick}\n\
          - **Command:** `{cmd}`\n\
-         - **Machine:** {nproc} CPUs ({cpu}), {mem} RAM, Linux {kernel}, {os}\n\
-         - **tend:** commit {commit}{dirty}; peers: {versions}\n\
+         - **Machine:** {machine}\n\
+         - **tend:** commit {commit}; peers: {versions}\n\
          - **Method:** each init is PID 1 of a fresh PID namespace (clone(CLONE_NEWPID) from the driver), inside the cpu cgroup `{cg}`. Figures are taken round-robin over the contenders; medians with the p10–p90 spread; ratios against {BASE}. \"× {BASE} (90 % CI)\" is a bootstrap interval over rounds; a target of ≤ 1.0× counts as met within noise when that interval reaches 1.0.\n\n",
         quick = if c.o.quick { " — **--quick run: few iterations, for smoke tests only**" } else { "" },
         cmd = c.o.command,
-        nproc = sh("nproc"),
-        kernel = sh("uname -r"),
-        os = sh(". /etc/os-release && echo $PRETTY_NAME"),
+        machine = machine(),
+        commit = commit(),
         cg = c.o.cgroup,
     )
 }
@@ -1472,9 +1894,18 @@ fn main() {
         md: String::new(),
         raw: String::new(),
         targets: vec![],
+        alone: None,
     };
+    if !c.o.only.is_empty() {
+        c.alone = Some(format!(
+            "*Measured on its own, apart from the run above: {started}, tend at commit {}, on {}, with `{}`.*",
+            commit(),
+            machine(),
+            c.o.command
+        ));
+    }
     type Figure = (u32, fn(&mut Ctx));
-    let figures: [Figure; 8] = [
+    let figures: [Figure; 9] = [
         (1, sizes),
         (2, idle),
         (4, startup),
@@ -1483,6 +1914,7 @@ fn main() {
         (7, shutdown),
         (8, probes),
         (9, health),
+        (10, several),
     ];
     for (n, figure) in figures {
         let wanted =
