@@ -35,7 +35,11 @@ impl Environ {
     }
 
     pub fn set(&mut self, name: impl Into<OsString>, value: impl Into<OsString>) {
-        let (name, value) = (name.into(), value.into());
+        self.put(name.into(), value.into());
+    }
+
+    /// `set`'s work, in one copy whatever its callers pass.
+    fn put(&mut self, name: OsString, value: OsString) {
         match self.0.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = value,
             None => self.0.push((name, value)),

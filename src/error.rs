@@ -40,11 +40,21 @@ pub mod exit {
 /// An I/O error as strerror(3) words it: "No such file or directory",
 /// without std's " (os error 2)".
 pub fn describe(e: &io::Error) -> String {
-    let text = e.to_string();
-    text.split(" (os error")
-        .next()
-        .unwrap_or_default()
-        .to_string()
+    let mut text = e.to_string();
+    // A byte search: the one `str` pattern search left in tend, and std's
+    // searcher for patterns of many bytes is large.
+    if let Some(at) = find(text.as_bytes(), b" (os error") {
+        text.truncate(at);
+    }
+    text
+}
+
+/// Where `needle` first occurs in `haystack` (an empty one: at 0).
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    match needle.len() {
+        0 => Some(0),
+        n => haystack.windows(n).position(|w| w == needle),
+    }
 }
 
 #[derive(Debug)]
@@ -204,6 +214,17 @@ mod tests {
             describe(&io::Error::other("not a regular file")),
             "not a regular file"
         );
+        let cases: [(&[u8], &[u8], Option<usize>); 6] = [
+            (b"abc", b"", Some(0)),
+            (b"a://b://", b"://", Some(1)),
+            (b"abc", b"abc", Some(0)),
+            (b"ab", b"abc", None),
+            (b"", b"x", None),
+            (b"x (os error 2) (os error 3)", b" (os error", Some(1)),
+        ];
+        for (haystack, needle, at) in cases {
+            assert_eq!(find(haystack, needle), at, "{haystack:?}");
+        }
     }
 
     #[test]

@@ -111,8 +111,7 @@ fn run(argv: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
                         program, source, ..
                     },
                 ) if config.dumb_init => {
-                    let why = source.to_string();
-                    let why = why.split(" (os error").next().unwrap_or_default();
+                    let why = error::describe(&source);
                     say(
                         &format!("[dumb-init] {program}: {why}\n"),
                         exit::DUMB_INIT_EXEC,

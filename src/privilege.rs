@@ -18,10 +18,11 @@ use std::io;
 use std::os::unix::ffi::OsStringExt;
 
 use log::{info, warn};
-use nix::unistd::{Gid, Uid, getgroups, getresgid, getresuid, setgid, setgroups, setuid};
+use nix::unistd::{Gid, Uid, getresgid, getresuid};
 
 use crate::environ::Environ;
 use crate::error::Error;
+use crate::sys;
 
 const PASSWD: &str = "/etc/passwd";
 const GROUP: &str = "/etc/group";
@@ -158,12 +159,8 @@ pub fn apply(credentials: &Credentials) -> Result<(), Error> {
         // than asked is harmless; more is worth a word, since one of them
         // may be the very group 0 that --user was meant to shed. A failed
         // getgroups only costs that warning.
-        let extra: Vec<u32> = getgroups()
-            .unwrap_or_default()
-            .iter()
-            .map(|g| g.as_raw())
-            .filter(|g| g != gid && !groups.contains(g))
-            .collect();
+        let mut extra = sys::groups().unwrap_or_default();
+        extra.retain(|g| g != gid && !groups.contains(g));
         if !extra.is_empty() {
             warn!(uid = uid, gid = gid, extra_groups = show_ids(&extra);
                 "already running as the --user uid and gid, not as root: groups it does not list stay");
@@ -171,11 +168,10 @@ pub fn apply(credentials: &Credentials) -> Result<(), Error> {
         return Ok(());
     }
 
-    let gid_list: Vec<Gid> = groups.iter().map(|g| Gid::from_raw(*g)).collect();
     // Groups first: after setuid, tend would no longer be allowed to change them.
-    setgroups(&gid_list).map_err(fail(format!("setgroups({}) failed", show_ids(groups))))?;
-    setgid(Gid::from_raw(*gid)).map_err(fail(format!("setgid({gid}) failed")))?;
-    setuid(Uid::from_raw(*uid)).map_err(fail(format!("setuid({uid}) failed")))?;
+    sys::set_groups(groups).map_err(fail(format!("setgroups({}) failed", show_ids(groups))))?;
+    sys::set_gid(*gid).map_err(fail(format!("setgid({gid}) failed")))?;
+    sys::set_uid(*uid).map_err(fail(format!("setuid({uid}) failed")))?;
 
     // setuid(2) from root clears the capability sets, unless whoever started
     // tend set SECBIT_NO_SETUID_FIXUP, which survives execve (KEEP_CAPS does
@@ -188,10 +184,10 @@ pub fn apply(credentials: &Credentials) -> Result<(), Error> {
             None,
         )
     };
-    if *uid != 0 && setuid(Uid::from_raw(0)).is_ok() {
+    if *uid != 0 && sys::set_uid(0).is_ok() {
         return Err(regained("setuid(0)"));
     }
-    if *gid != 0 && setgid(Gid::from_raw(0)).is_ok() {
+    if *gid != 0 && sys::set_gid(0).is_ok() {
         return Err(regained("setgid(0)"));
     }
     info!(uid = uid, gid = gid, groups = show_ids(groups); "dropped privileges");

@@ -92,11 +92,11 @@ pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet, how: How) -> Res
 
     // The child takes the terminal only if tend has it: a tend started in
     // the background must not steal the foreground from the shell.
-    let stdin = std::io::stdin();
-    let terminal = match foreground && isatty(&stdin).unwrap_or(false) {
+    let stdin = stdin();
+    let terminal = match foreground && isatty(stdin).unwrap_or(false) {
         false => Terminal::None,
         true if setsid => Terminal::Controlling,
-        true if tcgetpgrp(&stdin).is_ok_and(|pgrp| pgrp == getpgrp()) => Terminal::Foreground,
+        true if tcgetpgrp(stdin).is_ok_and(|pgrp| pgrp == getpgrp()) => Terminal::Foreground,
         true => Terminal::None,
     };
     let (report_rx, report_tx) =
@@ -155,10 +155,10 @@ pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet, how: How) -> Res
 /// the commands of `a && b`. Nothing happens when another group holds it.
 /// tend's SIGTTOU is blocked, so tcsetpgrp(3) from its group just works.
 pub fn take_back_terminal(from: Pid) {
-    let stdin = std::io::stdin();
-    if isatty(&stdin).unwrap_or(false) && tcgetpgrp(&stdin).is_ok_and(|pgrp| pgrp == from) {
+    let stdin = stdin();
+    if isatty(stdin).unwrap_or(false) && tcgetpgrp(stdin).is_ok_and(|pgrp| pgrp == from) {
         // A terminal that went away meanwhile leaves nothing to take back.
-        let _ = tcsetpgrp(&stdin, getpgrp());
+        let _ = tcsetpgrp(stdin, getpgrp());
     }
 }
 
@@ -351,6 +351,15 @@ fn may_execute(mode: u32, uid: u32, gid: u32, who: &Who, dir: bool) -> bool {
     mode & bits != 0
 }
 
+/// fd 0, for the terminal checks: borrowed as std's own `stdin().as_fd()`
+/// borrows it, without the buffered reader that std's Stdin sets up on first
+/// use and tend never reads with.
+fn stdin() -> BorrowedFd<'static> {
+    // SAFETY: fd 0 is only queried (isatty, tcgetpgrp, tcsetpgrp); if it is
+    // closed, those fail harmlessly with EBADF, as through std's Stdin.
+    unsafe { BorrowedFd::borrow_raw(libc::STDIN_FILENO) }
+}
+
 /// What the child does with the terminal on stdin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Terminal {
@@ -374,17 +383,19 @@ struct Exec<'a> {
 }
 
 /// Run `work` in a forked copy of tend and hand back its pid and the read
-/// end of a pipe that gets `work`'s bytes; the copy then exits. For the
-/// probes that `--wait-for` and `--health` run while tend goes on watching
-/// its signals: a probe that hangs hangs only the copy, which the caller
-/// kills at its deadline. The read end is close-on-exec and non-blocking.
+/// end of a pipe that gets what `work` sends (through the function it is
+/// given, as often as it likes); the copy then exits. For the probes that
+/// `--wait-for`, `--health` and `--probe` run: a probe that hangs hangs
+/// only the copy, which the caller kills at its deadline. The read end is
+/// close-on-exec and non-blocking.
 ///
-/// tend never starts a thread while it supervises, so the copy is a faithful
-/// one and may run ordinary code, allocation included (fork(2) in a
-/// single-threaded process). Its signals stay blocked: only SIGKILL ends it,
-/// and the kernel sends it one when tend dies (PR_SET_PDEATHSIG), so a
-/// SIGKILLed tend leaves no copy holding a check open (issue 18 #13).
-pub fn fork_work(work: impl FnOnce() -> Vec<u8>) -> Result<(Pid, OwnedFd), Errno> {
+/// tend never starts a thread, so the copy is a faithful one and may run
+/// ordinary code, allocation included (fork(2) in a single-threaded
+/// process). It keeps tend's signal mask (all blocked while tend
+/// supervises: then only SIGKILL ends it), and the kernel sends it SIGKILL
+/// when tend dies (PR_SET_PDEATHSIG), so a SIGKILLed tend leaves no copy
+/// holding a check open (issue 18 #13).
+pub fn fork_work(work: impl FnOnce(&mut dyn FnMut(&[u8]))) -> Result<(Pid, OwnedFd), Errno> {
     let parent = getpid();
     let (rx, tx) = pipe2(OFlag::O_CLOEXEC)?;
     // SAFETY: tend is single-threaded here (see above); the child runs
@@ -398,16 +409,17 @@ pub fn fork_work(work: impl FnOnce() -> Vec<u8>) -> Result<(Pid, OwnedFd), Errno
                 unsafe { libc::_exit(1) }
             }
             drop(rx);
-            let bytes = work();
-            let mut written = 0;
-            while written < bytes.len() {
-                match nix::unistd::write(&tx, &bytes[written..]) {
-                    Ok(n) if n > 0 => written += n,
-                    Err(Errno::EINTR) => {}
-                    // The parent is gone or stopped listening: nobody wants the answer.
-                    _ => break,
+            work(&mut |bytes| {
+                let mut written = 0;
+                while written < bytes.len() {
+                    match nix::unistd::write(&tx, &bytes[written..]) {
+                        Ok(n) if n > 0 => written += n,
+                        Err(Errno::EINTR) => {}
+                        // The parent is gone or stopped listening: nobody wants the answer.
+                        _ => break,
+                    }
                 }
-            }
+            });
             // SAFETY: _exit skips tend's destructors and atexit handlers, which belong to the parent.
             unsafe { libc::_exit(0) }
         }

@@ -1,5 +1,7 @@
 //! The system calls that nix does not offer safely for every signal number,
-//! and the two it does not offer at all (statx(2), getrandom(2)).
+//! the two it does not offer at all (statx(2), getrandom(2)), the
+//! credential calls without musl's every-thread machinery, and
+//! getaddrinfo(3) without std's wrapper.
 //!
 //! nix's `Signal` knows only signals 1..=31, and the C libraries hide 32..=34
 //! from `sigfillset`. tend must block, read and forward all 64, so masks here
@@ -7,7 +9,8 @@
 //! Every `unsafe` block in tend outside the pre-exec step lives here.
 #![allow(unsafe_code)]
 
-use std::ffi::{CStr, OsString, c_char, c_int};
+use std::ffi::{CStr, CString, OsString, c_char, c_int};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 
@@ -94,6 +97,46 @@ pub fn detach_terminal() -> Result<(), Errno> {
 pub fn kill(pid: libc::pid_t, signo: i32) -> Result<(), Errno> {
     // SAFETY: kill(2) takes plain integers and touches no memory of ours.
     Errno::result(unsafe { libc::kill(pid, signo) }).map(drop)
+}
+
+/// setgroups(2), setgid(2) and setuid(2), as the kernel's own system calls:
+/// musl's wrappers stop every thread to make each one take the change
+/// (__synccall, which is most of their code), and tend has a single thread.
+pub fn set_groups(gids: &[u32]) -> Result<(), Errno> {
+    // SAFETY: the kernel reads `gids.len()` gid_t (u32) from a live slice.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setgroups, gids.len(), gids.as_ptr()) })
+        .map(drop)
+}
+
+/// See `set_groups`.
+pub fn set_gid(gid: u32) -> Result<(), Errno> {
+    // SAFETY: an integer argument only.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setgid, libc::c_long::from(gid)) }).map(drop)
+}
+
+/// See `set_groups`.
+pub fn set_uid(uid: u32) -> Result<(), Errno> {
+    // SAFETY: an integer argument only.
+    Errno::result(unsafe { libc::syscall(libc::SYS_setuid, libc::c_long::from(uid)) }).map(drop)
+}
+
+/// getgroups(2): the supplementary groups tend runs with.
+pub fn groups() -> Result<Vec<u32>, Errno> {
+    loop {
+        // SAFETY: a size of 0 asks only for the count, and writes nothing.
+        let count = Errno::result(unsafe { libc::getgroups(0, std::ptr::null_mut()) })?;
+        let mut gids = vec![0; usize::try_from(count).unwrap_or(0)];
+        // SAFETY: `gids` has room for `count` gid_t (u32), which the kernel fills.
+        match Errno::result(unsafe { libc::getgroups(count, gids.as_mut_ptr()) }) {
+            Ok(got) => {
+                gids.truncate(usize::try_from(got).unwrap_or(0));
+                return Ok(gids);
+            }
+            // The list grew in between: ask again.
+            Err(Errno::EINVAL) => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Read what signals are waiting in `sigfd`: (signal number, sender's pid)
@@ -256,4 +299,66 @@ pub fn random(buf: &mut [u8]) -> Result<(), Errno> {
         }
     }
     Ok(())
+}
+
+/// Why getaddrinfo(3) found no address.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unresolved {
+    /// EAI_SYSTEM: a system call failed, with this error.
+    Os(Errno),
+    /// Any other failure, in the resolver's own words (gai_strerror(3)):
+    /// "Name does not resolve", "Try again".
+    Resolver(String),
+}
+
+/// getaddrinfo(3) for a TCP connection to `name`: its IPv4 and IPv6
+/// addresses in the resolver's order (RFC 6724's), each with `port`. The
+/// question std's `ToSocketAddrs` asks (SOCK_STREAM, any family), without
+/// its wrapper. `name` is a host name, never an address literal.
+pub fn lookup(name: &str, port: u16) -> Result<Vec<SocketAddr>, Unresolved> {
+    let name = CString::new(name).map_err(|_| Unresolved::Os(Errno::EINVAL))?;
+    // SAFETY: all-zero is a valid addrinfo: no flags, any family and protocol.
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_socktype = libc::SOCK_STREAM;
+    let mut list: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: `name` and `hints` are live for the call, which on success
+    // stores in `list` a list that only freeaddrinfo below frees.
+    let rc = unsafe { libc::getaddrinfo(name.as_ptr(), std::ptr::null(), &hints, &mut list) };
+    if rc == libc::EAI_SYSTEM {
+        return Err(Unresolved::Os(Errno::last()));
+    }
+    if rc != 0 {
+        // SAFETY: gai_strerror returns a static NUL-terminated text for any code.
+        let words = unsafe { CStr::from_ptr(libc::gai_strerror(rc)) };
+        return Err(Unresolved::Resolver(words.to_string_lossy().into_owned()));
+    }
+    let mut addrs = Vec::new();
+    let mut entry = list;
+    // SAFETY: a successful getaddrinfo gives a NULL-terminated list whose
+    // entries' ai_addr point to ai_addrlen bytes of a sockaddr of the family
+    // it names (read unaligned, as copies); the list is freed once, after.
+    unsafe {
+        while let Some(this) = entry.as_ref() {
+            let len = this.ai_addrlen as usize;
+            let addr = this.ai_addr;
+            let family = if addr.is_null() {
+                -1
+            } else {
+                c_int::from((*addr).sa_family)
+            };
+            if family == libc::AF_INET && len >= size_of::<libc::sockaddr_in>() {
+                let sin = std::ptr::read_unaligned(addr.cast::<libc::sockaddr_in>());
+                let ip = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+                addrs.push(SocketAddr::V4(SocketAddrV4::new(ip, port)));
+            } else if family == libc::AF_INET6 && len >= size_of::<libc::sockaddr_in6>() {
+                let sin6 = std::ptr::read_unaligned(addr.cast::<libc::sockaddr_in6>());
+                let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+                let v6 = SocketAddrV6::new(ip, port, sin6.sin6_flowinfo, sin6.sin6_scope_id);
+                addrs.push(SocketAddr::V6(v6));
+            }
+            entry = this.ai_next;
+        }
+        libc::freeaddrinfo(list);
+    }
+    Ok(addrs)
 }

@@ -641,17 +641,29 @@ impl Etc {
     }
 
     fn probe(&self, args: &[&str]) -> common::Outcome {
+        self.start(args).wait()
+    }
+
+    /// `tend --probe ARGS` under these files, started.
+    fn start(&self, args: &[&str]) -> Tend {
+        let mut list = vec!["--probe"];
+        list.extend(args);
+        self.tend(&list)
+    }
+
+    /// `tend ARGS` under these files, started; unshare and sh exec into
+    /// tend, so the pid is tend's.
+    fn tend(&self, args: &[&str]) -> Tend {
         let mut cmd = Command::new("unshare");
         cmd.args(["--mount", "--propagation", "private", "sh", "-c"])
             .arg(r#"mount --bind "$1/hosts" /etc/hosts && mount --bind "$1/resolv.conf" /etc/resolv.conf && shift && exec "$@""#)
             .arg("sh")
             .arg(&self.dir)
             .arg(TEND)
-            .arg("--probe")
             .args(args)
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        Tend::spawn(cmd, false).wait()
+        Tend::spawn(cmd, false)
     }
 }
 
@@ -701,6 +713,82 @@ fn a_resolver_that_never_answers_cannot_stretch_the_deadline() {
     dns.set_nonblocking(true).expect("nonblocking");
     let mut buf = [0; 512];
     assert!(dns.recv_from(&mut buf).is_ok(), "no DNS query arrived");
+}
+
+/// tend never starts a thread: its checks run in forked copies of it
+/// (`--health`, `--wait-for`, and `--probe` of a name), and fork(2) makes a
+/// faithful copy only of a single-threaded process. While getaddrinfo(3)
+/// hangs, the probe is one thread waiting for one copy, itself one thread;
+/// at the deadline the probe kills the copy and says what it was doing.
+#[test]
+fn a_hanging_resolver_holds_a_copy_not_a_thread() {
+    if !have_root("a_hanging_resolver_holds_a_copy_not_a_thread") {
+        return;
+    }
+    // Not the address of the test above, which may run at the same time.
+    let dns = UdpSocket::bind("127.53.0.2:53").expect("bind a silent DNS server");
+    let etc = Etc::new(
+        "127.0.0.1 localhost\n",
+        // musl gives up after `timeout` in all (glibc: per attempt): past the deadline in both.
+        "nameserver 127.53.0.2\noptions timeout:30 attempts:1\n",
+    );
+    let tend = etc.start(&["http://silent.tend.test/", "--timeout", "10s"]);
+    dns.set_read_timeout(Some(HANG)).expect("read timeout");
+    let mut buf = [0; 512];
+    dns.recv_from(&mut buf).expect("a DNS query within HANG");
+    // The query is out and will never be answered: the resolver is waiting.
+    let threads = |pid: i32| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        common::field(&status, "Threads").map(str::to_string)
+    };
+    let copies = common::children_of(tend.pid);
+    assert_eq!(copies.len(), 1, "tend {} has children {copies:?}", tend.pid);
+    assert_eq!(threads(tend.pid).as_deref(), Some("1"), "tend's threads");
+    assert_eq!(
+        threads(copies[0]).as_deref(),
+        Some("1"),
+        "the copy's threads"
+    );
+    let out = tend.wait();
+    unhealthy(
+        &out,
+        &["timed out after 10s while resolving 'silent.tend.test'"],
+    );
+}
+
+/// `--health` runs each check in a copy that it kills at the check's
+/// deadline; one that getaddrinfo(3) holds still says what it was doing.
+#[test]
+fn a_hanging_resolver_under_health_is_a_timeout_while_resolving() {
+    if !have_root("a_hanging_resolver_under_health_is_a_timeout_while_resolving") {
+        return;
+    }
+    // Not the addresses of the tests above, which may run at the same time.
+    let _dns = UdpSocket::bind("127.53.0.3:53").expect("bind a silent DNS server");
+    let etc = Etc::new(
+        "127.0.0.1 localhost\n",
+        "nameserver 127.53.0.3\noptions timeout:5 attempts:2\n",
+    );
+    let url = "http://silent.tend.test/";
+    let args = [
+        "--health",
+        url,
+        "--health-timeout",
+        "1s",
+        "--",
+        "sleep",
+        "60",
+    ];
+    let tend = etc.tend(&args);
+    let failed = common::wait_for("a failed health check", || {
+        let stderr = tend.stderr();
+        let line = stderr.lines().find(|l| l.contains("health check failed"))?;
+        Some(serde_json::from_str::<serde_json::Value>(line).expect("a JSON log line"))
+    });
+    assert_eq!(
+        failed["reason"], "timed out after 1s while resolving 'silent.tend.test'",
+        "{failed}"
+    );
 }
 
 /// `${NAME}` and `${NAME:-default}` in the URLs of --probe, --wait-for and

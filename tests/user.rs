@@ -499,6 +499,54 @@ fn as_the_same_user_without_root_it_is_a_no_op() {
     }
 }
 
+/// Already the --user uid and gid, but with groups the user's entry does
+/// not list (`docker run --user 65532 --group-add 7`): with
+/// --user-required, they stay, since only root could shed them, and a
+/// warning names them.
+#[test]
+fn groups_the_user_does_not_list_stay_and_are_named() {
+    if !have_root("groups_the_user_does_not_list_stay_and_are_named") {
+        return;
+    }
+    let sandbox = Sandbox::new("extra-groups");
+    let with_groups = [
+        "setpriv",
+        "--reuid",
+        "65532",
+        "--regid",
+        "65532",
+        "--groups",
+        "7,8,65532",
+    ];
+    let args = [
+        "--user-required",
+        "--user",
+        "nonroot",
+        "--",
+        &sandbox.fixture,
+        "status",
+    ];
+    let outcome = sandbox.run(sandbox.command_with(FILES, &with_groups, &args));
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    let child = outcome.stdout.join("\n");
+    assert_eq!(
+        Identity::parse(&child),
+        Identity::of(65532, 65532, &[7, 8, 65532])
+    );
+    let lines = records(&outcome.stderr);
+    let warned: Vec<_> = lines
+        .iter()
+        .filter(|r| {
+            r["msg"]
+                .as_str()
+                .is_some_and(|m| m.contains("groups it does not list stay"))
+        })
+        .collect();
+    assert_eq!(warned.len(), 1, "one warning: {lines:?}");
+    assert_eq!(warned[0]["level"], "warn", "{}", warned[0]);
+    assert_eq!(warned[0]["extra_groups"], "[7, 8]", "{}", warned[0]);
+}
+
 /// tend as uid 4242 gid 4343, as `docker run --user 4242:4343` starts it.
 const AS_OTHER: &[&str] = &[
     "setpriv",

@@ -72,11 +72,15 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// `first` then `text` wrapped below it, every line indented by `indent`.
+/// The indents of --help: a slice of these, never a new string.
+const SPACES: &str = "                                        ";
+
+/// `first` then `text` wrapped below it, every line indented by `indent`
+/// (at most `COLUMN`).
 fn push_wrapped(out: &mut String, first: &str, text: &str, indent: usize) {
-    let pad = " ".repeat(indent);
+    let pad = SPACES.get(..indent).unwrap_or(SPACES);
     for (i, line) in wrap(text, WIDTH - indent).iter().enumerate() {
-        let lead = if i == 0 { first } else { &pad };
+        let lead = if i == 0 { first } else { pad };
         let _ = writeln!(out, "{lead}{line}");
     }
 }
@@ -86,7 +90,7 @@ fn push_wrapped(out: &mut String, first: &str, text: &str, indent: usize) {
 pub fn usage() -> String {
     let mut text = format!("Usage: {}\n       {}\n\n", SYNOPSIS[0], SYNOPSIS[1]);
     push_wrapped(&mut text, "", DESCRIPTION, 0);
-    let pad = " ".repeat(COLUMN);
+    let pad = SPACES.get(..COLUMN).unwrap_or(SPACES);
     for group in Group::ALL {
         let _ = write!(text, "\n{}:\n", group.title());
         for opt in OPTIONS.iter().filter(|o| o.group == group) {
@@ -95,19 +99,18 @@ pub fn usage() -> String {
                 true => format!("{spec:<COLUMN$}"),
                 false => {
                     let _ = writeln!(text, "{spec}");
-                    pad.clone()
+                    pad.to_string()
                 }
             };
             let repeats = if opt.repeats() { " (repeatable)" } else { "" };
             push_wrapped(&mut text, &first, &format!("{}{repeats}", opt.help), COLUMN);
-            let vars: Vec<&str> = opt.vars.iter().map(|v| v.name).collect();
-            if !vars.is_empty() {
-                push_wrapped(
-                    &mut text,
-                    &pad,
-                    &format!("env: {}", vars.join(", ")),
-                    COLUMN,
-                );
+            if !opt.vars.is_empty() {
+                let mut env = String::from("env:");
+                for (i, var) in opt.vars.iter().enumerate() {
+                    env.push_str(if i == 0 { " " } else { ", " });
+                    env.push_str(var.name);
+                }
+                push_wrapped(&mut text, pad, &env, COLUMN);
             }
         }
     }

@@ -4,7 +4,9 @@
 //! value, reads its variables and applies them, and reports problems as
 //! values, which each dialect words its own way.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::fmt::Write as _;
+use std::os::unix::ffi::OsStrExt;
 
 use super::options::{self, Given, Group, List, Opt, Read, Source, Takes, Var};
 use super::{Applied, Env, Origin, Settings, values};
@@ -137,7 +139,7 @@ fn scan_one<'a>(
     let table_if_strict = strict.then_some(table);
     let text = match arg.to_str() {
         Some(text) => text,
-        None if probe_mode => return Err(Problem::NotUtf8(format!("{arg:?}"))),
+        None if probe_mode => return Err(Problem::NotUtf8(quote(arg))),
         None => return Ok(Step::Program),
     };
     if text == "--" {
@@ -146,9 +148,7 @@ fn scan_one<'a>(
         }
         // In probe mode whatever follows is positional.
         for url in tail {
-            let url = url
-                .to_str()
-                .ok_or_else(|| Problem::NotUtf8(format!("{url:?}")))?;
+            let url = url.to_str().ok_or_else(|| Problem::NotUtf8(quote(url)))?;
             given.push(positional(table, url)?);
         }
         return Ok(Step::Next(&[]));
@@ -489,9 +489,41 @@ pub fn apply(settings: &mut Settings, opt: &'static Opt, given: &Given) -> Resul
     })
 }
 
+/// `'arg'` for a message: bytes that are not UTF-8 as `\xFF`, control
+/// characters escaped (`\n`, `\u{1b}`), so the message stays one line.
+fn quote(arg: &OsStr) -> String {
+    let mut text = String::from("'");
+    for chunk in arg.as_bytes().utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c.is_control() {
+                true => text.extend(c.escape_default()),
+                false => text.push(c),
+            }
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(text, "\\x{byte:02X}");
+        }
+    }
+    text.push('\'');
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arguments_that_are_not_utf8_are_quoted_byte_by_byte() {
+        let cases: [(&[u8], &str); 4] = [
+            (b"http://a/\xff", "'http://a/\\xFF'"),
+            (b"\xc3\x28x", "'\\xC3(x'"),
+            (b"caf\xc3\xa9\n\xfe", "'caf\u{e9}\\n\\xFE'"),
+            (b"", "''"),
+        ];
+        for (arg, want) in cases {
+            assert_eq!(quote(OsStr::from_bytes(arg)), want, "{arg:?}");
+        }
+    }
 
     #[test]
     fn distance_counts_edits_and_swaps() {

@@ -169,9 +169,12 @@ pub fn render_pair(text: &str) -> Result<(std::path::PathBuf, std::path::PathBuf
 
 /// An exit code, 0 to 255.
 pub fn exit_code(text: &str) -> Result<u8, &'static str> {
+    // Through u32's parser, which tend has anyway: the same answers as u8's.
     text.trim()
-        .parse::<u8>()
-        .map_err(|_| "expected an exit code from 0 to 255")
+        .parse::<u32>()
+        .ok()
+        .and_then(|n| u8::try_from(n).ok())
+        .ok_or("expected an exit code from 0 to 255")
 }
 
 pub fn log_level(text: &str) -> Result<log::LevelFilter, &'static str> {

@@ -21,7 +21,7 @@ pub mod wait;
 use std::cell::RefCell;
 use std::ffi::{OsStr, OsString};
 use std::fs::{File, OpenOptions};
-use std::io;
+use std::io::{self, Read};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
@@ -174,6 +174,25 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
         SFlag::S_IFREG => Ok(file),
         _ => Err(not_regular(mode)),
     }
+}
+
+/// `file` from where it stands to its end, but never more than `limit`
+/// bytes: a file that grows while it is read cannot grow tend's memory.
+/// One loop of read(2) rather than std's `Take` and `read_to_end`, whose
+/// code is twice as large for this.
+pub fn read_at_most(mut file: &File, limit: usize) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 8192];
+    while bytes.len() < limit {
+        let room = buf.len().min(limit - bytes.len());
+        match file.read(&mut buf[..room]) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(bytes)
 }
 
 fn not_regular(mode: u32) -> io::Error {

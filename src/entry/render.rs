@@ -181,8 +181,7 @@ fn read(template: &Path) -> io::Result<(Vec<u8>, u32)> {
             super::expand::show_size(OUTPUT_LIMIT)
         )));
     }
-    let mut text = Vec::new();
-    file.take(TEMPLATE_LIMIT).read_to_end(&mut text)?;
+    let text = super::read_at_most(&file, OUTPUT_LIMIT)?;
     Ok((text, meta.permissions().mode() & 0o777))
 }
 

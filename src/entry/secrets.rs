@@ -6,7 +6,7 @@
 //! not waited on).
 
 use std::ffi::OsString;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::ffi::OsStringExt;
 use std::path::Path;
 
@@ -69,10 +69,8 @@ fn read(path: &Path, name: &str) -> io::Result<Vec<u8>> {
     if meta.len() > room as u64 {
         return Err(io::Error::other(too_big(meta.len(), room)));
     }
-    let mut bytes = Vec::new();
     // One byte more than there is room for: a file that grew since the stat still fails.
-    file.take(room as u64 + 1).read_to_end(&mut bytes)?;
-    Ok(bytes)
+    super::read_at_most(&file, room + 1)
 }
 
 /// The most bytes a value of `name` can have in one environment string.

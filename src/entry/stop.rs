@@ -50,7 +50,7 @@ impl<'a> Watch<'a> {
         }
         // Readable, so this read returns at once.
         let received = sys::read_signals(self.sigfd).unwrap_or_default();
-        match sort(&received, self.own_pid, self.stops, reap_orphans) {
+        match sort(&received, self.own_pid, self.stops, &mut reap_orphans) {
             Some(signo) => Err(Error::Stopped {
                 signo,
                 during: during.to_string(),
@@ -75,7 +75,7 @@ pub fn sort(
     received: &[(i32, u32)],
     own_pid: u32,
     stops: Stops,
-    mut reap: impl FnMut(),
+    reap: &mut dyn FnMut(),
 ) -> Option<i32> {
     for &(signo, sender) in received {
         match signals::classify(signo, sender == own_pid, false) {
@@ -133,7 +133,7 @@ mod tests {
         for (received, stops, want, reaps) in cases {
             let mut reaped = 0;
             assert_eq!(
-                sort(received, 1, stops, || reaped += 1),
+                sort(received, 1, stops, &mut || reaped += 1),
                 want,
                 "{received:?}"
             );

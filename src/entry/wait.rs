@@ -172,7 +172,7 @@ fn sleep_until(
         return None;
     }
     let received = sys::read_signals(sigfd).unwrap_or_default();
-    let stop = super::stop::sort(&received, own_pid, stops, || reap(deps));
+    let stop = super::stop::sort(&received, own_pid, stops, &mut || reap(deps));
     if let Some(signo) = stop {
         info!(signal = signals::name(signo); "stop signal while waiting for dependencies: exiting before the program starts");
     }

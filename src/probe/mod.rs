@@ -8,15 +8,14 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread;
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use log::{debug, info};
 use nix::sys::signal::{SigSet, Signal};
 
 use crate::error::exit;
+use crate::sys::{self, Unresolved};
 mod http;
 pub mod runner;
 pub mod url;
@@ -147,7 +146,13 @@ pub fn run(probe: Result<Probe, String>) -> u8 {
     let _ = SigSet::from(Signal::SIGPIPE).thread_block();
     let health = match probe {
         Ok(probe) => {
-            let health = check(&probe);
+            // Only a name can hold the probe past its deadline (in getaddrinfo,
+            // which has no timeout): then the check runs in a copy that is
+            // killed at the deadline. An address needs no fork.
+            let health = match probe.url.host {
+                Host::Name(_) => runner::wait(&probe),
+                Host::V4(_) | Host::V6(_) => check(&probe, &mut |_| {}),
+            };
             info!(url = describe_url(&probe.url), healthy = matches!(health, Health::Healthy(_)); "probe finished");
             health
         }
@@ -167,8 +172,9 @@ pub fn parse_status_set(text: &str) -> Option<StatusSet> {
     let status = |s: &str| {
         let s = s.trim();
         (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<u16>().ok())
+            .then(|| s.parse::<u32>().ok())
             .flatten()
+            .and_then(|n| u16::try_from(n).ok())
             .filter(|n| *n >= 100)
     };
     let ranges = text
@@ -247,15 +253,17 @@ impl Clock {
     }
 }
 
-/// Run `probe` here and now, under its deadline. It may leave a resolver
-/// thread behind when DNS hangs, which is why the supervisor runs it in a
-/// forked copy (`runner`) and only `tend --probe` calls it directly.
-pub fn check(probe: &Probe) -> Health {
+/// Run `probe` here and now, under its deadline, except while a name is
+/// resolved: getaddrinfo(3) has no timeout (a dead DNS server holds it for
+/// 10 s and more), so a name's check runs in a forked copy (`runner`) that
+/// is killed at the deadline. `meanwhile` is told, before that, the verdict
+/// that then stands ("timed out … while resolving 'db'").
+pub fn check(probe: &Probe, meanwhile: &mut dyn FnMut(&str)) -> Health {
     let clock = Clock {
         started: Instant::now(),
         timeout: probe.timeout,
     };
-    let result = resolve(&probe.url, &clock)
+    let result = resolve(&probe.url, &clock, meanwhile)
         .and_then(|addrs| connect(&addrs, &clock))
         .and_then(|(stream, addr)| match probe.url.scheme {
             Scheme::Tcp => Ok(format!("TCP connect to {addr}")),
@@ -271,59 +279,48 @@ pub fn check(probe: &Probe) -> Health {
 }
 
 /// A literal address as it is; a name through getaddrinfo(3), so /etc/hosts works.
-fn resolve(url: &Target, clock: &Clock) -> Result<Vec<SocketAddr>, String> {
+fn resolve(
+    url: &Target,
+    clock: &Clock,
+    meanwhile: &mut dyn FnMut(&str),
+) -> Result<Vec<SocketAddr>, String> {
     let name = match &url.host {
         Host::V4(ip) => return Ok(vec![SocketAddr::from((*ip, url.port))]),
         Host::V6(ip) => return Ok(vec![SocketAddr::from((*ip, url.port))]),
-        Host::Name(name) => name.clone(),
+        Host::Name(name) => name,
     };
-    // getaddrinfo has no timeout (a dead DNS server holds it for 10 s and more),
-    // so it runs on a thread that is left behind at the deadline; exit ends it.
-    // A slot and a condvar rather than mpsc, whose code is far bigger.
-    let slot: Arc<Answer> = Arc::default();
-    let answer = Arc::clone(&slot);
-    let port = url.port;
-    let lookup = name.clone();
-    thread::Builder::new()
-        .spawn(move || {
-            let addrs = (lookup.as_str(), port)
-                .to_socket_addrs()
-                .map(Iterator::collect::<Vec<_>>);
-            let (lock, ready) = &*answer;
-            // A poisoned lock can only come from a panic, and then nobody waits.
-            if let Ok(mut guard) = lock.lock() {
-                *guard = Some(addrs);
-                ready.notify_one();
-            }
-        })
-        .map_err(|e| format!("cannot start resolving '{name}': {}", describe_io(&e)))?;
     let doing = format!("resolving '{name}'");
-    let (lock, ready) = &*slot;
-    let mut guard = lock
-        .lock()
-        .map_err(|_| format!("cannot resolve '{name}'"))?;
-    let addrs = loop {
-        if let Some(addrs) = guard.take() {
-            break addrs;
-        }
-        let left = clock.left_for(&doing)?;
-        guard = ready
-            .wait_timeout(guard, left)
-            .map_err(|_| format!("cannot resolve '{name}'"))?
-            .0;
-    };
-    match addrs {
+    meanwhile(&clock.timed_out(&doing));
+    let addrs = sys::lookup(name, url.port);
+    // An answer that came after the deadline came too late.
+    clock.left_for(&doing)?;
+    // Past getaddrinfo: from here on the copy keeps its own deadline.
+    meanwhile("");
+    let why = match addrs {
         Ok(addrs) if !addrs.is_empty() => {
-            debug!(name = name.as_str(), addresses = format!("{addrs:?}"); "resolved");
-            Ok(addrs)
+            debug!(name = name.as_str(), addresses = show_addrs(&addrs); "resolved");
+            return Ok(addrs);
         }
-        Ok(_) => Err(format!("cannot resolve '{name}': no addresses")),
-        Err(e) => Err(format!("cannot resolve '{name}': {}", describe_io(&e))),
-    }
+        Ok(_) => "no addresses".to_string(),
+        Err(Unresolved::Os(e)) => describe_io(&io::Error::from(e)),
+        // As std words it, which tend's messages always said.
+        Err(Unresolved::Resolver(words)) => {
+            format!("failed to lookup address information: {words}")
+        }
+    };
+    Err(format!("cannot resolve '{name}': {why}"))
 }
 
-/// What the resolver thread hands back, and the signal that it has.
-type Answer = (Mutex<Option<io::Result<Vec<SocketAddr>>>>, Condvar);
+/// `[127.0.0.1:8080, [::1]:8080]`: the addresses for the log.
+fn show_addrs(addrs: &[SocketAddr]) -> String {
+    let mut text = String::from("[");
+    for (i, addr) in addrs.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        let _ = write!(text, "{sep}{addr}");
+    }
+    text.push(']');
+    text
+}
 
 /// Each address in turn, as curl does: localhost may be ::1 first while the app listens on 127.0.0.1.
 fn connect(addrs: &[SocketAddr], clock: &Clock) -> Result<(TcpStream, SocketAddr), String> {
@@ -400,7 +397,8 @@ fn exchange(
                     false => format!("{} bytes", parser.body().len()),
                 };
                 return Err(format!(
-                    "body does not contain {needle:?} (HTTP {status}, {size})"
+                    "body does not contain {} (HTTP {status}, {size})",
+                    quote(needle)
                 ));
             }
             Err(e) => return Err(format!("{e} ({addr})")),
@@ -428,14 +426,29 @@ fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
-/// "Connection refused (os error 111)" → "connection refused".
+/// "Connection refused (os error 111)" → "connection refused". The C
+/// library's and std's words begin in ASCII, so no Unicode case tables.
 fn describe_io(e: &io::Error) -> String {
-    let text = crate::error::describe(e);
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+    let mut text = crate::error::describe(e);
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_lowercase();
     }
+    text
+}
+
+/// `"text"`, with `"`, `\` and control characters escaped as Rust writes
+/// them: `"a \"b\"\n"`.
+fn quote(text: &str) -> String {
+    let mut quoted = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => quoted.extend(['\\', c]),
+            c if c.is_control() => quoted.extend(c.escape_default()),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// Control characters escaped: messages quote what the user wrote, and the
@@ -449,9 +462,15 @@ fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// `d` in whole microseconds: u64 holds 584,000 years of them, and
+/// formats without u128's code.
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
 /// A timeout as a user would write it: 5s, 1500ms, 250us. Integers only.
 pub fn show_duration(d: Duration) -> String {
-    let micros = d.as_micros();
+    let micros = micros(d);
     if micros.is_multiple_of(1_000_000) {
         format!("{}s", micros / 1_000_000)
     } else if micros.is_multiple_of(1000) {
@@ -463,7 +482,7 @@ pub fn show_duration(d: Duration) -> String {
 
 /// Milliseconds with one decimal, two below 1 ms: 2.1 ms, 0.35 ms. Integers only.
 fn show_elapsed(d: Duration) -> String {
-    let micros = d.as_micros();
+    let micros = micros(d);
     if micros < 1000 {
         format!("0.{:02} ms", micros / 10)
     } else {
@@ -766,6 +785,25 @@ mod tests {
             assert_eq!(show_elapsed(d), text);
         }
         assert_eq!(one_line("bad 'a\r\nb'\t"), "bad 'a\\r\\nb'\\t");
+        // As std's Debug of a str said it, before the message wrote it by hand.
+        for text in [
+            "ok",
+            "say \"hi\"",
+            "a\\b",
+            "tab\tnew\nline",
+            "",
+            "caf\u{e9}",
+        ] {
+            assert_eq!(quote(text), format!("{text:?}"));
+        }
+        // As std's Debug of the list said it, before the log wrote it by hand.
+        let addrs = [
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 8080)),
+        ];
+        assert_eq!(show_addrs(&addrs), "[127.0.0.1:8080, [::1]:8080]");
+        assert_eq!(show_addrs(&addrs), format!("{addrs:?}"));
+        assert_eq!(show_addrs(&addrs[..1]), "[127.0.0.1:8080]");
         let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
         assert_eq!(describe_io(&refused), "connection refused");
     }

@@ -5,11 +5,17 @@
 //! copy. Invariant: a check never outlives its deadline by more than
 //! `KILL_MARGIN`, never outlives tend (the kernel kills it when tend dies),
 //! and leaves no process and no descriptor behind once `finish` has run.
+//!
+//! What the copy writes: first, perhaps, the verdict that stands if it is
+//! killed from then on (`MEANWHILE`, its text's length in 4 bytes, the
+//! text: while getaddrinfo(3), which has no timeout, holds it), then its
+//! verdict (`HEALTHY` or `UNHEALTHY`, the text), which ends at the pipe's end.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 
@@ -20,6 +26,11 @@ use crate::sys;
 /// After its own deadline the copy has this long to say so before SIGKILL.
 /// Its verdict then says what it was doing ("timed out … while connecting").
 const KILL_MARGIN: Duration = Duration::from_millis(100);
+
+/// The first byte of what the copy writes: which verdict follows.
+const HEALTHY: u8 = b'0';
+const UNHEALTHY: u8 = b'1';
+const MEANWHILE: u8 = b'2';
 
 /// A check in flight.
 #[derive(Debug)]
@@ -36,14 +47,15 @@ pub struct Running {
 
 /// Start `probe` in a forked copy of tend.
 pub fn start(probe: &Probe) -> Result<Running, Errno> {
-    let (pid, pipe) = spawn::fork_work(|| {
-        let (code, text) = match check(probe) {
-            Health::Healthy(what) => (b'0', what),
-            Health::Unhealthy(why) => (b'1', why),
+    let (pid, pipe) = spawn::fork_work(|send| {
+        let health = check(probe, &mut |text| send(&meanwhile(text)));
+        let (code, text) = match health {
+            Health::Healthy(what) => (HEALTHY, what),
+            Health::Unhealthy(why) => (UNHEALTHY, why),
         };
         let mut bytes = vec![code];
         bytes.extend_from_slice(text.as_bytes());
-        bytes
+        send(&bytes);
     })?;
     Ok(Running {
         pid,
@@ -93,15 +105,116 @@ impl Running {
             let _ = waitpid(self.pid, None);
             self.reaped = true;
         }
-        match self.answer.split_first() {
-            Some((b'0', what)) => Health::Healthy(String::from_utf8_lossy(what).into_owned()),
-            Some((_, why)) if !why.is_empty() => {
-                Health::Unhealthy(String::from_utf8_lossy(why).into_owned())
-            }
-            _ => Health::Unhealthy(format!(
+        verdict(&self.answer).unwrap_or_else(|| {
+            Health::Unhealthy(format!(
                 "timed out after {}",
                 super::show_duration(self.timeout)
-            )),
+            ))
+        })
+    }
+}
+
+/// What the copy writes for the verdict that stands if it is killed from now on.
+fn meanwhile(text: &str) -> Vec<u8> {
+    let mut bytes = vec![MEANWHILE];
+    // A verdict is a line of text, far below 4 GiB.
+    bytes.extend_from_slice(&(text.len() as u32).to_ne_bytes());
+    bytes.extend_from_slice(text.as_bytes());
+    bytes
+}
+
+/// What the copy said (see the module's doc), or None when it said nothing
+/// that stands: it was killed before its verdict, and before that had
+/// said nothing meanwhile, or said it was past that point (an empty text).
+fn verdict(answer: &[u8]) -> Option<Health> {
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let (mut meanwhile, mut rest) = (&[][..], answer);
+    while let [MEANWHILE, a, b, c, d, after @ ..] = rest {
+        let len = u32::from_ne_bytes([*a, *b, *c, *d]) as usize;
+        // Killed while it wrote that: what it said before stands.
+        let Some((said, after)) = after.split_at_checked(len) else {
+            break;
+        };
+        (meanwhile, rest) = (said, after);
+    }
+    match rest.split_first() {
+        Some((&HEALTHY, what)) => Some(Health::Healthy(text(what))),
+        Some((&UNHEALTHY, why)) if !why.is_empty() => Some(Health::Unhealthy(text(why))),
+        _ if meanwhile.is_empty() => None,
+        _ => Some(Health::Unhealthy(text(meanwhile))),
+    }
+}
+
+/// Start `probe` in a copy and wait for its verdict: `tend --probe` with a
+/// name to resolve, whose deadline getaddrinfo(3) could not stretch then.
+/// Nothing else to watch meanwhile, so this blocks, in poll(2).
+pub fn wait(probe: &Probe) -> Health {
+    let mut running = match start(probe) {
+        Ok(running) => running,
+        Err(e) => return Health::Unhealthy(format!("cannot start the probe: {}", e.desc())),
+    };
+    loop {
+        let now = Instant::now();
+        if let Some(health) = running.progress(now) {
+            return health;
+        }
+        // Rounded up, so that the wake-up comes at the deadline, not just before it.
+        let left = running.deadline.saturating_duration_since(now) + Duration::from_nanos(999_999);
+        let timeout = PollTimeout::try_from(left.as_millis()).unwrap_or(PollTimeout::MAX);
+        let mut fds = [PollFd::new(running.fd(), PollFlags::POLLIN)];
+        // Whatever poll says (EINTR included), `progress` reads and judges the time.
+        let _ = poll(&mut fds, timeout);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_word_that_stands() {
+        let said = |parts: &[&[u8]]| parts.concat();
+        let resolving = meanwhile("timed out after 1s while resolving 'db'");
+        let cut = &resolving[..3];
+        let cases: [(Vec<u8>, Option<Health>); 11] = [
+            (
+                said(&[b"0HTTP 200"]),
+                Some(Health::Healthy("HTTP 200".into())),
+            ),
+            (
+                said(&[b"1refused"]),
+                Some(Health::Unhealthy("refused".into())),
+            ),
+            (said(&[]), None),
+            (said(&[b"1"]), None),
+            (
+                said(&[&resolving]),
+                Some(Health::Unhealthy(
+                    "timed out after 1s while resolving 'db'".into(),
+                )),
+            ),
+            (
+                said(&[&resolving, b"1cannot resolve 'db'"]),
+                Some(Health::Unhealthy("cannot resolve 'db'".into())),
+            ),
+            // Past the resolver, the copy keeps its own deadline again.
+            (said(&[&resolving, &meanwhile("")]), None),
+            (
+                said(&[&resolving, &meanwhile(""), b"0TCP connect"]),
+                Some(Health::Healthy("TCP connect".into())),
+            ),
+            // Killed while it wrote the next one: the one before stands.
+            (
+                said(&[&resolving, cut]),
+                Some(Health::Unhealthy(
+                    "timed out after 1s while resolving 'db'".into(),
+                )),
+            ),
+            (said(&[&resolving[..resolving.len() - 1]]), None),
+            (said(&[cut]), None),
+        ];
+        for (answer, want) in cases {
+            assert_eq!(verdict(&answer), want, "{answer:?}");
         }
     }
 }

@@ -135,9 +135,11 @@ pub fn describe(e: UrlError) -> &'static str {
 
 pub fn parse(text: &str) -> Result<Target, UrlError> {
     use UrlError::Invalid;
-    let (scheme, rest) = text.split_once("://").ok_or(Invalid(
+    let at = crate::error::find(text.as_bytes(), b"://").ok_or(Invalid(
         "expected http://HOST[:PORT][/PATH] or tcp://HOST:PORT",
     ))?;
+    let (scheme, rest) = text.split_at(at);
+    let rest = rest.get(3..).unwrap_or_default();
     let scheme = match scheme.to_ascii_lowercase().as_str() {
         "http" => Scheme::Http,
         "tcp" => Scheme::Tcp,
@@ -217,8 +219,9 @@ fn parse_host(host: &str) -> Result<Host, UrlError> {
 fn parse_port(port: &str) -> Result<u16, UrlError> {
     port.bytes()
         .all(|b| b.is_ascii_digit())
-        .then(|| port.parse::<u16>().ok())
+        .then(|| port.parse::<u32>().ok())
         .flatten()
+        .and_then(|p| u16::try_from(p).ok())
         .filter(|&p| p != 0)
         .ok_or(UrlError::Invalid(
             "the port must be a number from 1 to 65535",
