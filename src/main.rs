@@ -35,7 +35,7 @@ use std::ffi::{c_char, c_int};
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStringExt;
 
-use log::{error, info, warn};
+use crate::logger::{error, info, warn};
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
 use nix::unistd::{getpid, getppid};

@@ -17,7 +17,7 @@ use std::ffi::OsString;
 use std::io;
 use std::os::unix::ffi::OsStringExt;
 
-use log::{info, warn};
+use crate::logger::{info, warn};
 use nix::unistd::{Gid, Uid, getresgid, getresuid};
 
 use crate::environ::Environ;

@@ -177,27 +177,27 @@ pub fn exit_code(text: &str) -> Result<u8, &'static str> {
         .ok_or("expected an exit code from 0 to 255")
 }
 
-pub fn log_level(text: &str) -> Result<log::LevelFilter, &'static str> {
+pub fn log_level(text: &str) -> Result<crate::logger::Level, &'static str> {
     match text.trim().to_ascii_lowercase().as_str() {
-        "off" => Ok(log::LevelFilter::Off),
-        "error" => Ok(log::LevelFilter::Error),
-        "warn" | "warning" => Ok(log::LevelFilter::Warn),
-        "info" => Ok(log::LevelFilter::Info),
-        "debug" => Ok(log::LevelFilter::Debug),
-        "trace" => Ok(log::LevelFilter::Trace),
+        "off" => Ok(crate::logger::Level::Off),
+        "error" => Ok(crate::logger::Level::Error),
+        "warn" | "warning" => Ok(crate::logger::Level::Warn),
+        "info" => Ok(crate::logger::Level::Info),
+        "debug" => Ok(crate::logger::Level::Debug),
+        "trace" => Ok(crate::logger::Level::Trace),
         _ => Err("expected off, error, warn, info, debug or trace"),
     }
 }
 
 /// tini's verbosity: 0 error, 1 warn, 2 info, 3 debug, 4 and more trace.
 /// tini keeps it in an unsigned int, so a negative number is a huge one.
-pub fn level_for_verbosity(n: i64) -> log::LevelFilter {
+pub fn level_for_verbosity(n: i64) -> crate::logger::Level {
     match u32::try_from(n).unwrap_or(u32::MAX) {
-        0 => log::LevelFilter::Error,
-        1 => log::LevelFilter::Warn,
-        2 => log::LevelFilter::Info,
-        3 => log::LevelFilter::Debug,
-        _ => log::LevelFilter::Trace,
+        0 => crate::logger::Level::Error,
+        1 => crate::logger::Level::Warn,
+        2 => crate::logger::Level::Info,
+        3 => crate::logger::Level::Debug,
+        _ => crate::logger::Level::Trace,
     }
 }
 
@@ -356,11 +356,11 @@ mod tests {
             assert_eq!(atoi(text), want, "{text:?}");
         }
         let level = |text: &str| level_for_verbosity(atoi(text));
-        assert_eq!(level("abc"), log::LevelFilter::Error);
-        assert_eq!(level("7"), log::LevelFilter::Trace);
+        assert_eq!(level("abc"), crate::logger::Level::Error);
+        assert_eq!(level("7"), crate::logger::Level::Trace);
         // tini's unsigned int: -1 is everything.
-        assert_eq!(level("-1"), log::LevelFilter::Trace);
-        assert_eq!(level("4294967296"), log::LevelFilter::Error);
+        assert_eq!(level("-1"), crate::logger::Level::Trace);
+        assert_eq!(level("4294967296"), crate::logger::Level::Error);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use log::{debug, info};
+use crate::logger::{debug, info};
 use nix::sys::signal::{SigSet, Signal};
 
 use crate::error::exit;

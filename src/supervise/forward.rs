@@ -5,7 +5,7 @@
 //! to a pid, a process group, or (as PID 1 only) everyone; never a negative
 //! pid built by hand.
 
-use log::{debug, info, warn};
+use crate::logger::{debug, info, warn};
 use nix::errno::Errno;
 use nix::unistd::Pid;
 

@@ -26,7 +26,7 @@ use std::ffi::OsString;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use log::{debug, error, info, warn};
+use crate::logger::{debug, error, info, warn};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::unistd::Pid;
@@ -406,10 +406,10 @@ impl Supervisor {
         let Some((i, meaning, todo)) = run.children.reaped(raw, ended, Instant::now()) else {
             // -w: tini's warning; otherwise a debug record, with the signal as "child exited" has.
             let level = match self.warn_on_reap {
-                true => log::Level::Warn,
-                false => log::Level::Debug,
+                true => crate::logger::Level::Warn,
+                false => crate::logger::Level::Debug,
             };
-            log::log!(level, pid = raw, exit_code = ended.code, signal = signal; "Reaped zombie process with pid={pid}");
+            crate::logger::log!(level, pid = raw, exit_code = ended.code, signal = signal; "Reaped zombie process with pid={pid}");
             return;
         };
         info!(pid = raw, exit_code = ended.code, signal = signal, name = self.name(i); "child exited");

@@ -3,7 +3,7 @@
 //! goes on until nothing is left, never stopping at a child tend waits for.
 //! What each exit means is the loop's business (`children`), not this one's.
 
-use log::error;
+use crate::logger::error;
 use nix::errno::Errno;
 use nix::unistd::Pid;
 
