@@ -353,13 +353,15 @@ impl Sink {
 /// and a field that is `None` is left out: `name = child.name()` names a
 /// child only when there are several (issue 19), and a run of one logs
 /// exactly what it always has.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 pub enum Field<'a> {
     None,
     U64(u64),
     I64(i64),
     Bool(bool),
     Str(&'a str),
+    /// Text written when the record is: a signal's name, a path.
+    Display(&'a dyn fmt::Display),
 }
 
 /// What a field's value may be: the kinds tend logs. Floats are not among
@@ -425,6 +427,18 @@ impl ToField for String {
 impl ToField for std::borrow::Cow<'_, str> {
     fn field(&self) -> Field<'_> {
         Field::Str(self)
+    }
+}
+
+impl ToField for crate::signals::Name {
+    fn field(&self) -> Field<'_> {
+        Field::Display(self)
+    }
+}
+
+impl ToField for std::path::Display<'_> {
+    fn field(&self) -> Field<'_> {
+        Field::Display(self)
     }
 }
 
@@ -496,7 +510,7 @@ pub fn format_record(
     let mut item = String::new();
     for (key, value) in keys.split(' ').zip(values) {
         // The record's own keys; a field may not repeat them.
-        if matches!(key, "ts" | "level" | "logger" | "msg") || *value == Field::None {
+        if matches!(key, "ts" | "level" | "logger" | "msg") || matches!(value, Field::None) {
             continue;
         }
         item.clear();
@@ -518,6 +532,7 @@ pub fn format_record(
             Field::I64(n) => push_bounded(&mut item, &n.to_string(), FIELD_LIMIT, escape),
             Field::Bool(b) => item.push_str(if b { "true" } else { "false" }),
             Field::Str(text) => quoted(&mut item, text, FIELD_LIMIT),
+            Field::Display(text) => quoted(&mut item, &text.to_string(), FIELD_LIMIT),
         }
         if line.len() + item.len() + reserve > LINE_LIMIT {
             line.push_str(match format {
@@ -636,6 +651,28 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
+/// For the tests' assertions: a `Display` field by its text.
+#[cfg(test)]
+impl fmt::Debug for Field<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::None => f.write_str("None"),
+            Field::U64(n) => write!(f, "U64({n})"),
+            Field::I64(n) => write!(f, "I64({n})"),
+            Field::Bool(b) => write!(f, "Bool({b})"),
+            Field::Str(text) => write!(f, "Str({text:?})"),
+            Field::Display(text) => write!(f, "Display({:?})", text.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+impl PartialEq for Field<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        format!("{self:?}") == format!("{other:?}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -728,20 +765,25 @@ mod tests {
         assert_eq!(String::from("SIGTERM").field(), Field::Str("SIGTERM"));
         assert_eq!(Some(5usize).field(), Field::U64(5));
         assert_eq!(None::<u32>.field(), Field::None);
+        let term = crate::signals::name(15);
+        assert_eq!(term.field(), Field::Display(&"SIGTERM"));
+        let path = std::path::Path::new("/a b/\u{1b}");
+        assert_eq!(path.display().field(), Field::Display(&"/a b/\u{1b}"));
         // Numbers and booleans are bare, text is quoted, in both formats.
         let pairs = [
             ("i", (-3i32).field()),
             ("u", u64::MAX.field()),
             ("b", false.field()),
             ("s", "x".field()),
+            ("d", term.field()),
         ];
         assert_eq!(
             record(LogFormat::Json, Level::Info, "m", &pairs),
-            "{\"ts\":\"1970-01-01T00:00:00.000Z\",\"level\":\"info\",\"logger\":\"tend\",\"msg\":\"m\",\"i\":-3,\"u\":18446744073709551615,\"b\":false,\"s\":\"x\"}\n"
+            "{\"ts\":\"1970-01-01T00:00:00.000Z\",\"level\":\"info\",\"logger\":\"tend\",\"msg\":\"m\",\"i\":-3,\"u\":18446744073709551615,\"b\":false,\"s\":\"x\",\"d\":\"SIGTERM\"}\n"
         );
         assert_eq!(
             record(LogFormat::Text, Level::Info, "m", &pairs),
-            "1970-01-01T00:00:00.000Z info  tend: m i=-3 u=18446744073709551615 b=false s=\"x\"\n"
+            "1970-01-01T00:00:00.000Z info  tend: m i=-3 u=18446744073709551615 b=false s=\"x\" d=\"SIGTERM\"\n"
         );
     }
 

@@ -195,7 +195,7 @@ fn prepare(
             continue;
         }
         entry::render::write(&rendered, template, output, owner, option, watch)?;
-        info!(template = template.display().to_string(), output = output.display().to_string(); "rendered");
+        info!(template = template.display(), output = output.display(); "rendered");
     }
     if let Some((uid, gid)) = owner {
         let option = config.name("--chown");
@@ -207,7 +207,7 @@ fn prepare(
             let started = std::time::Instant::now();
             let counts = entry::chown::chown_tree(path, uid, gid, option, watch)?;
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            info!(path = path.display().to_string(), entries = counts.entries, changed = counts.changed, hard_links = counts.hard_links, mounts = counts.mounts, uid = uid, gid = gid, ms = ms; "chowned");
+            info!(path = path.display(), entries = counts.entries, changed = counts.changed, hard_links = counts.hard_links, mounts = counts.mounts, uid = uid, gid = gid, ms = ms; "chowned");
         }
     }
     Ok(children)

@@ -108,7 +108,7 @@ pub fn chown_tree(
                 }
             }
             Ok(Visited::Mount) => {
-                info!(path = here().display().to_string(); "{option}: a mount point below PATH: neither entered nor changed");
+                info!(path = here().display(); "{option}: a mount point below PATH: neither entered nor changed");
             }
             Err((doing, e)) => {
                 let hint = match e {
@@ -130,7 +130,7 @@ pub fn chown_tree(
         }
     }
     if let Some(first) = &walk.counts.first_hard_link {
-        warn!(path = root.display().to_string(), skipped = walk.counts.hard_links, first = first.display().to_string(); "{option}: regular files with more than one link left alone, as their other names may be outside PATH");
+        warn!(path = root.display(), skipped = walk.counts.hard_links, first = first.display(); "{option}: regular files with more than one link left alone, as their other names may be outside PATH");
     }
     Ok(walk.counts)
 }

@@ -84,7 +84,7 @@ impl Supervisor {
             return;
         }
         if signo != received {
-            debug!(received = signals::name(received), signal = name.as_str(); "rewrote signal");
+            debug!(received = signals::name(received), signal = name; "rewrote signal");
         }
         let running: Vec<(usize, Pid)> = run
             .children
