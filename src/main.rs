@@ -32,7 +32,7 @@ mod sys;
 use std::ffi::OsString;
 #[cfg(not(test))]
 use std::ffi::{c_char, c_int};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::ffi::OsStringExt;
 
 use crate::logger::{error, info, warn};
@@ -331,10 +331,8 @@ fn read_procfile(config: &Config) -> Result<Vec<procfile::Entry>, Error> {
     if size > procfile::MAX_SIZE {
         return Err(fail(procfile::ProcfileError::TooLarge { size }.to_string()));
     }
-    let mut text = Vec::with_capacity(size);
     // One byte more than a Procfile may hold: a file that grew since the fstat still fails.
-    file.take(procfile::MAX_SIZE as u64 + 1)
-        .read_to_end(&mut text)
+    let text = entry::read_at_most(&file, procfile::MAX_SIZE + 1)
         .map_err(|e| fail(error::describe(&e)))?;
     let entries = procfile::parse(&text).map_err(|e| fail(e.to_string()))?;
     let runs_something = !config.command.is_empty() || config.default_program.is_some();

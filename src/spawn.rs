@@ -13,7 +13,7 @@
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, CString, OsStr, OsString};
-use std::io::{self, Read};
+use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
@@ -322,12 +322,11 @@ fn judge(path: &Path, who: &Who) -> Result<Start, i32> {
     let Ok(file) = crate::entry::open_regular(path) else {
         return Ok(Start::Binary);
     };
-    let mut head = Vec::with_capacity(HEAD);
     // As above: unreadable now, it is judged by its mode alone.
-    if file.take(HEAD as u64).read_to_end(&mut head).is_err() {
-        return Ok(Start::Binary);
+    match crate::entry::read_at_most(&file, HEAD) {
+        Ok(head) => Ok(start_of(&head)),
+        Err(_) => Ok(Start::Binary),
     }
-    Ok(start_of(&head))
 }
 
 /// The most of a `#!` line the kernel reads (BINPRM_BUF_SIZE).

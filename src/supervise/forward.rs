@@ -269,10 +269,16 @@ impl Handoff {
 /// (SigCgt, SigIgn). When that cannot be read, the answer is yes: better a
 /// signal forwarded than one dropped on a guess.
 fn handles(pid: Pid, signo: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{}/status", pid.as_raw()))
-        .ok()
+    read_proc(&format!("/proc/{}/status", pid.as_raw()))
         .and_then(|status| handled_mask(&status))
         .is_none_or(|mask| mask & 1u64.checked_shl((signo - 1) as u32).unwrap_or(0) != 0)
+}
+
+/// A /proc file's text, None when it cannot be read or is not UTF-8 (as
+/// `std::fs::read_to_string` answers, with less code).
+fn read_proc(path: &str) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    String::from_utf8(crate::entry::read_at_most(&file, usize::MAX).ok()?).ok()
 }
 
 /// SigCgt | SigIgn of a /proc/PID/status text.
@@ -289,7 +295,7 @@ fn handled_mask(status: &str) -> Option<u64> {
 /// tend's own children, from /proc (empty when /proc is not mounted).
 fn direct_children() -> Vec<Pid> {
     let path = format!("/proc/self/task/{}/children", std::process::id());
-    std::fs::read_to_string(path)
+    read_proc(&path)
         .unwrap_or_default()
         .split_whitespace()
         .filter_map(|pid| pid.parse().ok().map(Pid::from_raw))
