@@ -102,15 +102,14 @@ impl Environ {
     /// `NAME=value` strings for execve(2); Err(name) for a variable that
     /// holds a NUL byte, which no C string can.
     pub fn to_c_strings(&self) -> Result<Vec<CString>, OsString> {
-        self.0
-            .iter()
-            .map(|(name, value)| {
-                let mut pair = name.as_bytes().to_vec();
-                pair.push(b'=');
-                pair.extend_from_slice(value.as_bytes());
-                CString::new(pair).map_err(|_| name.clone())
-            })
-            .collect()
+        let mut pairs = Vec::with_capacity(self.0.len());
+        for (name, value) in &self.0 {
+            let mut pair = name.as_bytes().to_vec();
+            pair.push(b'=');
+            pair.extend_from_slice(value.as_bytes());
+            pairs.push(CString::new(pair).map_err(|_| name.clone())?);
+        }
+        Ok(pairs)
     }
 }
 

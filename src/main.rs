@@ -248,25 +248,30 @@ fn children(
         let texts: Vec<&[u8]> = words.iter().map(|w| w.text.as_slice()).collect();
         String::from_utf8_lossy(&programs::words::quote(&texts)).into_owned()
     };
+    // Loops rather than collect::<Result<Vec<_>, _>>(), whose adapters cost
+    // a kilobyte a use here.
     let each = |list: &[Vec<Word>], flag: &'static str| {
-        list.iter()
-            .map(|words| command(words, format!("{} '{}'", config.name(flag), quoted(words))))
-            .collect::<Result<Vec<_>, _>>()
+        let mut planned = Vec::with_capacity(list.len());
+        for words in list {
+            planned.push(command(
+                words,
+                format!("{} '{}'", config.name(flag), quoted(words)),
+            )?);
+        }
+        Ok::<_, Error>(planned)
     };
     let pre = each(&config.pre, "--pre")?;
     let also = each(&config.also, "--also")?;
     let file = config.name("--procfile");
-    let entries = procfile
-        .into_iter()
-        .map(|e| {
-            let what = format!("{file} line {} ({})", e.line, e.name);
-            let command = command(&e.words, what)?;
-            Ok(Planned {
-                name: e.name,
-                ..command
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+    let mut entries = Vec::with_capacity(procfile.len());
+    for e in procfile {
+        let what = format!("{file} line {} ({})", e.line, e.name);
+        let command = command(&e.words, what)?;
+        entries.push(Planned {
+            name: e.name,
+            ..command
+        });
+    }
     let mut program = config.command.clone();
     let mut program_from = None;
     if config.expand {
@@ -381,12 +386,13 @@ fn resolve_urls(
     env: &Environ,
 ) -> Result<(Vec<Target>, Option<health::Settings>), Error> {
     let lookup = entry::lookup(env);
-    let wait_for = config
-        .wait_for
-        .iter()
-        .map(|url| url.resolve(&lookup, config.name("--wait-for")))
-        .collect::<Result<_, _>>()
-        .map_err(Error::Entry)?;
+    let mut wait_for = Vec::with_capacity(config.wait_for.len());
+    for url in &config.wait_for {
+        wait_for.push(
+            url.resolve(&lookup, config.name("--wait-for"))
+                .map_err(Error::Entry)?,
+        );
+    }
     let health = config.health.as_ref().map(|h| h.settings(&lookup));
     Ok((wait_for, health.transpose().map_err(Error::Entry)?))
 }

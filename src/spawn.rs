@@ -66,24 +66,24 @@ pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet, how: How) -> Res
         program: name.clone(),
         source: io::Error::from_raw_os_error(libc::EINVAL),
     };
-    let argv: Vec<CString> = command
-        .iter()
-        .map(|a| CString::new(a.as_bytes()))
-        .collect::<Result<_, _>>()
-        .map_err(|_| invalid())?;
+    // Loops rather than collect::<Result<Vec<_>, _>>(), whose adapters cost
+    // more code than these.
+    let mut argv: Vec<CString> = Vec::with_capacity(command.len());
+    for arg in command {
+        argv.push(CString::new(arg.as_bytes()).map_err(|_| invalid())?);
+    }
     let envp = env.to_c_strings().map_err(|_| invalid())?;
-    let candidates = candidates(program.as_bytes(), env.get("PATH").map(OsStrExt::as_bytes))
-        .into_iter()
-        .map(CString::new)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| invalid())?;
+    let mut paths = Vec::new();
+    for path in candidates(program.as_bytes(), env.get("PATH").map(OsStrExt::as_bytes)) {
+        paths.push(CString::new(path).map_err(|_| invalid())?);
+    }
     let argv_ptrs = null_terminated(&argv);
     let envp_ptrs = null_terminated(&envp);
     // POSIX execvp on ENOEXEC: `/bin/sh FILE ARGS…`. Slot 1 is filled in the child.
     let mut sh_argv: Vec<*const libc::c_char> = vec![SH_NAME.as_ptr(), std::ptr::null()];
     sh_argv.extend(argv_ptrs.iter().skip(1));
     let exec = Exec {
-        candidates: &candidates,
+        candidates: &paths,
         argv: &argv_ptrs,
         envp: &envp_ptrs,
         sh_argv,

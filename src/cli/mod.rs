@@ -509,12 +509,14 @@ fn supervise(mut settings: Settings, command: &[OsString]) -> Result<Mode, Error
         }
     }
     let split = |list: &[String], flag: &'static str| {
-        list.iter()
-            .map(|command| {
+        let mut split = Vec::with_capacity(list.len());
+        for command in list {
+            split.push(
                 words::split(command.as_bytes())
-                    .map_err(|e| Error::Usage(format!("{}: {e}", config.name(flag))))
-            })
-            .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| Error::Usage(format!("{}: {e}", config.name(flag))))?,
+            );
+        }
+        Ok::<_, Error>(split)
     };
     let pre = split(&settings.pre, "--pre")?;
     let also = split(&settings.also, "--also")?;

@@ -103,11 +103,13 @@ pub fn standard_signal(text: &str) -> Result<i32, &'static str> {
 
 /// `TERM,INT`, `SIGQUIT, SIGTERM`: a non-empty list of signals.
 pub fn signal_set(text: &str) -> Result<signals::Set, &'static str> {
-    let list = text
-        .split(',')
-        .map(signal)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| "expected signals separated by commas, such as TERM,INT or SIGQUIT")?;
+    let mut list = Vec::new();
+    for item in text.split(',') {
+        list.push(
+            signal(item)
+                .map_err(|_| "expected signals separated by commas, such as TERM,INT or SIGQUIT")?,
+        );
+    }
     Ok(signals::Set::of(&list))
 }
 

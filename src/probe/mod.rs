@@ -177,13 +177,13 @@ pub fn parse_status_set(text: &str) -> Option<StatusSet> {
             .and_then(|n| u16::try_from(n).ok())
             .filter(|n| *n >= 100)
     };
-    let ranges = text
-        .split(',')
-        .map(|item| match item.split_once('-') {
-            Some((low, high)) => Some((status(low)?, status(high)?)).filter(|(l, h)| l <= h),
-            None => status(item).map(|s| (s, s)),
-        })
-        .collect::<Option<Vec<_>>>()?;
+    let mut ranges = Vec::new();
+    for item in text.split(',') {
+        ranges.push(match item.split_once('-') {
+            Some((low, high)) => Some((status(low)?, status(high)?)).filter(|(l, h)| l <= h)?,
+            None => status(item).map(|s| (s, s))?,
+        });
+    }
     Some(StatusSet {
         ranges,
         text: text.split_whitespace().collect(),
