@@ -313,11 +313,7 @@ fn who(credentials: Option<&Credentials>) -> Who {
             uid: nix::unistd::geteuid().as_raw(),
             gid: nix::unistd::getegid().as_raw(),
             // Without the list, the groups shown are only fewer.
-            groups: nix::unistd::getgroups()
-                .unwrap_or_default()
-                .iter()
-                .map(|g| g.as_raw())
-                .collect(),
+            groups: crate::sys::groups().unwrap_or_default(),
         },
     }
 }
