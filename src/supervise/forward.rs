@@ -208,17 +208,13 @@ impl Supervisor {
         // A child may have left its group; direct_children() names it, while it
         // lives. Those still in a group get the group's signal, and no second one.
         let groups: Vec<Pid> = run.groups.iter().flatten().copied().collect();
-        let outside = direct_children()
-            .into_iter()
-            .filter(|&pid| {
-                !nix::unistd::getpgid(Some(pid)).is_ok_and(|group| groups.contains(&group))
-            })
-            .map(Target::Child);
-        groups
-            .iter()
-            .map(|&group| Target::Group(group))
-            .chain(outside)
-            .collect()
+        let mut targets: Vec<Target> = groups.iter().map(|&group| Target::Group(group)).collect();
+        for pid in direct_children() {
+            if !nix::unistd::getpgid(Some(pid)).is_ok_and(|group| groups.contains(&group)) {
+                targets.push(Target::Child(pid));
+            }
+        }
+        targets
     }
 
     /// Signal everyone; SIGTERM is followed by SIGCONT, so stopped processes act on it.
