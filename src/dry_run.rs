@@ -11,7 +11,6 @@
 //! or as aligned text, in the log format.
 
 use std::ffi::{OsStr, OsString};
-use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -103,12 +102,13 @@ impl Report {
         let before = Environ::from_process();
         let umask = current_umask();
         let owner = format!("{}:{}", who.uid, who.gid);
-        let format = config.log_format.unwrap_or_else(|| {
-            match nix::unistd::isatty(std::io::stdout().as_fd()) {
-                Ok(true) => LogFormat::Text,
-                _ => LogFormat::Json,
-            }
-        });
+        let format =
+            config
+                .log_format
+                .unwrap_or_else(|| match nix::unistd::isatty(crate::sys::stdout()) {
+                    Ok(true) => LogFormat::Text,
+                    _ => LogFormat::Json,
+                });
         let mut hide = Vec::new();
         for name in &self.secrets {
             if let Some(value) = env.get(name).filter(|v| !v.is_empty()) {

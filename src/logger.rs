@@ -14,7 +14,7 @@
 //! `event`: 9,088 B less in the small build (issue 21), and 1,696 B more
 //! without the facade itself, which only tend's own code would log through.
 use std::fmt;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -87,7 +87,7 @@ static LOGGER: OnceLock<Logger> = OnceLock::new();
 /// it, and JSON for a pipe or a file, where a collector does (issue 20 #7).
 pub fn init(format: Option<LogFormat>, level: Level) {
     LOGGER.get_or_init(|| Logger {
-        format: format.unwrap_or_else(|| match nix::unistd::isatty(std::io::stderr().as_fd()) {
+        format: format.unwrap_or_else(|| match nix::unistd::isatty(crate::sys::stderr()) {
             Ok(true) => LogFormat::Text,
             _ => LogFormat::Json,
         }),
@@ -299,13 +299,13 @@ enum Sink {
 
 impl Sink {
     fn open() -> Sink {
-        let stderr = std::io::stderr();
-        let Ok(stat) = fstat(stderr.as_fd()) else {
+        let stderr = crate::sys::stderr();
+        let Ok(stat) = fstat(stderr) else {
             return Sink::Closed;
         };
         let kind = SFlag::from_bits_truncate(stat.st_mode & SFlag::S_IFMT.bits());
         let waits = kind == SFlag::S_IFIFO
-            || (kind == SFlag::S_IFCHR && nix::unistd::isatty(stderr.as_fd()).unwrap_or(false));
+            || (kind == SFlag::S_IFCHR && nix::unistd::isatty(stderr).unwrap_or(false));
         if kind == SFlag::S_IFSOCK {
             return Sink::Socket;
         }
@@ -321,8 +321,7 @@ impl Sink {
     }
 
     fn write(&self, bytes: &[u8]) -> Wrote {
-        let stderr = std::io::stderr();
-        let fd2: BorrowedFd = stderr.as_fd();
+        let fd2 = crate::sys::stderr();
         let result = match self {
             Sink::Reopened(fd) => nix::unistd::write(fd, bytes),
             Sink::Socket => nix::sys::socket::send(

@@ -32,7 +32,6 @@ mod sys;
 use std::ffi::OsString;
 #[cfg(not(test))]
 use std::ffi::{c_char, c_int};
-use std::io::Write;
 use std::os::unix::ffi::OsStringExt;
 
 use crate::logger::{error, info, warn};
@@ -407,13 +406,12 @@ fn resolve_urls(
 /// so a plain (blocking) write is fine here.
 fn say(text: &str, code: u8) -> u8 {
     // Nowhere else to report a failing stderr; the exit code still tells.
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    let _ = sys::write_all(sys::stderr(), text.as_bytes());
     code
 }
 
 fn print(text: &str) -> u8 {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match sys::write_all(sys::stdout(), text.as_bytes()) {
         Ok(()) => 0,
         Err(_) => exit::FAILURE,
     }

@@ -163,7 +163,7 @@ pub fn run(probe: Result<Probe, String>) -> u8 {
         Health::Unhealthy(why) => (format!("unhealthy: {}\n", one_line(why)), exit::UNHEALTHY),
     };
     // Nowhere to report a failing stdout; the exit code still carries the verdict.
-    let _ = io::stdout().lock().write_all(line.as_bytes());
+    let _ = sys::write_all(sys::stdout(), line.as_bytes());
     code
 }
 
