@@ -19,6 +19,7 @@ use crate::cli::{Applied, Config, LogFormat, Origin, values};
 use crate::entry::{self, render::Rendered};
 use crate::environ::Environ;
 use crate::error::Error;
+use crate::iter::IntoVec;
 use crate::privilege::Credentials;
 use crate::probe::url::Target;
 use crate::probe::{describe_url, show_duration};
@@ -546,7 +547,7 @@ impl Out {
         let words: Vec<String> = words
             .iter()
             .map(|w| self.shown(&show(w)).to_string())
-            .collect();
+            .into_vec();
         match self.json {
             true => {
                 self.open(LIST);

@@ -7,6 +7,8 @@
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
+use crate::iter::IntoVec;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Environ(Vec<(OsString, OsString)>);
 
@@ -89,13 +91,13 @@ impl Environ {
             .iter()
             .filter(|(n, v)| before.get(n) != Some(v.as_os_str()))
             .map(|(n, v)| (n.as_os_str(), v.as_os_str()))
-            .collect();
+            .into_vec();
         let gone = before
             .0
             .iter()
             .filter(|(n, _)| self.get(n).is_none())
             .map(|(n, _)| n.as_os_str())
-            .collect();
+            .into_vec();
         (set, gone)
     }
 

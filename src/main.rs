@@ -20,6 +20,7 @@ mod entry;
 mod environ;
 mod error;
 mod health;
+mod iter;
 mod logger;
 mod privilege;
 mod probe;
@@ -34,7 +35,6 @@ use std::ffi::OsString;
 use std::ffi::{c_char, c_int};
 use std::os::unix::ffi::OsStringExt;
 
-use crate::logger::{error, info, warn};
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
 use nix::unistd::{getpid, getppid};
@@ -42,6 +42,8 @@ use nix::unistd::{getpid, getppid};
 use crate::cli::{Config, Dialect, Mode};
 use crate::environ::Environ;
 use crate::error::{Error, exit};
+use crate::iter::IntoVec;
+use crate::logger::{error, info, warn};
 use crate::probe::url::Target;
 use crate::programs::words::Word;
 use crate::programs::{Planned, procfile};
@@ -232,7 +234,7 @@ fn children(
                 words
                     .iter()
                     .map(|w| OsString::from_vec(w.text.clone()))
-                    .collect(),
+                    .into_vec(),
                 None,
             ),
         };
@@ -244,7 +246,7 @@ fn children(
         }
     };
     let quoted = |words: &[Word]| {
-        let texts: Vec<&[u8]> = words.iter().map(|w| w.text.as_slice()).collect();
+        let texts: Vec<&[u8]> = words.iter().map(|w| w.text.as_slice()).into_vec();
         String::from_utf8_lossy(&programs::words::quote(&texts)).into_owned()
     };
     // Loops rather than collect::<Result<Vec<_>, _>>(), whose adapters cost

@@ -17,11 +17,12 @@ use std::ffi::OsString;
 use std::io;
 use std::os::unix::ffi::OsStringExt;
 
-use crate::logger::{info, warn};
 use nix::unistd::{Gid, Uid, getresgid, getresuid};
 
 use crate::environ::Environ;
 use crate::error::Error;
+use crate::iter::IntoVec;
+use crate::logger::{info, warn};
 use crate::sys;
 
 const PASSWD: &str = "/etc/passwd";
@@ -199,7 +200,7 @@ pub fn apply(credentials: &Credentials) -> Result<(), Error> {
 /// thousands of groups must not turn one error into a megabyte of log.
 fn show_ids(ids: &[u32]) -> String {
     const SHOWN: usize = 8;
-    let first: Vec<String> = ids.iter().take(SHOWN).map(u32::to_string).collect();
+    let first: Vec<String> = ids.iter().take(SHOWN).map(u32::to_string).into_vec();
     match ids.len() {
         n if n <= SHOWN => format!("[{}]", first.join(", ")),
         n if n > NGROUPS_MAX => format!(
@@ -436,7 +437,7 @@ fn credentials<'a>(
             .filter(|g| g.lists(e.name))
             .map(|g| g.gid)
             .chain([e.gid])
-            .collect(),
+            .into_vec(),
         None => Vec::new(),
     };
     groups.sort_unstable();

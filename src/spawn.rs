@@ -30,6 +30,7 @@ use nix::unistd::{
 
 use crate::environ::Environ;
 use crate::error::Error;
+use crate::iter::IntoVec;
 use crate::sys::{self, SigSet};
 
 /// How the child is started, beyond its command and environment.
@@ -187,7 +188,7 @@ fn candidates(program: &[u8], path: Option<&[u8]>) -> Vec<Vec<u8>> {
             full.extend_from_slice(program);
             full
         })
-        .collect()
+        .into_vec()
 }
 
 /// Who a program runs as, for `find`'s judgement of the execute bits.
@@ -438,7 +439,7 @@ fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
         .iter()
         .map(|s| s.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
-        .collect()
+        .into_vec()
 }
 
 /// Between fork and exec: returns only on failure, with the stage and errno.

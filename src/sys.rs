@@ -17,6 +17,8 @@ use std::os::unix::ffi::OsStringExt;
 
 use nix::errno::Errno;
 
+use crate::iter::IntoVec;
+
 /// A kernel signal set: bit `n - 1` stands for signal `n`.
 pub type SigSet = u64;
 
@@ -185,7 +187,7 @@ pub fn read_signals(sigfd: &OwnedFd) -> Result<Vec<(i32, u32)>, Errno> {
                 let sender = u32::from_ne_bytes([info[12], info[13], info[14], info[15]]);
                 (i32::try_from(signo).unwrap_or(0), sender)
             })
-            .collect()),
+            .into_vec()),
         Err(Errno::EAGAIN | Errno::EINTR) => Ok(Vec::new()),
         Err(e) => Err(e),
     }
@@ -239,7 +241,7 @@ pub unsafe fn args(argc: c_int, argv: *const *const c_char) -> Vec<OsString> {
             let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
             OsString::from_vec(arg.to_bytes().to_vec())
         })
-        .collect()
+        .into_vec()
 }
 
 /// What statx(2) says about one file: as much as `--chown` and the safe

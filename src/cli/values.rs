@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::iter::IntoVec;
 use crate::signals;
 
 /// The longest DURATION: a day is far beyond any sane grace, timeout or
@@ -233,7 +234,7 @@ pub fn split(text: &str, commas: bool, lines: bool) -> Vec<&str> {
     text.split(|c| (commas && c == ',') || (lines && c == '\n'))
         .map(str::trim)
         .filter(|item| !item.is_empty())
-        .collect()
+        .into_vec()
 }
 
 /// `TEND_PRE` and `TEND_ALSO`: one command a line. Blank lines are
@@ -244,7 +245,7 @@ pub fn command_lines(text: &str) -> Vec<&str> {
     text.split('\n')
         .map(|line| line.strip_suffix('\r').unwrap_or(line))
         .filter(|line| !line.trim().is_empty())
-        .collect()
+        .into_vec()
 }
 
 #[cfg(test)]

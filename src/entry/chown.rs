@@ -26,7 +26,6 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::logger::{info, warn};
 use nix::dir::Dir;
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag, openat};
@@ -36,6 +35,7 @@ use nix::unistd::{Gid, Uid, fchownat};
 use super::path;
 use super::stop::Watch;
 use crate::error::Error;
+use crate::logger::{info, warn};
 use crate::sys::{self, Stat};
 
 /// What one tree took.

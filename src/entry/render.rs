@@ -25,7 +25,6 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::logger::info;
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, openat, renameat};
 use nix::sys::stat::{Mode, SFlag};
@@ -35,6 +34,7 @@ use super::path::{self, Create};
 use super::stop::Watch;
 use crate::environ::Environ;
 use crate::error::{Error, describe};
+use crate::logger::info;
 
 /// The most a rendered file may hold: a config, with room to spare. A
 /// template that multiplies a large value must fail, not exhaust memory.

@@ -11,10 +11,10 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::logger::{debug, info};
 use nix::sys::signal::{SigSet, Signal};
 
 use crate::error::exit;
+use crate::logger::{debug, info};
 use crate::sys::{self, Unresolved};
 mod http;
 pub mod runner;

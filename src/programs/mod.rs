@@ -11,6 +11,8 @@ pub mod words;
 
 use std::ffi::OsString;
 
+use crate::iter::IntoVec;
+
 /// One command to run, and what the log calls it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
@@ -73,7 +75,7 @@ pub fn plan(
             false => beside.push(entry),
         }
     }
-    let mut program: Vec<Planned> = program.into_iter().collect();
+    let mut program: Vec<Planned> = program.into_iter().into_vec();
     let mut given: Vec<&str> = Vec::with_capacity(steps.len() + beside.len() + 1);
     for list in [&steps, &beside, &program] {
         for planned in list {
@@ -104,13 +106,13 @@ pub fn unique_names(names: &[&str]) -> Vec<String> {
         let file = name.rsplit('/').find(|part| !part.is_empty());
         file.unwrap_or(name).to_string()
     };
-    let bases: Vec<String> = names.iter().map(|name| base(name)).collect();
+    let bases: Vec<String> = names.iter().map(|name| base(name)).into_vec();
     // A numbered name is taken only if it is one of these: `a#3` made for
     // `a` is never made for another name (a name ends before its last `#`),
     // nor twice for `a`, whose count only grows. So the sorted bases and a
     // binary search do what a hash set did, without std's hashing code;
     // (name, place) pairs, as `procfile` sorts, so the two share one sort.
-    let mut sorted: Vec<(&str, usize)> = bases.iter().map(String::as_str).zip(0..).collect();
+    let mut sorted: Vec<(&str, usize)> = bases.iter().map(String::as_str).zip(0..).into_vec();
     sorted.sort_unstable();
     let first = |name: &str| sorted.partition_point(|(other, _)| *other < name);
     // How many of each name have been seen, at the name's first place in

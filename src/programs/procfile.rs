@@ -21,6 +21,7 @@
 use std::fmt;
 
 use super::words::{self, SplitError, Word};
+use crate::iter::IntoVec;
 
 /// The largest Procfile tend reads, in bytes: a Procfile is a few lines,
 /// and a bigger file is a mistake (a binary, a log) that tend must not parse.
@@ -163,7 +164,8 @@ pub fn parse(text: &[u8]) -> Result<Vec<Entry>, ProcfileError> {
 /// getrandom(2) call that a run of one program never made before issue 19.
 /// `unique_names` sorts the same pairs, so the two share one sort's code.
 fn first_repeat(entries: &[Entry]) -> Option<(&str, usize, usize)> {
-    let mut order: Vec<(&str, usize)> = entries.iter().map(|e| (e.name.as_str(), e.line)).collect();
+    let mut order: Vec<(&str, usize)> =
+        entries.iter().map(|e| (e.name.as_str(), e.line)).into_vec();
     order.sort_unstable();
     order
         .windows(2)

@@ -5,11 +5,12 @@
 //! to a pid, a process group, or (as PID 1 only) everyone; never a negative
 //! pid built by hand.
 
-use crate::logger::{debug, info, warn};
 use nix::errno::Errno;
 use nix::unistd::Pid;
 
 use super::{Run, Supervisor};
+use crate::iter::IntoVec;
+use crate::logger::{debug, info, warn};
 use crate::signals::{self, SIGCONT, SIGTERM};
 use crate::sys;
 
@@ -90,7 +91,7 @@ impl Supervisor {
             .children
             .running()
             .map(|(i, pid)| (i, Pid::from_raw(pid)))
-            .collect();
+            .into_vec();
         // The kernel's protection of PID 1, minus the stop signals that docker stop needs.
         // Racy by nature: a handler installed after the read misses this signal.
         let unprotected = |pid: Pid| {
@@ -207,8 +208,8 @@ impl Supervisor {
         }
         // A child may have left its group; direct_children() names it, while it
         // lives. Those still in a group get the group's signal, and no second one.
-        let groups: Vec<Pid> = run.groups.iter().flatten().copied().collect();
-        let mut targets: Vec<Target> = groups.iter().map(|&group| Target::Group(group)).collect();
+        let groups: Vec<Pid> = run.groups.iter().flatten().copied().into_vec();
+        let mut targets: Vec<Target> = groups.iter().map(|&group| Target::Group(group)).into_vec();
         for pid in direct_children() {
             if !nix::unistd::getpgid(Some(pid)).is_ok_and(|group| groups.contains(&group)) {
                 targets.push(Target::Child(pid));
@@ -295,7 +296,7 @@ fn direct_children() -> Vec<Pid> {
         .unwrap_or_default()
         .split_whitespace()
         .filter_map(|pid| pid.parse().ok().map(Pid::from_raw))
-        .collect()
+        .into_vec()
 }
 
 #[cfg(test)]

@@ -26,7 +26,6 @@ use std::ffi::OsString;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use crate::logger::{debug, error, info, warn};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::unistd::Pid;
@@ -35,6 +34,8 @@ use crate::entry;
 use crate::environ::Environ;
 use crate::error::{Error, exit};
 use crate::health;
+use crate::iter::IntoVec;
+use crate::logger::{debug, error, info, warn};
 use crate::signals::{self, Action, SIGKILL};
 use crate::spawn;
 use crate::sys::{self, SigSet};
@@ -149,7 +150,7 @@ impl Supervisor {
             .children
             .iter()
             .map(|c| (c.role, self.restart))
-            .collect();
+            .into_vec();
         let mut children = Children::new(&specs, self.grace);
         let todo = children.begin();
         let mut run = Run {
@@ -445,7 +446,7 @@ impl Supervisor {
                         Do::Stop(j) => self.name(*j),
                         _ => None,
                     })
-                    .collect();
+                    .into_vec();
                 // Only when it stops something: a single program's exit logs as it always has.
                 if !stopping.is_empty() {
                     info!(name = name, exit_code = ended.code, signal = signal, stopping = stopping.join(", "); "program ended: stopping the others");
@@ -478,7 +479,7 @@ impl Supervisor {
     /// them and everything left, and end with 137 (the program's own, which
     /// `-e` may remap, when it was among them).
     fn kill_the_rest(&self, run: &mut Run, now: Instant) {
-        let left: Vec<(usize, i32)> = run.children.running().collect();
+        let left: Vec<(usize, i32)> = run.children.running().into_vec();
         let main = left
             .iter()
             .any(|&(i, _)| self.children.get(i).is_some_and(|c| c.role == Role::Main));
@@ -487,7 +488,7 @@ impl Supervisor {
                 warn!(pid = *pid; "the child outlived --grace after a stop signal: sending SIGKILL to it and every process left");
             }
             _ => {
-                let names: Vec<&str> = left.iter().filter_map(|&(i, _)| self.name(i)).collect();
+                let names: Vec<&str> = left.iter().filter_map(|&(i, _)| self.name(i)).into_vec();
                 warn!(left = names.join(", "); "children outlived their stop: sending SIGKILL to them and every process left");
             }
         }

@@ -5,11 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::logger::{debug, info, warn};
 use nix::errno::Errno;
 
 use super::{Run, Supervisor};
 use crate::health::{self, OnUnhealthy, Status, Watch};
+use crate::logger::{debug, info, warn};
 use crate::probe::Health;
 use crate::probe::runner::{self, Running};
 use crate::signals::SIGTERM;
