@@ -123,7 +123,6 @@ pub fn set_uid(uid: u32) -> Result<(), Errno> {
     Errno::result(unsafe { libc::syscall(libc::SYS_setuid, libc::c_long::from(uid)) }).map(drop)
 }
 
-/// getgroups(2): the supplementary groups tend runs with.
 /// fd 1, borrowed as std's own `stdout().as_fd()` borrows it, without the
 /// lock and the line buffer that std's Stdout sets up on first use.
 pub fn stdout() -> BorrowedFd<'static> {
@@ -154,6 +153,7 @@ pub fn write_all(fd: BorrowedFd, mut bytes: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// getgroups(2): the supplementary groups tend runs with.
 pub fn groups() -> Result<Vec<u32>, Errno> {
     loop {
         // SAFETY: a size of 0 asks only for the count, and writes nothing.
