@@ -36,6 +36,9 @@ die() {
     exit 1
 }
 
+# podman builds the images; on a fresh machine this is what installs it.
+bash .ci/apt-install podman
+
 dist=${TEND_DIST:-dist}
 pkgid=$(cargo pkgid --quiet)
 version=${pkgid##*[@#]}

@@ -463,6 +463,13 @@ impl Repository {
                 let words = words(line);
                 let mut found = self.run_commands(&words, made);
                 found.extend(self.check_tend(&words));
+                if dockerfile && trailing_comment(line) {
+                    found.push(
+                        "a comment after an instruction: a Dockerfile takes `#` only at the \
+                         start of a line, so a pasted build fails"
+                            .to_string(),
+                    );
+                }
                 if full {
                     found.extend(check_images(&words, dockerfile, &mut stages, made));
                     found.extend(self.check_paths(&words, made));
@@ -606,6 +613,26 @@ impl Repository {
 /// `COPY --from=` must name `scratch`, a stage of the block (`stages`, which
 /// this adds to), an image in a registry, or (`--from` only) a bare stage
 /// name, the reader's own build stage left out of the snippet.
+/// Whether a Dockerfile line holds `#` after an instruction, outside quotes:
+/// a comment there is the instruction's argument, which a build refuses.
+fn trailing_comment(line: &str) -> bool {
+    if line.trim_start().starts_with('#') {
+        return false;
+    }
+    let (mut quoted, mut escaped, mut blank) = (false, false, false);
+    for c in line.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => quoted = !quoted,
+            '#' if !quoted && blank => return true,
+            _ => {}
+        }
+        blank = c.is_whitespace();
+    }
+    false
+}
+
 fn check_images(
     words: &[String],
     dockerfile: bool,
@@ -687,6 +714,10 @@ fn the_readme_check_finds_what_does_not_exist() {
     let three = "```sh\nbash examples/demo.sh\nbash tests/run.sh\n\
                  bash release/build.sh tend-x86_64-small tend-aarch64-small && bash release/image.sh   # localhost/tend:VERSION\n```\n";
     let wrong_cases: &[(&str, &str)] = &[
+        (
+            "```dockerfile\nFROM scratch\nCOPY app /app     # the app\n```\n",
+            "a comment after an instruction",
+        ),
         (
             "```sh\nbash examples/demo.sh     # build\nbash tests/run.sh         # every test\n```\n\n\
              ```dockerfile\nCOPY --from=localhost/tend:VERSION /tend /tend\nENTRYPOINT [\"/tend\", \"--\"]\n```\n",
