@@ -11,7 +11,6 @@
 //! or as aligned text, in the log format.
 
 use std::ffi::{OsStr, OsString};
-use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -20,6 +19,7 @@ use crate::cli::{Applied, Config, LogFormat, Origin, values};
 use crate::entry::{self, render::Rendered};
 use crate::environ::Environ;
 use crate::error::Error;
+use crate::iter::IntoVec;
 use crate::privilege::Credentials;
 use crate::probe::url::Target;
 use crate::probe::{describe_url, show_duration};
@@ -103,12 +103,13 @@ impl Report {
         let before = Environ::from_process();
         let umask = current_umask();
         let owner = format!("{}:{}", who.uid, who.gid);
-        let format = config.log_format.unwrap_or_else(|| {
-            match nix::unistd::isatty(std::io::stdout().as_fd()) {
-                Ok(true) => LogFormat::Text,
-                _ => LogFormat::Json,
-            }
-        });
+        let format =
+            config
+                .log_format
+                .unwrap_or_else(|| match nix::unistd::isatty(crate::sys::stdout()) {
+                    Ok(true) => LogFormat::Text,
+                    _ => LogFormat::Json,
+                });
         let mut hide = Vec::new();
         for name in &self.secrets {
             if let Some(value) = env.get(name).filter(|v| !v.is_empty()) {
@@ -313,11 +314,7 @@ fn who(credentials: Option<&Credentials>) -> Who {
             uid: nix::unistd::geteuid().as_raw(),
             gid: nix::unistd::getegid().as_raw(),
             // Without the list, the groups shown are only fewer.
-            groups: nix::unistd::getgroups()
-                .unwrap_or_default()
-                .iter()
-                .map(|g| g.as_raw())
-                .collect(),
+            groups: crate::sys::groups().unwrap_or_default(),
         },
     }
 }
@@ -550,7 +547,7 @@ impl Out {
         let words: Vec<String> = words
             .iter()
             .map(|w| self.shown(&show(w)).to_string())
-            .collect();
+            .into_vec();
         match self.json {
             true => {
                 self.open(LIST);

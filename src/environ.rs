@@ -7,6 +7,8 @@
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
+use crate::iter::IntoVec;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Environ(Vec<(OsString, OsString)>);
 
@@ -89,28 +91,27 @@ impl Environ {
             .iter()
             .filter(|(n, v)| before.get(n) != Some(v.as_os_str()))
             .map(|(n, v)| (n.as_os_str(), v.as_os_str()))
-            .collect();
+            .into_vec();
         let gone = before
             .0
             .iter()
             .filter(|(n, _)| self.get(n).is_none())
             .map(|(n, _)| n.as_os_str())
-            .collect();
+            .into_vec();
         (set, gone)
     }
 
     /// `NAME=value` strings for execve(2); Err(name) for a variable that
     /// holds a NUL byte, which no C string can.
     pub fn to_c_strings(&self) -> Result<Vec<CString>, OsString> {
-        self.0
-            .iter()
-            .map(|(name, value)| {
-                let mut pair = name.as_bytes().to_vec();
-                pair.push(b'=');
-                pair.extend_from_slice(value.as_bytes());
-                CString::new(pair).map_err(|_| name.clone())
-            })
-            .collect()
+        let mut pairs = Vec::with_capacity(self.0.len());
+        for (name, value) in &self.0 {
+            let mut pair = name.as_bytes().to_vec();
+            pair.push(b'=');
+            pair.extend_from_slice(value.as_bytes());
+            pairs.push(CString::new(pair).map_err(|_| name.clone())?);
+        }
+        Ok(pairs)
     }
 }
 

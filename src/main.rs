@@ -20,6 +20,7 @@ mod entry;
 mod environ;
 mod error;
 mod health;
+mod iter;
 mod logger;
 mod privilege;
 mod probe;
@@ -32,10 +33,8 @@ mod sys;
 use std::ffi::OsString;
 #[cfg(not(test))]
 use std::ffi::{c_char, c_int};
-use std::io::{Read, Write};
 use std::os::unix::ffi::OsStringExt;
 
-use log::{error, info, warn};
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
 use nix::unistd::{getpid, getppid};
@@ -43,6 +42,8 @@ use nix::unistd::{getpid, getppid};
 use crate::cli::{Config, Dialect, Mode};
 use crate::environ::Environ;
 use crate::error::{Error, exit};
+use crate::iter::IntoVec;
+use crate::logger::{error, info, warn};
 use crate::probe::url::Target;
 use crate::programs::words::Word;
 use crate::programs::{Planned, procfile};
@@ -195,7 +196,7 @@ fn prepare(
             continue;
         }
         entry::render::write(&rendered, template, output, owner, option, watch)?;
-        info!(template = template.display().to_string(), output = output.display().to_string(); "rendered");
+        info!(template = template.display(), output = output.display(); "rendered");
     }
     if let Some((uid, gid)) = owner {
         let option = config.name("--chown");
@@ -207,7 +208,7 @@ fn prepare(
             let started = std::time::Instant::now();
             let counts = entry::chown::chown_tree(path, uid, gid, option, watch)?;
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            info!(path = path.display().to_string(), entries = counts.entries, changed = counts.changed, hard_links = counts.hard_links, mounts = counts.mounts, uid = uid, gid = gid, ms = ms; "chowned");
+            info!(path = path.display(), entries = counts.entries, changed = counts.changed, hard_links = counts.hard_links, mounts = counts.mounts, uid = uid, gid = gid, ms = ms; "chowned");
         }
     }
     Ok(children)
@@ -233,7 +234,7 @@ fn children(
                 words
                     .iter()
                     .map(|w| OsString::from_vec(w.text.clone()))
-                    .collect(),
+                    .into_vec(),
                 None,
             ),
         };
@@ -245,28 +246,33 @@ fn children(
         }
     };
     let quoted = |words: &[Word]| {
-        let texts: Vec<&[u8]> = words.iter().map(|w| w.text.as_slice()).collect();
+        let texts: Vec<&[u8]> = words.iter().map(|w| w.text.as_slice()).into_vec();
         String::from_utf8_lossy(&programs::words::quote(&texts)).into_owned()
     };
+    // Loops rather than collect::<Result<Vec<_>, _>>(), whose adapters cost
+    // a kilobyte a use here.
     let each = |list: &[Vec<Word>], flag: &'static str| {
-        list.iter()
-            .map(|words| command(words, format!("{} '{}'", config.name(flag), quoted(words))))
-            .collect::<Result<Vec<_>, _>>()
+        let mut planned = Vec::with_capacity(list.len());
+        for words in list {
+            planned.push(command(
+                words,
+                format!("{} '{}'", config.name(flag), quoted(words)),
+            )?);
+        }
+        Ok::<_, Error>(planned)
     };
     let pre = each(&config.pre, "--pre")?;
     let also = each(&config.also, "--also")?;
     let file = config.name("--procfile");
-    let entries = procfile
-        .into_iter()
-        .map(|e| {
-            let what = format!("{file} line {} ({})", e.line, e.name);
-            let command = command(&e.words, what)?;
-            Ok(Planned {
-                name: e.name,
-                ..command
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+    let mut entries = Vec::with_capacity(procfile.len());
+    for e in procfile {
+        let what = format!("{file} line {} ({})", e.line, e.name);
+        let command = command(&e.words, what)?;
+        entries.push(Planned {
+            name: e.name,
+            ..command
+        });
+    }
     let mut program = config.command.clone();
     let mut program_from = None;
     if config.expand {
@@ -291,18 +297,24 @@ fn children(
     let plan = programs::plan(pre, entries, also, program);
     // One program and nothing else logs as it always has: no names.
     let several = config.several();
-    let spec = |role: Role| {
-        move |planned: Planned| Spec {
-            name: several.then_some(planned.name),
-            command: planned.command,
-            program_from: planned.secret,
-            role,
-        }
+    let spec = |planned: Planned, role: Role| Spec {
+        name: several.then_some(planned.name),
+        command: planned.command,
+        program_from: planned.secret,
+        role,
     };
-    let steps = plan.steps.into_iter().map(spec(Role::Step));
-    let beside = plan.beside.into_iter().map(spec(Role::Beside));
-    let program = plan.program.into_iter().map(spec(Role::Main));
-    Ok(steps.chain(beside).chain(program).collect())
+    // Loops, not chained iterators collected: the same order, less code.
+    let mut specs = Vec::with_capacity(plan.steps.len() + plan.beside.len() + 1);
+    for planned in plan.steps {
+        specs.push(spec(planned, Role::Step));
+    }
+    for planned in plan.beside {
+        specs.push(spec(planned, Role::Beside));
+    }
+    if let Some(planned) = plan.program {
+        specs.push(spec(planned, Role::Main));
+    }
+    Ok(specs)
 }
 
 /// `--procfile FILE`'s entries, read before anything is set up, so that
@@ -331,10 +343,8 @@ fn read_procfile(config: &Config) -> Result<Vec<procfile::Entry>, Error> {
     if size > procfile::MAX_SIZE {
         return Err(fail(procfile::ProcfileError::TooLarge { size }.to_string()));
     }
-    let mut text = Vec::with_capacity(size);
     // One byte more than a Procfile may hold: a file that grew since the fstat still fails.
-    file.take(procfile::MAX_SIZE as u64 + 1)
-        .read_to_end(&mut text)
+    let text = entry::read_at_most(&file, procfile::MAX_SIZE + 1)
         .map_err(|e| fail(error::describe(&e)))?;
     let entries = procfile::parse(&text).map_err(|e| fail(e.to_string()))?;
     let runs_something = !config.command.is_empty() || config.default_program.is_some();
@@ -383,12 +393,13 @@ fn resolve_urls(
     env: &Environ,
 ) -> Result<(Vec<Target>, Option<health::Settings>), Error> {
     let lookup = entry::lookup(env);
-    let wait_for = config
-        .wait_for
-        .iter()
-        .map(|url| url.resolve(&lookup, config.name("--wait-for")))
-        .collect::<Result<_, _>>()
-        .map_err(Error::Entry)?;
+    let mut wait_for = Vec::with_capacity(config.wait_for.len());
+    for url in &config.wait_for {
+        wait_for.push(
+            url.resolve(&lookup, config.name("--wait-for"))
+                .map_err(Error::Entry)?,
+        );
+    }
     let health = config.health.as_ref().map(|h| h.settings(&lookup));
     Ok((wait_for, health.transpose().map_err(Error::Entry)?))
 }
@@ -397,13 +408,12 @@ fn resolve_urls(
 /// so a plain (blocking) write is fine here.
 fn say(text: &str, code: u8) -> u8 {
     // Nowhere else to report a failing stderr; the exit code still tells.
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    let _ = sys::write_all(sys::stderr(), text.as_bytes());
     code
 }
 
 fn print(text: &str) -> u8 {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match sys::write_all(sys::stdout(), text.as_bytes()) {
         Ok(()) => 0,
         Err(_) => exit::FAILURE,
     }

@@ -17,11 +17,12 @@ use std::ffi::OsString;
 use std::io;
 use std::os::unix::ffi::OsStringExt;
 
-use log::{info, warn};
 use nix::unistd::{Gid, Uid, getresgid, getresuid};
 
 use crate::environ::Environ;
 use crate::error::Error;
+use crate::iter::IntoVec;
+use crate::logger::{info, warn};
 use crate::sys;
 
 const PASSWD: &str = "/etc/passwd";
@@ -199,7 +200,7 @@ pub fn apply(credentials: &Credentials) -> Result<(), Error> {
 /// thousands of groups must not turn one error into a megabyte of log.
 fn show_ids(ids: &[u32]) -> String {
     const SHOWN: usize = 8;
-    let first: Vec<String> = ids.iter().take(SHOWN).map(u32::to_string).collect();
+    let first: Vec<String> = ids.iter().take(SHOWN).map(u32::to_string).into_vec();
     match ids.len() {
         n if n <= SHOWN => format!("[{}]", first.join(", ")),
         n if n > NGROUPS_MAX => format!(
@@ -224,7 +225,10 @@ impl Table {
     /// /etc/passwd, and `--user 1000:1000` must still work there. A file
     /// that exists but cannot be read is an error.
     fn read(path: &'static str) -> io::Result<Table> {
-        match std::fs::read(path) {
+        // std::fs::read's answers, through the one read loop tend has.
+        let read =
+            std::fs::File::open(path).and_then(|f| crate::entry::read_at_most(&f, usize::MAX));
+        match read {
             Ok(bytes) => Ok(Table {
                 path,
                 bytes: Some(bytes),
@@ -433,7 +437,7 @@ fn credentials<'a>(
             .filter(|g| g.lists(e.name))
             .map(|g| g.gid)
             .chain([e.gid])
-            .collect(),
+            .into_vec(),
         None => Vec::new(),
     };
     groups.sort_unstable();

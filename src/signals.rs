@@ -179,14 +179,26 @@ impl Stops {
 /// asks a JVM for a thread dump, so neither is one by default.
 pub const DEFAULT_STOP: Set = Set::of(&[SIGTERM, SIGINT]);
 
-/// "SIGTERM", "SIGRTMIN+3", "SIG33".
-pub fn name(signo: i32) -> String {
-    match signo {
-        1..=31 => NAMES[signo as usize].to_string(),
-        RTMIN => "SIGRTMIN".to_string(),
-        MAX => "SIGRTMAX".to_string(),
-        35..=63 => format!("SIGRTMIN+{}", signo - RTMIN),
-        _ => format!("SIG{signo}"),
+/// "SIGTERM", "SIGRTMIN+3", "SIG33", written when shown: a log record
+/// that names a signal allocates nothing for it.
+pub fn name(signo: i32) -> Name {
+    Name(signo)
+}
+
+/// A signal's name: see `name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Name(i32);
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let signo = self.0;
+        match signo {
+            1..=31 => f.write_str(NAMES.get(signo as usize).copied().unwrap_or_default()),
+            RTMIN => f.write_str("SIGRTMIN"),
+            MAX => f.write_str("SIGRTMAX"),
+            35..=63 => write!(f, "SIGRTMIN+{}", signo - RTMIN),
+            _ => write!(f, "SIG{signo}"),
+        }
     }
 }
 
@@ -224,7 +236,7 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for signo in 1..=MAX {
-            let n = name(signo);
+            let n = name(signo).to_string();
             if signo == 32 || signo == 33 {
                 assert_eq!(n, format!("SIG{signo}"));
                 continue;

@@ -13,7 +13,7 @@
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, CString, OsStr, OsString};
-use std::io::{self, Read};
+use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
@@ -30,6 +30,7 @@ use nix::unistd::{
 
 use crate::environ::Environ;
 use crate::error::Error;
+use crate::iter::IntoVec;
 use crate::sys::{self, SigSet};
 
 /// How the child is started, beyond its command and environment.
@@ -66,24 +67,24 @@ pub fn spawn(command: &[OsString], env: &Environ, mask: SigSet, how: How) -> Res
         program: name.clone(),
         source: io::Error::from_raw_os_error(libc::EINVAL),
     };
-    let argv: Vec<CString> = command
-        .iter()
-        .map(|a| CString::new(a.as_bytes()))
-        .collect::<Result<_, _>>()
-        .map_err(|_| invalid())?;
+    // Loops rather than collect::<Result<Vec<_>, _>>(), whose adapters cost
+    // more code than these.
+    let mut argv: Vec<CString> = Vec::with_capacity(command.len());
+    for arg in command {
+        argv.push(CString::new(arg.as_bytes()).map_err(|_| invalid())?);
+    }
     let envp = env.to_c_strings().map_err(|_| invalid())?;
-    let candidates = candidates(program.as_bytes(), env.get("PATH").map(OsStrExt::as_bytes))
-        .into_iter()
-        .map(CString::new)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| invalid())?;
+    let mut paths = Vec::new();
+    for path in candidates(program.as_bytes(), env.get("PATH").map(OsStrExt::as_bytes)) {
+        paths.push(CString::new(path).map_err(|_| invalid())?);
+    }
     let argv_ptrs = null_terminated(&argv);
     let envp_ptrs = null_terminated(&envp);
     // POSIX execvp on ENOEXEC: `/bin/sh FILE ARGS…`. Slot 1 is filled in the child.
     let mut sh_argv: Vec<*const libc::c_char> = vec![SH_NAME.as_ptr(), std::ptr::null()];
     sh_argv.extend(argv_ptrs.iter().skip(1));
     let exec = Exec {
-        candidates: &candidates,
+        candidates: &paths,
         argv: &argv_ptrs,
         envp: &envp_ptrs,
         sh_argv,
@@ -187,7 +188,7 @@ fn candidates(program: &[u8], path: Option<&[u8]>) -> Vec<Vec<u8>> {
             full.extend_from_slice(program);
             full
         })
-        .collect()
+        .into_vec()
 }
 
 /// Who a program runs as, for `find`'s judgement of the execute bits.
@@ -322,12 +323,11 @@ fn judge(path: &Path, who: &Who) -> Result<Start, i32> {
     let Ok(file) = crate::entry::open_regular(path) else {
         return Ok(Start::Binary);
     };
-    let mut head = Vec::with_capacity(HEAD);
     // As above: unreadable now, it is judged by its mode alone.
-    if file.take(HEAD as u64).read_to_end(&mut head).is_err() {
-        return Ok(Start::Binary);
+    match crate::entry::read_at_most(&file, HEAD) {
+        Ok(head) => Ok(start_of(&head)),
+        Err(_) => Ok(Start::Binary),
     }
-    Ok(start_of(&head))
 }
 
 /// The most of a `#!` line the kernel reads (BINPRM_BUF_SIZE).
@@ -439,7 +439,7 @@ fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
         .iter()
         .map(|s| s.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
-        .collect()
+        .into_vec()
 }
 
 /// Between fork and exec: returns only on failure, with the stage and errno.

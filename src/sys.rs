@@ -1,7 +1,8 @@
 //! The system calls that nix does not offer safely for every signal number,
 //! the two it does not offer at all (statx(2), getrandom(2)), the
 //! credential calls without musl's every-thread machinery, and
-//! getaddrinfo(3) without std's wrapper.
+//! getaddrinfo(3) without std's wrapper, and writes to fd 1 and 2 without
+//! std's locked, buffered Stdout and Stderr.
 //!
 //! nix's `Signal` knows only signals 1..=31, and the C libraries hide 32..=34
 //! from `sigfillset`. tend must block, read and forward all 64, so masks here
@@ -15,6 +16,8 @@ use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 
 use nix::errno::Errno;
+
+use crate::iter::IntoVec;
 
 /// A kernel signal set: bit `n - 1` stands for signal `n`.
 pub type SigSet = u64;
@@ -120,6 +123,36 @@ pub fn set_uid(uid: u32) -> Result<(), Errno> {
     Errno::result(unsafe { libc::syscall(libc::SYS_setuid, libc::c_long::from(uid)) }).map(drop)
 }
 
+/// fd 1, borrowed as std's own `stdout().as_fd()` borrows it, without the
+/// lock and the line buffer that std's Stdout sets up on first use.
+pub fn stdout() -> BorrowedFd<'static> {
+    // SAFETY: fd 1 is only written to and queried; if it is closed, those
+    // fail harmlessly with EBADF, as through std's Stdout.
+    unsafe { BorrowedFd::borrow_raw(libc::STDOUT_FILENO) }
+}
+
+/// fd 2, as `stdout` borrows fd 1.
+pub fn stderr() -> BorrowedFd<'static> {
+    // SAFETY: as for fd 1 in `stdout`.
+    unsafe { BorrowedFd::borrow_raw(libc::STDERR_FILENO) }
+}
+
+/// All of `bytes` to `fd`, waiting as a blocking write does, on through
+/// short writes and EINTR: std's `write_all`. A closed fd (EBADF) takes
+/// everything, as std's Stdout and Stderr pretend it does.
+pub fn write_all(fd: BorrowedFd, mut bytes: &[u8]) -> Result<(), Errno> {
+    while !bytes.is_empty() {
+        match nix::unistd::write(fd, bytes) {
+            Ok(0) => return Err(Errno::EIO),
+            Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
+            Err(Errno::EINTR) => {}
+            Err(Errno::EBADF) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// getgroups(2): the supplementary groups tend runs with.
 pub fn groups() -> Result<Vec<u32>, Errno> {
     loop {
@@ -154,7 +187,7 @@ pub fn read_signals(sigfd: &OwnedFd) -> Result<Vec<(i32, u32)>, Errno> {
                 let sender = u32::from_ne_bytes([info[12], info[13], info[14], info[15]]);
                 (i32::try_from(signo).unwrap_or(0), sender)
             })
-            .collect()),
+            .into_vec()),
         Err(Errno::EAGAIN | Errno::EINTR) => Ok(Vec::new()),
         Err(e) => Err(e),
     }
@@ -208,7 +241,7 @@ pub unsafe fn args(argc: c_int, argv: *const *const c_char) -> Vec<OsString> {
             let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
             OsString::from_vec(arg.to_bytes().to_vec())
         })
-        .collect()
+        .into_vec()
 }
 
 /// What statx(2) says about one file: as much as `--chown` and the safe

@@ -248,3 +248,35 @@ fn logs_on_a_terminal_are_text_unless_asked_otherwise() {
     );
     assert!(records(&out.stderr).len() == 1, "{out:?}");
 }
+
+/// --version and --help write all they have to stdout, or exit 125 when
+/// it will not take it (/dev/full: ENOSPC); a closed stdout takes it all
+/// and the exit is 0, as it always was (std's Stdout pretended so, and
+/// tend now writes fd 1 itself, issue 21).
+#[test]
+fn what_is_printed_reaches_stdout_or_the_exit_status_says_so() {
+    let status = |redirect: &str, flag: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("exec \"$0\" {flag} {redirect}"), TEND])
+            .stdin(Stdio::null())
+            .status()
+            .expect("run sh")
+            .code()
+    };
+    for flag in ["--version", "--help"] {
+        assert_eq!(status(">/dev/full", flag), Some(125), "{flag} >/dev/full");
+        assert_eq!(status(">&-", flag), Some(0), "{flag} with stdout closed");
+    }
+    let out = Command::new(TEND)
+        .arg("--help")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tend --help");
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.len() > 4096 && help.ends_with('\n'),
+        "{} bytes: {help}",
+        help.len()
+    );
+}

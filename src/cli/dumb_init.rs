@@ -74,7 +74,7 @@ pub static DUMB_INIT: &[Opt] = &[
         help: "log what tend does, at debug level, on stderr",
         apply: |s, g| {
             on(g)?;
-            s.config.log_level = log::LevelFilter::Debug;
+            s.config.log_level = crate::logger::Level::Debug;
             Ok(())
         },
     },
@@ -300,7 +300,7 @@ mod tests {
             ],
             &[],
         );
-        assert_eq!(c.log_level, log::LevelFilter::Debug);
+        assert_eq!(c.log_level, crate::logger::Level::Debug);
         assert_eq!(
             (c.rewrite.apply(15), c.rewrite.apply(10), c.rewrite.apply(2)),
             (3, 0, 15)
@@ -308,11 +308,11 @@ mod tests {
         assert_eq!(c.command, [OsString::from("prog"), OsString::from("-v")]);
         assert_eq!(
             config(&["x"], &[("DUMB_INIT_DEBUG", "1")]).log_level,
-            log::LevelFilter::Debug
+            crate::logger::Level::Debug
         );
         assert_eq!(
             config(&["x"], &[("DUMB_INIT_DEBUG", "yes")]).log_level,
-            log::LevelFilter::Warn
+            crate::logger::Level::Warn
         );
         // tend's variables apply; tini's do not, nor do tend's flags.
         let c = config(

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use super::help::{DESCRIPTION, EXAMPLES, EXIT_STATUSES, SYNOPSIS};
 use super::options::{Group, OPTIONS, Opt, Takes};
+use crate::iter::IntoVec;
 
 /// Where the page lives, from the crate's root.
 const PATH: &str = "docs/tend.1";
@@ -85,7 +86,7 @@ pub fn man_page() -> String {
                 .vars
                 .iter()
                 .map(|v| format!("\\fB{}\\fR", roff(v.name)))
-                .collect();
+                .into_vec();
             if !vars.is_empty() {
                 let _ = writeln!(page, ".br\nEnvironment: {}.", vars.join(", "));
             }

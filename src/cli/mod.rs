@@ -67,7 +67,7 @@ pub struct Logging {
     /// None: neither --log-format nor TEND_LOG_FORMAT said, and the logger
     /// picks text for a terminal, JSON for anything else (issue 20 #7).
     pub format: Option<LogFormat>,
-    pub level: log::LevelFilter,
+    pub level: crate::logger::Level,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +78,7 @@ pub struct Config {
     /// `-s`: registering as subreaper is required, not just attempted.
     pub subreaper: bool,
     pub pdeathsig: Option<i32>,
-    pub log_level: log::LevelFilter,
+    pub log_level: crate::logger::Level,
     /// `--log-format`, when given; see `Logging::format`.
     pub log_format: Option<LogFormat>,
     pub warn_on_reap: bool,
@@ -189,7 +189,7 @@ impl Default for Config {
             command: Vec::new(),
             subreaper: false,
             pdeathsig: None,
-            log_level: log::LevelFilter::Warn,
+            log_level: crate::logger::Level::Warn,
             log_format: None,
             warn_on_reap: false,
             signal_group: false,
@@ -509,12 +509,14 @@ fn supervise(mut settings: Settings, command: &[OsString]) -> Result<Mode, Error
         }
     }
     let split = |list: &[String], flag: &'static str| {
-        list.iter()
-            .map(|command| {
+        let mut split = Vec::with_capacity(list.len());
+        for command in list {
+            split.push(
                 words::split(command.as_bytes())
-                    .map_err(|e| Error::Usage(format!("{}: {e}", config.name(flag))))
-            })
-            .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| Error::Usage(format!("{}: {e}", config.name(flag))))?,
+            );
+        }
+        Ok::<_, Error>(split)
     };
     let pre = split(&settings.pre, "--pre")?;
     let also = split(&settings.also, "--also")?;
@@ -671,7 +673,7 @@ mod tests {
         assert!(!c.subreaper && !c.warn_on_reap && !c.signal_group && !c.no_new_privs);
         assert_eq!(c.pdeathsig, None);
         assert_eq!(c.grace, None);
-        assert_eq!(c.log_level, log::LevelFilter::Warn);
+        assert_eq!(c.log_level, crate::logger::Level::Warn);
         assert_eq!(c.log_format, None);
         assert!(c.remap_exit.is_empty());
         assert_eq!(c.user, None);
@@ -681,7 +683,7 @@ mod tests {
     fn short_flags_cluster_like_getopt() {
         let c = config(&["-sgwvv", "-e143", "-e", "2", "-pSIGKILL", "prog"], &[]);
         assert!(c.subreaper && c.signal_group && c.warn_on_reap);
-        assert_eq!(c.log_level, log::LevelFilter::Debug);
+        assert_eq!(c.log_level, crate::logger::Level::Debug);
         assert_eq!(c.remap_exit, [143, 2]);
         assert_eq!(c.pdeathsig, Some(9));
         assert_eq!(config(&["-p", "KILL", "x"], &[]).pdeathsig, Some(9));
@@ -691,13 +693,13 @@ mod tests {
     #[test]
     fn verbosity_counts_like_tini() {
         let cases = [
-            (&["x"][..], log::LevelFilter::Warn),
-            (&["-v", "x"], log::LevelFilter::Info),
-            (&["-vv", "x"], log::LevelFilter::Debug),
-            (&["-vvv", "x"], log::LevelFilter::Trace),
+            (&["x"][..], crate::logger::Level::Warn),
+            (&["-v", "x"], crate::logger::Level::Info),
+            (&["-vv", "x"], crate::logger::Level::Debug),
+            (&["-vvv", "x"], crate::logger::Level::Trace),
             (
                 &["-v", "--log-level", "error", "x"],
-                log::LevelFilter::Error,
+                crate::logger::Level::Error,
             ),
         ];
         for (input, level) in cases {
@@ -722,7 +724,7 @@ mod tests {
         );
         assert_eq!(c.grace, Some(Duration::from_millis(1500)));
         assert_eq!(c.log_format, Some(LogFormat::Text));
-        assert_eq!(c.log_level, log::LevelFilter::Debug);
+        assert_eq!(c.log_level, crate::logger::Level::Debug);
         assert_eq!(c.user.as_deref(), Some("app:app"));
         assert!(c.no_new_privs);
     }
@@ -743,7 +745,7 @@ mod tests {
         ];
         let c = config(&["x"], &env);
         assert!(c.subreaper && c.signal_group && c.warn_on_reap && c.no_new_privs);
-        assert_eq!(c.log_level, log::LevelFilter::Debug);
+        assert_eq!(c.log_level, crate::logger::Level::Debug);
         assert_eq!(c.pdeathsig, Some(15));
         assert_eq!(c.remap_exit, [143, 2]);
         assert_eq!(c.grace, Some(Duration::from_millis(500)));
@@ -769,7 +771,7 @@ mod tests {
         assert_eq!(flags_win.pdeathsig, Some(9));
         assert_eq!(flags_win.remap_exit, [7]);
         assert_eq!(flags_win.grace, Some(Duration::from_secs(3)));
-        assert_eq!(flags_win.log_level, log::LevelFilter::Info);
+        assert_eq!(flags_win.log_level, crate::logger::Level::Info);
         assert_eq!(flags_win.log_format, Some(LogFormat::Json));
 
         assert_eq!(
@@ -778,7 +780,7 @@ mod tests {
                 &[("TEND_LOG_LEVEL", "error"), ("TINI_VERBOSITY", "3")]
             )
             .log_level,
-            log::LevelFilter::Error
+            crate::logger::Level::Error
         );
         assert!(config(&["x"], &[("TEND_SUBREAPER", "1")]).subreaper);
         assert!(!config(&["x"], &[("TEND_SUBREAPER", "0")]).subreaper);
@@ -848,7 +850,7 @@ mod tests {
         // The field report: --probe worked only as the first argument.
         let p = parse_with(&["-v", "--probe", "http://a/"], &[]);
         assert!(
-            matches!(&p, Ok(Mode::Probe(l, Ok(_), _)) if l.level == log::LevelFilter::Info),
+            matches!(&p, Ok(Mode::Probe(l, Ok(_), _)) if l.level == crate::logger::Level::Info),
             "{p:?}"
         );
         assert!(probe_of(&["--log-format=text", "--probe", "http://a/", "-vv"], &[]).is_ok());
@@ -919,10 +921,10 @@ mod tests {
         }
         // TINI_VERBOSITY is read with atoi: garbage is 0, which is error level.
         let level = |v: &str| config(&["x"], &[("TINI_VERBOSITY", v)]).log_level;
-        assert_eq!(level("abc"), log::LevelFilter::Error);
-        assert_eq!(level(""), log::LevelFilter::Error, "atoi(\"\") is 0");
-        assert_eq!(level("2"), log::LevelFilter::Info);
-        assert_eq!(level("3x"), log::LevelFilter::Debug);
+        assert_eq!(level("abc"), crate::logger::Level::Error);
+        assert_eq!(level(""), crate::logger::Level::Error, "atoi(\"\") is 0");
+        assert_eq!(level("2"), crate::logger::Level::Info);
+        assert_eq!(level("3x"), crate::logger::Level::Debug);
     }
 
     #[test]
@@ -930,15 +932,15 @@ mod tests {
         // The field report: `TEND_LOG_LEVEL=error tend -vv` was documented two ways.
         let level = |list: &[&str], vars: &[(&str, &str)]| config(list, vars).log_level;
         let env = [("TEND_LOG_LEVEL", "error"), ("TINI_VERBOSITY", "4")];
-        assert_eq!(level(&["-vv", "x"], &env), log::LevelFilter::Debug);
-        assert_eq!(level(&["x"], &env), log::LevelFilter::Error);
+        assert_eq!(level(&["-vv", "x"], &env), crate::logger::Level::Debug);
+        assert_eq!(level(&["x"], &env), crate::logger::Level::Error);
         assert_eq!(
             level(&["--log-level", "warn", "-vvv", "x"], &env),
-            log::LevelFilter::Warn
+            crate::logger::Level::Warn
         );
         assert_eq!(
             level(&["-vvv", "--log-level", "warn", "x"], &[]),
-            log::LevelFilter::Warn
+            crate::logger::Level::Warn
         );
         // A bad variable is never read when its flag is given.
         assert_eq!(

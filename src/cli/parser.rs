@@ -10,6 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use super::options::{self, Given, Group, List, Opt, Read, Source, Takes, Var};
 use super::{Applied, Env, Origin, Settings, values};
+use crate::iter::IntoVec;
 
 /// One option as argv gave it.
 pub struct Occurrence<'a> {
@@ -281,7 +282,7 @@ fn distance(a: &str, b: &str) -> usize {
     // Three rows of the table: two back, one back, and this one.
     let mut rows = [
         vec![0; b.len() + 1],
-        (0..=b.len()).collect(),
+        (0..=b.len()).into_vec(),
         vec![0; b.len() + 1],
     ];
     for i in 1..=a.len() {
@@ -373,7 +374,7 @@ fn is_url(text: &str) -> bool {
 pub fn overridden(table: &'static [Opt], given: &[Occurrence], env: Env) -> Vec<String> {
     let mut warnings = Vec::new();
     for opt in table {
-        let flags: Vec<&Occurrence> = given.iter().filter(|g| std::ptr::eq(g.opt, opt)).collect();
+        let flags: Vec<&Occurrence> = given.iter().filter(|g| std::ptr::eq(g.opt, opt)).into_vec();
         if flags.is_empty() {
             continue;
         }
@@ -403,7 +404,7 @@ pub fn overridden(table: &'static [Opt], given: &[Occurrence], env: Env) -> Vec<
             Takes::Value(_) | Takes::Inline(_) => items(opt.list, &value, false) == used,
         };
         if !same {
-            let used: Vec<String> = used.iter().map(|u| shown(u)).collect();
+            let used: Vec<String> = used.iter().map(|u| shown(u)).into_vec();
             let using = match used.is_empty() {
                 true => String::new(),
                 false => format!(": using {}", used.join(",")),

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::iter::IntoVec;
 use crate::signals;
 
 /// The longest DURATION: a day is far beyond any sane grace, timeout or
@@ -103,11 +104,13 @@ pub fn standard_signal(text: &str) -> Result<i32, &'static str> {
 
 /// `TERM,INT`, `SIGQUIT, SIGTERM`: a non-empty list of signals.
 pub fn signal_set(text: &str) -> Result<signals::Set, &'static str> {
-    let list = text
-        .split(',')
-        .map(signal)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| "expected signals separated by commas, such as TERM,INT or SIGQUIT")?;
+    let mut list = Vec::new();
+    for item in text.split(',') {
+        list.push(
+            signal(item)
+                .map_err(|_| "expected signals separated by commas, such as TERM,INT or SIGQUIT")?,
+        );
+    }
     Ok(signals::Set::of(&list))
 }
 
@@ -177,27 +180,27 @@ pub fn exit_code(text: &str) -> Result<u8, &'static str> {
         .ok_or("expected an exit code from 0 to 255")
 }
 
-pub fn log_level(text: &str) -> Result<log::LevelFilter, &'static str> {
+pub fn log_level(text: &str) -> Result<crate::logger::Level, &'static str> {
     match text.trim().to_ascii_lowercase().as_str() {
-        "off" => Ok(log::LevelFilter::Off),
-        "error" => Ok(log::LevelFilter::Error),
-        "warn" | "warning" => Ok(log::LevelFilter::Warn),
-        "info" => Ok(log::LevelFilter::Info),
-        "debug" => Ok(log::LevelFilter::Debug),
-        "trace" => Ok(log::LevelFilter::Trace),
+        "off" => Ok(crate::logger::Level::Off),
+        "error" => Ok(crate::logger::Level::Error),
+        "warn" | "warning" => Ok(crate::logger::Level::Warn),
+        "info" => Ok(crate::logger::Level::Info),
+        "debug" => Ok(crate::logger::Level::Debug),
+        "trace" => Ok(crate::logger::Level::Trace),
         _ => Err("expected off, error, warn, info, debug or trace"),
     }
 }
 
 /// tini's verbosity: 0 error, 1 warn, 2 info, 3 debug, 4 and more trace.
 /// tini keeps it in an unsigned int, so a negative number is a huge one.
-pub fn level_for_verbosity(n: i64) -> log::LevelFilter {
+pub fn level_for_verbosity(n: i64) -> crate::logger::Level {
     match u32::try_from(n).unwrap_or(u32::MAX) {
-        0 => log::LevelFilter::Error,
-        1 => log::LevelFilter::Warn,
-        2 => log::LevelFilter::Info,
-        3 => log::LevelFilter::Debug,
-        _ => log::LevelFilter::Trace,
+        0 => crate::logger::Level::Error,
+        1 => crate::logger::Level::Warn,
+        2 => crate::logger::Level::Info,
+        3 => crate::logger::Level::Debug,
+        _ => crate::logger::Level::Trace,
     }
 }
 
@@ -231,7 +234,7 @@ pub fn split(text: &str, commas: bool, lines: bool) -> Vec<&str> {
     text.split(|c| (commas && c == ',') || (lines && c == '\n'))
         .map(str::trim)
         .filter(|item| !item.is_empty())
-        .collect()
+        .into_vec()
 }
 
 /// `TEND_PRE` and `TEND_ALSO`: one command a line. Blank lines are
@@ -242,7 +245,7 @@ pub fn command_lines(text: &str) -> Vec<&str> {
     text.split('\n')
         .map(|line| line.strip_suffix('\r').unwrap_or(line))
         .filter(|line| !line.trim().is_empty())
-        .collect()
+        .into_vec()
 }
 
 #[cfg(test)]
@@ -356,11 +359,11 @@ mod tests {
             assert_eq!(atoi(text), want, "{text:?}");
         }
         let level = |text: &str| level_for_verbosity(atoi(text));
-        assert_eq!(level("abc"), log::LevelFilter::Error);
-        assert_eq!(level("7"), log::LevelFilter::Trace);
+        assert_eq!(level("abc"), crate::logger::Level::Error);
+        assert_eq!(level("7"), crate::logger::Level::Trace);
         // tini's unsigned int: -1 is everything.
-        assert_eq!(level("-1"), log::LevelFilter::Trace);
-        assert_eq!(level("4294967296"), log::LevelFilter::Error);
+        assert_eq!(level("-1"), crate::logger::Level::Trace);
+        assert_eq!(level("4294967296"), crate::logger::Level::Error);
     }
 
     #[test]

@@ -26,7 +26,6 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use log::{info, warn};
 use nix::dir::Dir;
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag, openat};
@@ -36,6 +35,7 @@ use nix::unistd::{Gid, Uid, fchownat};
 use super::path;
 use super::stop::Watch;
 use crate::error::Error;
+use crate::logger::{info, warn};
 use crate::sys::{self, Stat};
 
 /// What one tree took.
@@ -108,7 +108,7 @@ pub fn chown_tree(
                 }
             }
             Ok(Visited::Mount) => {
-                info!(path = here().display().to_string(); "{option}: a mount point below PATH: neither entered nor changed");
+                info!(path = here().display(); "{option}: a mount point below PATH: neither entered nor changed");
             }
             Err((doing, e)) => {
                 let hint = match e {
@@ -130,7 +130,7 @@ pub fn chown_tree(
         }
     }
     if let Some(first) = &walk.counts.first_hard_link {
-        warn!(path = root.display().to_string(), skipped = walk.counts.hard_links, first = first.display().to_string(); "{option}: regular files with more than one link left alone, as their other names may be outside PATH");
+        warn!(path = root.display(), skipped = walk.counts.hard_links, first = first.display(); "{option}: regular files with more than one link left alone, as their other names may be outside PATH");
     }
     Ok(walk.counts)
 }

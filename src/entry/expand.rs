@@ -21,6 +21,8 @@ use std::ffi::OsString;
 use std::fmt;
 use std::os::unix::ffi::OsStringExt;
 
+use crate::iter::IntoVec;
+
 /// The environment, as the expansion sees it: `None` is unset. The same shape
 /// as `cli::Env`, so main can hand over the one it already has.
 pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<OsString>;
@@ -229,7 +231,7 @@ impl Expander<'_> {
         let words = out
             .split(|&b| matches!(b, b' ' | b'\t' | b'\n'))
             .filter(|word| !word.is_empty());
-        Ok(words.map(<[u8]>::to_vec).collect())
+        Ok(words.map(<[u8]>::to_vec).into_vec())
     }
 
     /// Expand the word that starts at `at` into `out`, or only check it when

@@ -30,6 +30,7 @@ use nix::sys::stat::SFlag;
 
 use crate::environ::Environ;
 use crate::error::Error;
+use crate::iter::IntoVec;
 use crate::programs::words::Word;
 
 /// The expansion's view of `env`.
@@ -127,7 +128,7 @@ fn too_big_for_exec(env: &Environ, command: &[OsString]) -> String {
         .largest(3)
         .into_iter()
         .map(|(name, size)| format!("{} ({})", name.to_string_lossy(), about(size)))
-        .collect();
+        .into_vec();
     format!(
         ": the environment and the arguments take {} ({} of it the arguments), more than the \
          kernel passes to a program (a quarter of the stack limit, 2 MiB under the usual \

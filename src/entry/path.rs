@@ -27,6 +27,7 @@ use nix::fcntl::{AtFlags, OFlag, open, openat, readlinkat};
 use nix::sys::stat::{Mode, SFlag, mkdirat};
 use nix::unistd::{AccessFlags, Gid, Uid, fchownat};
 
+use crate::iter::IntoVec;
 use crate::sys;
 
 /// The most symbolic links one walk follows (the kernel's MAXSYMLINKS).
@@ -55,7 +56,7 @@ pub struct Plan {
 
 /// Split `path` into the walk's steps. Pure.
 pub fn plan(path: &[u8]) -> Plan {
-    let parts: Vec<&[u8]> = path.split(|&b| b == b'/').collect();
+    let parts: Vec<&[u8]> = path.split(|&b| b == b'/').into_vec();
     let mut dirs: Vec<Step> = parts
         .iter()
         .filter_map(|part| match *part {
@@ -63,7 +64,7 @@ pub fn plan(path: &[u8]) -> Plan {
             b".." => Some(Step::Parent),
             name => Some(Step::Name(name.to_vec())),
         })
-        .collect();
+        .into_vec();
     let ends_in_a_name = parts
         .last()
         .is_some_and(|part| !matches!(*part, b"" | b"." | b".."));
@@ -231,7 +232,7 @@ fn walk(absolute: bool, dirs: Vec<Step>, create: Option<Create>) -> Result<Reach
     // The steps still to take, the next one last, each with whether it belongs
     // to the path as given (shown in errors) or to a link's target (the error
     // names the link).
-    let mut todo: Vec<(Step, bool)> = dirs.into_iter().rev().map(|step| (step, true)).collect();
+    let mut todo: Vec<(Step, bool)> = dirs.into_iter().rev().map(|step| (step, true)).into_vec();
     let mut links = 0;
     // With `dry_run`, how many levels below `cur` the walk is, in directories that would be made.
     let mut missing = 0;

@@ -25,7 +25,6 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use log::info;
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, openat, renameat};
 use nix::sys::stat::{Mode, SFlag};
@@ -35,6 +34,7 @@ use super::path::{self, Create};
 use super::stop::Watch;
 use crate::environ::Environ;
 use crate::error::{Error, describe};
+use crate::logger::info;
 
 /// The most a rendered file may hold: a config, with room to spare. A
 /// template that multiplies a large value must fail, not exhaust memory.
@@ -130,7 +130,7 @@ pub fn write(
     let (reached, name) = path::parent(output, Some(create))
         .map_err(|e| fail(format!("reaching the output's directory: {e}")))?;
     for dir in &reached.created {
-        info!(path = dir.display().to_string(), uid = owner.map(|o| o.0), gid = owner.map(|o| o.1); "created a directory for {option}");
+        info!(path = dir.display(), uid = owner.map(|o| o.0), gid = owner.map(|o| o.1); "created a directory for {option}");
     }
     let during = format!("while rendering {}", output.display());
     write_atomically(&reached.dir, &name, bytes, *mode, owner, watch, &during).map_err(
@@ -140,7 +140,7 @@ pub fn write(
         },
     )?;
     if *hidden {
-        info!(template = template.display().to_string(), output = output.display().to_string(), variables = secrets.join(","), mode = format!("{mode:04o}"); "the output holds a secret loaded by --file-env: others may not read it");
+        info!(template = template.display(), output = output.display(), variables = secrets.join(","), mode = format!("{mode:04o}"); "the output holds a secret loaded by --file-env: others may not read it");
     }
     Ok(())
 }

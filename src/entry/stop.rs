@@ -10,10 +10,10 @@
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use log::{debug, info};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::error::Error;
+use crate::logger::{debug, info};
 use crate::signals::{self, Action, Stops};
 use crate::sys::{self, Reap};
 

@@ -10,10 +10,11 @@
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use log::{debug, info, warn};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::error::Error;
+use crate::iter::IntoVec;
+use crate::logger::{debug, info, warn};
 use crate::probe::runner::{self, Running};
 use crate::probe::url::Target;
 use crate::probe::{self, Health, Probe};
@@ -68,7 +69,7 @@ pub fn wait(
             ready: false,
             last: None,
         })
-        .collect();
+        .into_vec();
     let mut next_warning = started + WARN_EVERY;
     let result = loop {
         let now = Instant::now();

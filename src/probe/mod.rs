@@ -11,10 +11,10 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use log::{debug, info};
 use nix::sys::signal::{SigSet, Signal};
 
 use crate::error::exit;
+use crate::logger::{debug, info};
 use crate::sys::{self, Unresolved};
 mod http;
 pub mod runner;
@@ -163,7 +163,7 @@ pub fn run(probe: Result<Probe, String>) -> u8 {
         Health::Unhealthy(why) => (format!("unhealthy: {}\n", one_line(why)), exit::UNHEALTHY),
     };
     // Nowhere to report a failing stdout; the exit code still carries the verdict.
-    let _ = io::stdout().lock().write_all(line.as_bytes());
+    let _ = sys::write_all(sys::stdout(), line.as_bytes());
     code
 }
 
@@ -177,13 +177,13 @@ pub fn parse_status_set(text: &str) -> Option<StatusSet> {
             .and_then(|n| u16::try_from(n).ok())
             .filter(|n| *n >= 100)
     };
-    let ranges = text
-        .split(',')
-        .map(|item| match item.split_once('-') {
-            Some((low, high)) => Some((status(low)?, status(high)?)).filter(|(l, h)| l <= h),
-            None => status(item).map(|s| (s, s)),
-        })
-        .collect::<Option<Vec<_>>>()?;
+    let mut ranges = Vec::new();
+    for item in text.split(',') {
+        ranges.push(match item.split_once('-') {
+            Some((low, high)) => Some((status(low)?, status(high)?)).filter(|(l, h)| l <= h)?,
+            None => status(item).map(|s| (s, s))?,
+        });
+    }
     Some(StatusSet {
         ranges,
         text: text.split_whitespace().collect(),

@@ -11,6 +11,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::entry::expand::{self, Lookup};
+use crate::iter::IntoVec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -115,7 +116,7 @@ fn expanded(text: &str, env: Lookup) -> Result<Target, String> {
     parse(&String::from_utf8_lossy(&expanded)).map_err(|e| match names.take() {
         names if names.is_empty() => describe(e).to_string(),
         names => {
-            let names: Vec<String> = names.iter().map(|n| format!("${{{n}}}")).collect();
+            let names: Vec<String> = names.iter().map(|n| format!("${{{n}}}")).into_vec();
             format!("{} (after expanding {})", describe(e), names.join(", "))
         }
     })

@@ -9,10 +9,9 @@
 pub mod procfile;
 pub mod words;
 
-use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 
-use procfile::Fixed;
+use crate::iter::IntoVec;
 
 /// One command to run, and what the log calls it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,21 +66,27 @@ pub fn plan(
     also: Vec<Planned>,
     program: Option<Planned>,
 ) -> Plan {
-    let (release, entries): (Vec<_>, Vec<_>) = procfile
-        .into_iter()
-        .partition(|p| p.name == procfile::RELEASE);
-    let mut steps: Vec<Planned> = pre.into_iter().chain(release).collect();
-    let mut beside: Vec<Planned> = also.into_iter().chain(entries).collect();
-    let mut program: Vec<Planned> = program.into_iter().collect();
-    let given: Vec<&str> = steps
-        .iter()
-        .chain(&beside)
-        .chain(&program)
-        .map(|p| p.name.as_str())
-        .collect();
+    // Loops rather than partition and chained iterators: the same order,
+    // and much less code for a struct this size.
+    let (mut steps, mut beside) = (pre, also);
+    for entry in procfile {
+        match entry.name == procfile::RELEASE {
+            true => steps.push(entry),
+            false => beside.push(entry),
+        }
+    }
+    let mut program: Vec<Planned> = program.into_iter().into_vec();
+    let mut given: Vec<&str> = Vec::with_capacity(steps.len() + beside.len() + 1);
+    for list in [&steps, &beside, &program] {
+        for planned in list {
+            given.push(&planned.name);
+        }
+    }
     let mut names = unique_names(&given).into_iter();
-    for planned in steps.iter_mut().chain(&mut beside).chain(&mut program) {
-        planned.name = names.next().unwrap_or_default();
+    for list in [&mut steps, &mut beside, &mut program] {
+        for planned in list {
+            planned.name = names.next().unwrap_or_default();
+        }
     }
     Plan {
         steps,
@@ -101,13 +106,25 @@ pub fn unique_names(names: &[&str]) -> Vec<String> {
         let file = name.rsplit('/').find(|part| !part.is_empty());
         file.unwrap_or(name).to_string()
     };
-    let bases: Vec<String> = names.iter().map(|name| base(name)).collect();
-    let mut taken: HashSet<String, Fixed> = bases.iter().cloned().collect();
-    // How many of each name have been seen: the next number to try.
-    let mut seen: HashMap<&str, usize, Fixed> = HashMap::default();
+    let bases: Vec<String> = names.iter().map(|name| base(name)).into_vec();
+    // A numbered name is taken only if it is one of these: `a#3` made for
+    // `a` is never made for another name (a name ends before its last `#`),
+    // nor twice for `a`, whose count only grows. So the sorted bases and a
+    // binary search do what a hash set did, without std's hashing code;
+    // (name, place) pairs, as `procfile` sorts, so the two share one sort.
+    let mut sorted: Vec<(&str, usize)> = bases.iter().map(String::as_str).zip(0..).into_vec();
+    sorted.sort_unstable();
+    let first = |name: &str| sorted.partition_point(|(other, _)| *other < name);
+    // How many of each name have been seen, at the name's first place in
+    // `sorted`: the next number to try.
+    let mut seen = vec![0usize; sorted.len()];
     let mut unique = Vec::with_capacity(bases.len());
     for name in &bases {
-        let count = seen.entry(name).or_insert(0);
+        // Every name is in `sorted`: its place is always in bounds.
+        let Some(count) = seen.get_mut(first(name)) else {
+            unique.push(name.clone());
+            continue;
+        };
         *count += 1;
         if *count == 1 {
             unique.push(name.clone());
@@ -115,7 +132,10 @@ pub fn unique_names(names: &[&str]) -> Vec<String> {
         }
         let numbered = loop {
             let candidate = format!("{name}#{count}");
-            if taken.insert(candidate.clone()) {
+            let taken = sorted
+                .get(first(&candidate))
+                .is_some_and(|(n, _)| *n == candidate);
+            if !taken {
                 break candidate;
             }
             *count += 1;
@@ -241,7 +261,49 @@ mod properties {
     use proptest::collection::vec;
     use proptest::prelude::*;
 
+    /// `unique_names` as it was written first, with a set of the names taken.
+    fn with_a_set(names: &[&str]) -> Vec<String> {
+        use std::collections::{HashMap, HashSet};
+        let bases: Vec<String> = names
+            .iter()
+            .map(|n| {
+                n.rsplit('/')
+                    .find(|p| !p.is_empty())
+                    .unwrap_or(n)
+                    .to_string()
+            })
+            .collect();
+        let mut taken: HashSet<String> = bases.iter().cloned().collect();
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut unique = Vec::new();
+        for name in &bases {
+            let count = seen.entry(name).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                unique.push(name.clone());
+                continue;
+            }
+            loop {
+                let candidate = format!("{name}#{count}");
+                if taken.insert(candidate.clone()) {
+                    unique.push(candidate);
+                    break;
+                }
+                *count += 1;
+            }
+        }
+        unique
+    }
+
     proptest! {
+        #[test]
+        fn the_names_are_those_a_set_of_taken_names_gives(
+            names in vec("(/?[ab]{0,2}){1,3}(#[1-4](#[1-3])?)?", 0..16),
+        ) {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            prop_assert_eq!(unique_names(&names), with_a_set(&names));
+        }
+
         #[test]
         fn names_are_distinct_and_the_first_keeps_its_own(
             names in vec("(/?[ab]{0,2}){1,3}(#[1-3])?", 0..12),

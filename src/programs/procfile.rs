@@ -13,15 +13,15 @@
 //! release phase. A file with no entry is not an error here: whether that
 //! leaves nothing to run depends on the command line.
 //!
-//! Invariant: one pass over the lines, each byte read a bounded number of
-//! times; entries keep the file's order; names are distinct and valid; an
-//! error is one bounded line naming its line number.
+//! Invariant: one pass over the lines, and one sort of the names to find
+//! one used twice (n log n, never quadratic); entries keep the file's
+//! order; names are distinct and valid; an error is one bounded line
+//! naming its line number.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, DefaultHasher};
 
 use super::words::{self, SplitError, Word};
+use crate::iter::IntoVec;
 
 /// The largest Procfile tend reads, in bytes: a Procfile is a few lines,
 /// and a bigger file is a mistake (a binary, a log) that tend must not parse.
@@ -30,12 +30,6 @@ pub const MAX_SIZE: usize = 1 << 20;
 /// The name of the entry that is Heroku's release phase: a one-shot step
 /// run before every program, after any `--pre`.
 pub const RELEASE: &str = "release";
-
-/// Hashing with fixed keys, for names: std's RandomState seeds itself with
-/// a getrandom(2) call, and a run of one program makes no call it did not
-/// make before issue 19. The names are the operator's own, at most a
-/// Procfile's worth: nothing an attacker could aim collisions with.
-pub type Fixed = BuildHasherDefault<DefaultHasher>;
 
 /// The most bytes of a line or a name an error quotes.
 const QUOTE_LIMIT: usize = 64;
@@ -138,26 +132,48 @@ pub fn parse(text: &[u8]) -> Result<Vec<Entry>, ProcfileError> {
     }
     let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
     let mut entries: Vec<Entry> = Vec::new();
-    // Each name → the line it is on, so that a big file costs no quadratic
-    // search (hashed with fixed keys: see `Fixed`).
-    let mut lines: HashMap<String, usize, Fixed> = HashMap::default();
+    let mut bad = None;
     for (i, line) in text.split(|&b| b == b'\n').enumerate() {
-        let number = i + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Some(entry) = entry(line, number)? else {
-            continue;
-        };
-        if let Some(&first) = lines.get(&entry.name) {
-            return Err(ProcfileError::Duplicate {
-                line: number,
-                name: shown(entry.name.as_bytes()),
-                first,
-            });
+        match entry(line, i + 1) {
+            Ok(Some(entry)) => entries.push(entry),
+            Ok(None) => {}
+            Err(e) => {
+                bad = Some(e);
+                break;
+            }
         }
-        lines.insert(entry.name.clone(), number);
-        entries.push(entry);
     }
-    Ok(entries)
+    // Every entry is before the bad line, so a name used twice comes first.
+    if let Some((name, line, first)) = first_repeat(&entries) {
+        return Err(ProcfileError::Duplicate {
+            line,
+            name: shown(name.as_bytes()),
+            first,
+        });
+    }
+    match bad {
+        Some(e) => Err(e),
+        None => Ok(entries),
+    }
+}
+
+/// The first name in the file that an earlier entry has: the name, its
+/// line and the earlier one's. By one sort of (name, line) pairs, not a
+/// hash table: std's is kilobytes of code, and a RandomState would make a
+/// getrandom(2) call that a run of one program never made before issue 19.
+/// `unique_names` sorts the same pairs, so the two share one sort's code.
+fn first_repeat(entries: &[Entry]) -> Option<(&str, usize, usize)> {
+    let mut order: Vec<(&str, usize)> =
+        entries.iter().map(|e| (e.name.as_str(), e.line)).into_vec();
+    order.sort_unstable();
+    order
+        .windows(2)
+        .filter_map(|pair| match pair {
+            [(name, first), (again, line)] if name == again => Some((*name, *line, *first)),
+            _ => None,
+        })
+        .min_by_key(|(_, line, _)| *line)
 }
 
 /// Line `number`, its line end removed → its entry, or `None` for a blank
@@ -339,6 +355,23 @@ mod tests {
                 b"web: a\nworker: b\n# web: c\nweb: d\n",
                 "line 4: web is named already at line 1: each program needs its own name".into(),
             ),
+            // Whichever comes first: the bad line, or the name used twice.
+            (
+                b"a: x\nb: x\na: y\nb: y\nno colon\n",
+                "line 3: a is named already at line 1: each program needs its own name".into(),
+            ),
+            (
+                b"b: x\na: x\na: y\nb: y\n",
+                "line 3: a is named already at line 2: each program needs its own name".into(),
+            ),
+            (
+                b"a: x\nb: x\nno colon\na: y\n",
+                format!("line 3: 'no colon' has no colon: {form}"),
+            ),
+            (
+                b"a: x\na: y\na: z\n",
+                "line 2: a is named already at line 1: each program needs its own name".into(),
+            ),
         ];
         for (text, want) in &cases {
             assert_eq!(entries(text), Err(want.clone()), "{text:?}");
@@ -403,7 +436,42 @@ mod properties {
     use proptest::collection::vec;
     use proptest::prelude::*;
 
+    /// `parse` as it was written first: one pass, a set of the names seen.
+    fn in_one_pass(text: &[u8]) -> Result<Vec<Entry>, ProcfileError> {
+        let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+        let mut lines = std::collections::HashMap::new();
+        let mut entries = Vec::new();
+        for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let Some(entry) = entry(line, i + 1)? else {
+                continue;
+            };
+            if let Some(&first) = lines.get(&entry.name) {
+                let name = shown(entry.name.as_bytes());
+                return Err(ProcfileError::Duplicate {
+                    line: i + 1,
+                    name,
+                    first,
+                });
+            }
+            lines.insert(entry.name.clone(), i + 1);
+            entries.push(entry);
+        }
+        Ok(entries)
+    }
+
     proptest! {
+        #[test]
+        fn names_used_twice_are_found_as_one_pass_finds_them(
+            lines in vec(prop_oneof![
+                Just("a: x"), Just("b: x"), Just("c: x"), Just("a: y"), Just("b: y"),
+                Just("# c"), Just(""), Just("no colon"), Just("d:"),
+            ], 0..12),
+        ) {
+            let text = lines.join("\n");
+            prop_assert_eq!(parse(text.as_bytes()), in_one_pass(text.as_bytes()));
+        }
+
         #[test]
         fn a_written_procfile_reads_back(
             programs in vec(("[A-Za-z0-9_-]{1,8}", vec(vec(any::<u8>(), 0..8), 1..5)), 0..8),

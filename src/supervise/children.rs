@@ -24,6 +24,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::iter::IntoVec;
+
 /// The first restart waits this long; each next one twice the last, up to `BACKOFF_MAX`.
 pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
@@ -180,7 +182,7 @@ impl Children {
                 backoff: Duration::ZERO,
                 asked_to_stop: false,
             })
-            .collect();
+            .into_vec();
         Children {
             list,
             grace,
@@ -251,7 +253,7 @@ impl Children {
         self.next_pending(i + 1)
             .map(Do::Start)
             .into_iter()
-            .collect()
+            .into_vec()
     }
 
     /// Child `i` could not be started: `code` is 126 or 127 (or 125). At the
@@ -330,7 +332,7 @@ impl Children {
             .enumerate()
             .filter(|(_, c)| matches!(c.state, State::Backoff { until } if until <= now))
             .map(|(i, _)| Do::Start(i))
-            .collect()
+            .into_vec()
     }
 
     /// Child `i` exited with `exit` at `now`, after a run of `ran`: what

@@ -5,11 +5,12 @@
 //! to a pid, a process group, or (as PID 1 only) everyone; never a negative
 //! pid built by hand.
 
-use log::{debug, info, warn};
 use nix::errno::Errno;
 use nix::unistd::Pid;
 
 use super::{Run, Supervisor};
+use crate::iter::IntoVec;
+use crate::logger::{debug, info, warn};
 use crate::signals::{self, SIGCONT, SIGTERM};
 use crate::sys;
 
@@ -28,6 +29,17 @@ impl Target {
             Target::Child(pid) => sys::kill(pid.as_raw(), signo),
             Target::Group(pgid) => sys::kill(-pgid.as_raw(), signo),
             Target::All => sys::kill(-1, signo),
+        }
+    }
+
+    /// As a debug record has always named it, `Child(Pid(7))`, `Group(Pid(7))`
+    /// or `All`, written without `Debug`, whose machinery costs 900 bytes for
+    /// this record alone (issue 21).
+    fn shown(self) -> String {
+        match self {
+            Target::Child(pid) => format!("Child(Pid({}))", pid.as_raw()),
+            Target::Group(pgid) => format!("Group(Pid({}))", pgid.as_raw()),
+            Target::All => String::from("All"),
         }
     }
 }
@@ -73,13 +85,13 @@ impl Supervisor {
             return;
         }
         if signo != received {
-            debug!(received = signals::name(received), signal = name.as_str(); "rewrote signal");
+            debug!(received = signals::name(received), signal = name; "rewrote signal");
         }
         let running: Vec<(usize, Pid)> = run
             .children
             .running()
             .map(|(i, pid)| (i, Pid::from_raw(pid)))
-            .collect();
+            .into_vec();
         // The kernel's protection of PID 1, minus the stop signals that docker stop needs.
         // Racy by nature: a handler installed after the read misses this signal.
         let unprotected = |pid: Pid| {
@@ -196,18 +208,14 @@ impl Supervisor {
         }
         // A child may have left its group; direct_children() names it, while it
         // lives. Those still in a group get the group's signal, and no second one.
-        let groups: Vec<Pid> = run.groups.iter().flatten().copied().collect();
-        let outside = direct_children()
-            .into_iter()
-            .filter(|&pid| {
-                !nix::unistd::getpgid(Some(pid)).is_ok_and(|group| groups.contains(&group))
-            })
-            .map(Target::Child);
-        groups
-            .iter()
-            .map(|&group| Target::Group(group))
-            .chain(outside)
-            .collect()
+        let groups: Vec<Pid> = run.groups.iter().flatten().copied().into_vec();
+        let mut targets: Vec<Target> = groups.iter().map(|&group| Target::Group(group)).into_vec();
+        for pid in direct_children() {
+            if !nix::unistd::getpgid(Some(pid)).is_ok_and(|group| groups.contains(&group)) {
+                targets.push(Target::Child(pid));
+            }
+        }
+        targets
     }
 
     /// Signal everyone; SIGTERM is followed by SIGCONT, so stopped processes act on it.
@@ -220,7 +228,7 @@ impl Supervisor {
             }
             if let Err(e) = sent {
                 // ESRCH is expected: the group or the process may be gone already.
-                debug!(signal = signals::name(signo), error = e.desc(); "could not signal {target:?}");
+                debug!(signal = signals::name(signo), error = e.desc(); "could not signal {}", target.shown());
             }
         }
     }
@@ -258,10 +266,16 @@ impl Handoff {
 /// (SigCgt, SigIgn). When that cannot be read, the answer is yes: better a
 /// signal forwarded than one dropped on a guess.
 fn handles(pid: Pid, signo: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{}/status", pid.as_raw()))
-        .ok()
+    read_proc(&format!("/proc/{}/status", pid.as_raw()))
         .and_then(|status| handled_mask(&status))
         .is_none_or(|mask| mask & 1u64.checked_shl((signo - 1) as u32).unwrap_or(0) != 0)
+}
+
+/// A /proc file's text, None when it cannot be read or is not UTF-8 (as
+/// `std::fs::read_to_string` answers, with less code).
+fn read_proc(path: &str) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    String::from_utf8(crate::entry::read_at_most(&file, usize::MAX).ok()?).ok()
 }
 
 /// SigCgt | SigIgn of a /proc/PID/status text.
@@ -278,16 +292,27 @@ fn handled_mask(status: &str) -> Option<u64> {
 /// tend's own children, from /proc (empty when /proc is not mounted).
 fn direct_children() -> Vec<Pid> {
     let path = format!("/proc/self/task/{}/children", std::process::id());
-    std::fs::read_to_string(path)
+    read_proc(&path)
         .unwrap_or_default()
         .split_whitespace()
         .filter_map(|pid| pid.parse().ok().map(Pid::from_raw))
-        .collect()
+        .into_vec()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_target_is_shown_as_it_always_was() {
+        for target in [
+            Target::Child(Pid::from_raw(7)),
+            Target::Group(Pid::from_raw(8)),
+            Target::All,
+        ] {
+            assert_eq!(target.shown(), format!("{target:?}"));
+        }
+    }
 
     #[test]
     fn handled_signals_come_from_sigcgt_and_sigign() {

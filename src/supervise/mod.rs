@@ -26,7 +26,6 @@ use std::ffi::OsString;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use log::{debug, error, info, warn};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::unistd::Pid;
@@ -35,6 +34,8 @@ use crate::entry;
 use crate::environ::Environ;
 use crate::error::{Error, exit};
 use crate::health;
+use crate::iter::IntoVec;
+use crate::logger::{debug, error, info, warn};
 use crate::signals::{self, Action, SIGKILL};
 use crate::spawn;
 use crate::sys::{self, SigSet};
@@ -149,7 +150,7 @@ impl Supervisor {
             .children
             .iter()
             .map(|c| (c.role, self.restart))
-            .collect();
+            .into_vec();
         let mut children = Children::new(&specs, self.grace);
         let todo = children.begin();
         let mut run = Run {
@@ -302,8 +303,11 @@ impl Supervisor {
 
     /// Do what `Children` asks, in order, and what that leads to.
     fn act(&self, run: &mut Run, todo: Vec<Do>) {
-        let mut todo = std::collections::VecDeque::from(todo);
-        while let Some(next) = todo.pop_front() {
+        // First in, first out, by a cursor over one Vec: no VecDeque's code for a short list.
+        let mut todo = todo;
+        let mut at = 0;
+        while let Some(&next) = todo.get(at) {
+            at += 1;
             match next {
                 Do::Start(i) => todo.extend(self.start(run, i)),
                 Do::Stop(i) => self.stop_child(run, i),
@@ -406,10 +410,10 @@ impl Supervisor {
         let Some((i, meaning, todo)) = run.children.reaped(raw, ended, Instant::now()) else {
             // -w: tini's warning; otherwise a debug record, with the signal as "child exited" has.
             let level = match self.warn_on_reap {
-                true => log::Level::Warn,
-                false => log::Level::Debug,
+                true => crate::logger::Level::Warn,
+                false => crate::logger::Level::Debug,
             };
-            log::log!(level, pid = raw, exit_code = ended.code, signal = signal; "Reaped zombie process with pid={pid}");
+            crate::logger::log!(level, pid = raw, exit_code = ended.code, signal = signal; "Reaped zombie process with pid={pid}");
             return;
         };
         info!(pid = raw, exit_code = ended.code, signal = signal, name = self.name(i); "child exited");
@@ -442,7 +446,7 @@ impl Supervisor {
                         Do::Stop(j) => self.name(*j),
                         _ => None,
                     })
-                    .collect();
+                    .into_vec();
                 // Only when it stops something: a single program's exit logs as it always has.
                 if !stopping.is_empty() {
                     info!(name = name, exit_code = ended.code, signal = signal, stopping = stopping.join(", "); "program ended: stopping the others");
@@ -475,7 +479,7 @@ impl Supervisor {
     /// them and everything left, and end with 137 (the program's own, which
     /// `-e` may remap, when it was among them).
     fn kill_the_rest(&self, run: &mut Run, now: Instant) {
-        let left: Vec<(usize, i32)> = run.children.running().collect();
+        let left: Vec<(usize, i32)> = run.children.running().into_vec();
         let main = left
             .iter()
             .any(|&(i, _)| self.children.get(i).is_some_and(|c| c.role == Role::Main));
@@ -484,7 +488,7 @@ impl Supervisor {
                 warn!(pid = *pid; "the child outlived --grace after a stop signal: sending SIGKILL to it and every process left");
             }
             _ => {
-                let names: Vec<&str> = left.iter().filter_map(|&(i, _)| self.name(i)).collect();
+                let names: Vec<&str> = left.iter().filter_map(|&(i, _)| self.name(i)).into_vec();
                 warn!(left = names.join(", "); "children outlived their stop: sending SIGKILL to them and every process left");
             }
         }

@@ -3,12 +3,12 @@
 //! goes on until nothing is left, never stopping at a child tend waits for.
 //! What each exit means is the loop's business (`children`), not this one's.
 
-use log::error;
 use nix::errno::Errno;
 use nix::unistd::Pid;
 
 use super::children::Exit;
 use crate::error::exit;
+use crate::logger::error;
 use crate::sys::{self, Reap};
 
 /// waitpid(-1, WNOHANG) until nothing is left to reap, handing `each`

@@ -5,11 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use log::{debug, info, warn};
 use nix::errno::Errno;
 
 use super::{Run, Supervisor};
 use crate::health::{self, OnUnhealthy, Status, Watch};
+use crate::logger::{debug, info, warn};
 use crate::probe::Health;
 use crate::probe::runner::{self, Running};
 use crate::signals::SIGTERM;
@@ -97,10 +97,10 @@ impl Supervisor {
         } else {
             // Expected while the app starts, and not counted: no reason to warn (issue 18 #14).
             let level = match judged.uncounted {
-                true => log::Level::Info,
-                false => log::Level::Warn,
+                true => crate::logger::Level::Info,
+                false => crate::logger::Level::Warn,
             };
-            log::log!(level, streak = judged.streak, retries = settings.retries, in_start_period = judged.uncounted, reason = line; "health check failed");
+            crate::logger::log!(level, streak = judged.streak, retries = settings.retries, in_start_period = judged.uncounted, reason = line; "health check failed");
         }
         if let Some(from) = judged.changed_from {
             info!(from = from.name(), to = judged.status.name(), streak = judged.streak, reason = line; "health changed");
