@@ -227,7 +227,13 @@ fn children(
     secrets: &[String],
 ) -> Result<Vec<Spec>, Error> {
     let expand = config.name("--expand");
+    let lookup = entry::lookup(env);
     let command = |words: &[Word], what: String| -> Result<Planned, Error> {
+        if !config.expand
+            && let Some(said) = cli::unexpanded_words(words, &lookup, &what)
+        {
+            warn!("{said}");
+        }
         let (argv, from) = match config.expand {
             true => entry::expand_words(words, env, expand, &what, secrets)?,
             false => (

@@ -162,6 +162,47 @@ fn file_env_turns_secret_files_into_variables_and_never_logs_them() {
         &[("DB_PASSWORD_FILE", "")],
     );
     assert_eq!(unset.code, Some(0), "{unset:?}");
+    // Said at info, so a start without the secret can be told from one with it.
+    let said = run(
+        &[
+            "-v",
+            "--file-env",
+            "DB_PASSWORD",
+            "--",
+            fixture(),
+            "exit",
+            "0",
+        ],
+        &[],
+    );
+    assert!(
+        said.stderr
+            .contains("DB_PASSWORD_FILE is not set, so DB_PASSWORD stays unset"),
+        "{said:?}"
+    );
+}
+
+/// `--file-env DB_PASSWORD_FILE` (the _FILE variable, not the one to fill)
+/// loads nothing: a warning at the default level names what to write.
+#[test]
+fn file_env_of_a_file_variable_warns_with_the_name_to_write() {
+    let scratch = Scratch::new("file-env-suffix");
+    let secret = scratch.write("secret", b"s3cret-value", 0o400);
+    let out = run(
+        &["--file-env", "DB_PASSWORD_FILE", "--", fixture(), "env"],
+        &[("DB_PASSWORD_FILE", &secret)],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        !out.stdout.iter().any(|l| l.starts_with("DB_PASSWORD=")),
+        "{out:?}"
+    );
+    let warning = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("\"level\":\"warn\"") && l.contains("write --file-env DB_PASSWORD "))
+        .unwrap_or_else(|| panic!("no warning naming --file-env DB_PASSWORD: {}", out.stderr));
+    assert!(!warning.contains("s3cret"), "{warning}");
 }
 
 #[test]

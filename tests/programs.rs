@@ -744,6 +744,57 @@ fn every_command_and_procfile_error_is_125_with_its_line() {
     );
 }
 
+/// A `$NAME` of a set variable in a command string, without --expand,
+/// reaches the program as written: one warning per command says so, never
+/// for what single quotes keep literal, never with --expand (issue 20 #5).
+#[test]
+fn a_set_variable_in_a_command_string_without_expand_is_a_warning() {
+    if !have_root("a_set_variable_in_a_command_string_without_expand_is_a_warning") {
+        return;
+    }
+    let scratch = Scratch::new("unexpanded");
+    let procfile = scratch.file(
+        "Procfile",
+        format!("web: {}\n", fx("argv web $PORT")).as_bytes(),
+    );
+    let (step, quiet) = (fx("argv step ${PORT}"), fx("argv quiet '$PORT'"));
+    let args = [
+        "--pre",
+        &step,
+        "--pre",
+        &quiet,
+        "--procfile",
+        &procfile,
+        "--",
+        fixture(),
+        "exit",
+        "0",
+    ];
+    let warnings = |expand: bool| {
+        let flags: &[&str] = if expand { &["--expand"] } else { &[] };
+        let mut cmd = pid1_command(&[flags, &args[..]].concat());
+        cmd.env("PORT", "8080");
+        let out = Tend::spawn(cmd, false).wait();
+        assert_eq!(out.code, Some(0), "{out:?}");
+        records(&out.stderr)
+            .into_iter()
+            .filter(|r| r["level"] == "warn")
+            .filter_map(|r| r["msg"].as_str().map(String::from))
+            .collect::<Vec<_>>()
+    };
+    let tail =
+        "holds $PORT, a variable that is set, and gets it as written: add --expand to expand it";
+    assert_eq!(
+        warnings(false),
+        [
+            // The command as errors quote it: each word shell-quoted, in quotes.
+            format!("--pre '{}' {tail}", fx("argv step '${PORT}'")),
+            format!("--procfile line 1 (web) {tail}"),
+        ]
+    );
+    assert_eq!(warnings(true), Vec::<String>::new());
+}
+
 #[test]
 fn setsid_is_for_one_program() {
     if !have_root("setsid_is_for_one_program") {

@@ -540,17 +540,9 @@ fn unexpanded(command: &[OsString], env: Env) -> Option<String> {
     if SHELLS.contains(&program.rsplit('/').next().unwrap_or(program)) {
         return None;
     }
+    let is_set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
     command.iter().enumerate().find_map(|(i, arg)| {
-        let arg = arg.to_str()?;
-        let name = arg.split('$').skip(1).find_map(|after| {
-            let after = after.strip_prefix('@').unwrap_or(after);
-            let after = after.strip_prefix('{').unwrap_or(after);
-            let end = after
-                .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-                .unwrap_or(after.len());
-            let name = after.get(..end).filter(|n| n.starts_with(|c: char| !c.is_ascii_digit()))?;
-            env(name).is_some_and(|v| !v.is_empty()).then_some(name)
-        })?;
+        let name = crate::entry::expand::mentioned(std::os::unix::ffi::OsStrExt::as_bytes(arg.as_os_str()), &is_set)?;
         let which = match i {
             0 => "PROGRAM".to_string(),
             i => format!("argument {i}"),
@@ -559,6 +551,24 @@ fn unexpanded(command: &[OsString], env: Env) -> Option<String> {
             "{which} holds ${name}, a variable that is set, and gets it as written: add --expand to expand it"
         ))
     })
+}
+
+/// The same warning for a command string (`--pre`, `--also`, a Procfile
+/// line): what `--expand` would expand there, single quotes excepted, is
+/// passed as written without it. `what` names the command as errors do.
+pub fn unexpanded_words(words: &[Word], env: Env, what: &str) -> Option<String> {
+    let is_set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
+    let program = words.first().map(|w| w.text.as_slice())?;
+    let base = program.rsplit(|&b| b == b'/').next().unwrap_or(program);
+    if SHELLS.iter().any(|s| s.as_bytes() == base) {
+        return None;
+    }
+    let name = words
+        .iter()
+        .find_map(|w| crate::entry::expand::mentioned(&w.expandable, &is_set))?;
+    Some(format!(
+        "{what} holds ${name}, a variable that is set, and gets it as written: add --expand to expand it"
+    ))
 }
 
 /// A problem in tend's words: `invalid value 'X' for NAME: expected …`.

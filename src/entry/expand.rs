@@ -434,6 +434,40 @@ pub fn show_size(bytes: usize) -> String {
     }
 }
 
+/// The first variable that `arg` names in `argument`'s syntax (`$NAME`,
+/// `${NAME…}`, `$@NAME`, `$@{NAME…}`) and for which `is_set` holds; `$$`
+/// is a literal `$` and names nothing. Pure. Without `--expand` such a word
+/// reaches the program as written, which is rarely what was meant, and the
+/// caller says so (issue 20 #5).
+pub fn mentioned<'a>(arg: &'a [u8], is_set: &dyn Fn(&str) -> bool) -> Option<&'a str> {
+    let mut at = 0;
+    while let Some(found) = arg[at..].iter().position(|&b| b == b'$') {
+        let mut start = at + found + 1;
+        if arg.get(start) == Some(&b'$') {
+            at = start + 1;
+            continue;
+        }
+        for prefix in [b'@', b'{'] {
+            if arg.get(start) == Some(&prefix) {
+                start += 1;
+            }
+        }
+        let end = arg[start..]
+            .iter()
+            .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+            .map_or(arg.len(), |n| start + n);
+        at = end.max(start);
+        let name = &arg[start..end];
+        if name.first().is_some_and(|&b| is_name_start(b))
+            && let Ok(name) = std::str::from_utf8(name)
+            && is_set(name)
+        {
+            return Some(name);
+        }
+    }
+    None
+}
+
 fn is_name_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_'
 }
@@ -484,6 +518,28 @@ fn quote(bytes: &[u8], limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mentioned_finds_the_first_set_name_in_every_form() {
+        let is_set = |name: &str| ["PORT", "HOST", "_X"].contains(&name);
+        let first = |arg: &'static str| mentioned(arg.as_bytes(), &is_set);
+        for (arg, want) in [
+            ("$PORT", Some("PORT")),
+            ("x${PORT}y", Some("PORT")),
+            ("${PORT:-80}", Some("PORT")),
+            ("$@PORT", Some("PORT")),
+            ("$@{HOST}", Some("HOST")),
+            ("$NOPE:$HOST", Some("HOST")),
+            ("$_X", Some("_X")),
+            ("$$PORT", None),
+            ("$$$PORT", Some("PORT")),
+            ("$1 $ a$ ${} $(PORT)", None),
+            ("$PORTS", None),
+            ("", None),
+        ] {
+            assert_eq!(first(arg), want, "{arg:?}");
+        }
+    }
 
     const VARS: &[(&str, &[u8])] = &[
         ("HOST", b"db.local"),

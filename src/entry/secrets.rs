@@ -13,6 +13,7 @@ use std::path::Path;
 use super::stop::Watch;
 use crate::environ::Environ;
 use crate::error::{Error, describe};
+use crate::logger::{info, warn};
 
 /// The kernel refuses one environment string, `NAME=value` and its NUL,
 /// longer than this (MAX_ARG_STRLEN, execve(2)): E2BIG, after the fork.
@@ -35,6 +36,11 @@ pub fn load(
     for name in names {
         let file_var = format!("{name}_FILE");
         let Some(path) = env.get(&file_var).filter(|p| !p.is_empty()) else {
+            let name_set = env.get(name).is_some_and(|v| !v.is_empty());
+            match not_loaded(name, name_set, option) {
+                (true, why) => warn!(variable = file_var.as_str(); "{why}"),
+                (false, why) => info!(variable = file_var.as_str(); "{why}"),
+            }
             continue;
         };
         let path = path.to_os_string();
@@ -57,6 +63,32 @@ pub fn load(
         loaded.push(name.clone());
     }
     Ok(loaded)
+}
+
+/// What the log says when NAME_FILE is not set, and whether it is a
+/// warning. Pure. A NAME that ends in `_FILE` is one: `--file-env
+/// DB_PASSWORD_FILE` looks for DB_PASSWORD_FILE_FILE, and the secret that
+/// DB_PASSWORD_FILE names is never read. Otherwise it is news (info), as
+/// a start without the secret is normal where NAME is set directly.
+fn not_loaded(name: &str, name_set: bool, option: &str) -> (bool, String) {
+    if let Some(stem) = name.strip_suffix("_FILE").filter(|s| !s.is_empty()) {
+        return (
+            true,
+            format!(
+                "{option} {name}: {name}_FILE is not set, so nothing is loaded: \
+                 {option} names the variable to fill, so write {option} {stem} \
+                 to load {stem} from the file that {name} names"
+            ),
+        );
+    }
+    let left = match name_set {
+        true => "keeps its own value",
+        false => "stays unset",
+    };
+    (
+        false,
+        format!("{option} {name}: {name}_FILE is not set, so {name} {left}"),
+    )
 }
 
 /// The file's bytes, refused before they are read if they cannot fit one
@@ -102,6 +134,29 @@ fn value_of(name: &str, mut bytes: Vec<u8>) -> Result<OsString, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_ending_in_file_warns_and_names_the_stem() {
+        let (warns, why) = not_loaded("DB_PASSWORD_FILE", true, "--file-env");
+        assert!(warns);
+        assert_eq!(
+            why,
+            "--file-env DB_PASSWORD_FILE: DB_PASSWORD_FILE_FILE is not set, so nothing is \
+             loaded: --file-env names the variable to fill, so write --file-env DB_PASSWORD \
+             to load DB_PASSWORD from the file that DB_PASSWORD_FILE names"
+        );
+        let said = |name, set| not_loaded(name, set, "TEND_FILE_ENV");
+        assert_eq!(
+            said("DB_PASSWORD", true),
+            (false, "TEND_FILE_ENV DB_PASSWORD: DB_PASSWORD_FILE is not set, so DB_PASSWORD keeps its own value".into())
+        );
+        assert_eq!(
+            said("DB_PASSWORD", false),
+            (false, "TEND_FILE_ENV DB_PASSWORD: DB_PASSWORD_FILE is not set, so DB_PASSWORD stays unset".into())
+        );
+        // `_FILE` alone is a name like any other.
+        assert!(!said("_FILE", false).0);
+    }
 
     #[test]
     fn values_lose_trailing_newlines_only_and_must_fit() {

@@ -95,6 +95,13 @@ impl fmt::Display for ProcfileError {
             Self::BadName { line, name } if name.is_empty() => {
                 write!(f, "line {line}: no name before the colon: {FORM}")
             }
+            Self::BadName { line, name } if is_name(name.trim_end_matches(' ').as_bytes()) => {
+                let name = name.trim_end_matches(' ');
+                write!(
+                    f,
+                    "line {line}: a blank between {name} and the colon: write {name}: COMMAND"
+                )
+            }
             Self::BadName { line, name } => write!(
                 f,
                 "line {line}: '{name}' is not a name: a name is ASCII letters, digits, _ and -, \
@@ -108,7 +115,10 @@ impl fmt::Display for ProcfileError {
                 f,
                 "line {line} holds a NUL byte, which no command can: is it a text file?"
             ),
-            Self::Command { line, name, error } => write!(f, "line {line}: {name}: {error}"),
+            Self::Command { line, name, error } => {
+                let error = super::words::InProcfile(error);
+                write!(f, "line {line}: {name}: {error}")
+            }
             Self::Duplicate { line, name, first } => write!(
                 f,
                 "line {line}: {name} is named already at line {first}: each program needs \
@@ -176,6 +186,14 @@ fn first_repeat(entries: &[Entry]) -> Option<(&str, usize, usize)> {
         .min_by_key(|(_, line, _)| *line)
 }
 
+/// A name: ASCII letters, digits, `_` and `-`, at least one. Pure.
+fn is_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// Line `number`, its line end removed → its entry, or `None` for a blank
 /// or comment line.
 fn entry(line: &[u8], number: usize) -> Result<Option<Entry>, ProcfileError> {
@@ -191,8 +209,7 @@ fn entry(line: &[u8], number: usize) -> Result<Option<Entry>, ProcfileError> {
         return Err(ProcfileError::NoColon { line: number, text });
     };
     let name = line.get(..colon).unwrap_or_default();
-    let valid = |&b: &u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
-    if name.is_empty() || !name.iter().all(valid) {
+    if !is_name(name) {
         let name = shown(name);
         return Err(ProcfileError::BadName { line: number, name });
     }
@@ -318,7 +335,15 @@ mod tests {
                 b"  \t\n: app\n",
                 format!("line 2: no name before the colon: {form}"),
             ),
-            (b"web : app\n", format!("line 1: 'web ' {name}")),
+            (
+                b"web : app\n",
+                "line 1: a blank between web and the colon: write web: COMMAND".into(),
+            ),
+            (
+                b" web  : app\n",
+                "line 1: a blank between web and the colon: write web: COMMAND".into(),
+            ),
+            (b"my web : app\n", format!("line 1: 'my web ' {name}")),
             (b"my.web: app\n", format!("line 1: 'my.web' {name}")),
             (b"w\xc3\xa9b: app\n", format!("line 1: 'w\u{e9}b' {name}")),
             (b"w\xffb: app\n", format!("line 1: 'w\\xffb' {name}")),
@@ -341,8 +366,8 @@ mod tests {
             (
                 b"web: migrate && serve\n",
                 "line 1: web: '&&' at column 9 of 'migrate && serve' is a shell operator, and \
-                 tend runs no shell: use two --pre (one after the other), or quote it to pass \
-                 it as an argument"
+                 tend runs no shell: run the step first on a release: line (it runs before the \
+                 programs start), or with --pre, or quote it to pass it as an argument"
                     .into(),
             ),
             (

@@ -105,6 +105,22 @@ pub struct SplitError {
 
 impl fmt::Display for SplitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.describe(f, false)
+    }
+}
+
+/// A `SplitError` in a Procfile's line, whose advice for `&&` and `;` is
+/// the Procfile's own step: a `release:` line.
+pub struct InProcfile<'a>(pub &'a SplitError);
+
+impl fmt::Display for InProcfile<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.describe(f, true)
+    }
+}
+
+impl SplitError {
+    fn describe(&self, f: &mut fmt::Formatter<'_>, in_procfile: bool) -> fmt::Result {
         let Self {
             kind,
             column,
@@ -114,6 +130,10 @@ impl fmt::Display for SplitError {
         match kind {
             Kind::Operator { operator, written } => {
                 let instead = match operator {
+                    Operator::And | Operator::Sequence if in_procfile => {
+                        "run the step first on a release: line (it runs before the programs \
+                         start), or with --pre"
+                    }
                     Operator::And | Operator::Sequence => "use two --pre (one after the other)",
                     Operator::Background => "use --also for a program beside",
                     Operator::Or => {
