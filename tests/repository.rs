@@ -64,6 +64,37 @@ fn a_release_build_and_cargo_install_produce_tend_alone() {
     );
 }
 
+/// Every crate linked into the binary is named, with its reason, in the
+/// README's "What is inside", and the README names no crate the binary
+/// does not have: each costs bytes, and users should know why it is there.
+#[test]
+fn the_readme_says_why_each_dependency_is_there() {
+    let root = Path::new(MANIFEST_DIR);
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+    let mut crates: Vec<&str> = manifest
+        .lines()
+        .skip_while(|l| l.trim() != "[dependencies]")
+        .skip(1)
+        .take_while(|l| !l.starts_with('['))
+        .filter_map(|l| l.split_once('=').map(|(name, _)| name.trim()))
+        .filter(|name| !name.is_empty() && !name.starts_with('#'))
+        .collect();
+    assert!(!crates.is_empty(), "no [dependencies] in Cargo.toml");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let inside = readme
+        .split("**What is inside:**")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("a '**What is inside:**' paragraph in the README");
+    let mut named: Vec<&str> = inside.split('`').skip(1).step_by(2).collect();
+    crates.sort_unstable();
+    named.sort_unstable();
+    assert_eq!(
+        named, crates,
+        "the README's crates (left) against Cargo.toml's [dependencies] (right)"
+    );
+}
+
 #[test]
 fn the_licence_ships_with_a_copyright_notice() {
     let licence = std::fs::read_to_string(Path::new(MANIFEST_DIR).join("LICENSE"))
