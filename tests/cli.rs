@@ -7,7 +7,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::{TEND, Tend};
+use common::{TEND, Tend, json_lines};
 
 /// `tend ARGS` with exactly the environment `vars` (and a PATH), to the end.
 fn run(args: &[&str], vars: &[(&str, &str)]) -> common::Outcome {
@@ -17,14 +17,6 @@ fn run(args: &[&str], vars: &[(&str, &str)]) -> common::Outcome {
         .env("PATH", "/usr/bin:/bin")
         .envs(vars.iter().copied());
     Tend::spawn(cmd, false).wait()
-}
-
-/// The JSON records of `stderr`, each checked to be one.
-fn records(stderr: &str) -> Vec<serde_json::Value> {
-    stderr
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?} is no JSON: {e}")))
-        .collect()
 }
 
 #[test]
@@ -76,7 +68,7 @@ fn refused(args: &[&str], vars: &[(&str, &str)]) -> String {
     let out = run(args, vars);
     assert_eq!(out.code, Some(125), "{args:?}: {out:?}");
     assert!(out.stdout.is_empty(), "{args:?}: the program ran: {out:?}");
-    let lines = records(&out.stderr);
+    let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "{args:?}: one line: {lines:?}");
     lines[0]["msg"].as_str().unwrap_or_default().to_string()
 }
@@ -117,7 +109,7 @@ fn a_set_variable_left_unexpanded_gets_one_warning_without_its_value() {
     assert_eq!(out.code, Some(0), "{out:?}");
     // The program gets the words as written: that is what the warning is about.
     assert_eq!(out.stdout, ["$DB_PASSWORD ${DB_PASSWORD}"]);
-    let lines = records(&out.stderr);
+    let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "one warning: {lines:?}");
     assert_eq!(lines[0]["level"], "warn");
     let msg = lines[0]["msg"].as_str().unwrap_or_default();
@@ -149,7 +141,7 @@ fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
         &[("TEND_WAIT_TIMEOUT", "3s")],
     );
     assert_eq!(out.code, Some(0), "{out:?}");
-    let lines = records(&out.stderr);
+    let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "one warning: {lines:?}");
     assert_eq!(lines[0]["level"], "warn");
     assert_eq!(
@@ -246,7 +238,7 @@ fn logs_on_a_terminal_are_text_unless_asked_otherwise() {
         &["--wait-timeout", "30s", "--", "true"],
         &[("TEND_WAIT_TIMEOUT", "3s")],
     );
-    assert!(records(&out.stderr).len() == 1, "{out:?}");
+    assert!(json_lines(&out.stderr).len() == 1, "{out:?}");
 }
 
 /// --version and --help write all they have to stdout, or exit 125 when

@@ -28,10 +28,10 @@ use std::time::{Duration, Instant};
 
 use common::engine::{
     Container, ContextFile, Engine, GROUP, Image, Kind, NONROOT, PASSWD, PODMAN, Proc,
-    STOP_TIMEOUT, Terminal, cmdline, ids, json_lines, orphans_reported, poll, process_named,
-    processes, wait_for_zombies, wait_until_reaped,
+    STOP_TIMEOUT, Terminal, cmdline, ids, orphans_reported, poll, process_named, processes,
+    wait_for_zombies, wait_until_reaped,
 };
-use common::{HANG, field, musl_release, static_tend};
+use common::{HANG, field, json_lines, musl_release, records, static_tend};
 use serde_json::Value;
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
@@ -843,10 +843,7 @@ fn stop_lets_requests_in_flight_finish(engine: &'static Engine, test: &str) {
     let (_, code) = container.stop();
 
     let (stdout, _) = container.logs();
-    let lines: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let lines = records(&stdout);
     let position = |wanted: &dyn Fn(&Value) -> bool| lines.iter().position(wanted);
     let draining = position(&|l| l["msg"] == "stopping: finishing requests in flight");
     let slow_done = position(&|l| l["path"] == "/slow" && l["status"] == 200);
@@ -1497,10 +1494,7 @@ fn record_at(records: &[Value], msg: &str, name: &str) -> Option<usize> {
 /// The app's own JSON lines on stdout.
 fn app_lines(container: &Container) -> Vec<Value> {
     let (stdout, _) = container.logs();
-    stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
+    records(&stdout)
 }
 
 /// 13. A Procfile as the whole startup, in an image with no shell: the
@@ -1946,10 +1940,7 @@ fn demo_shows_events_a_healthy_probe_and_a_clean_stop() {
         status.unwrap_or_else(|| panic!("demo.sh did not end within {:?}:\n{text}", HANG * 2));
     assert!(status.success(), "demo.sh: {status}\n{text}");
 
-    let json: Vec<Value> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let json = records(&text);
     let has = |msg: &str| json.iter().any(|e| e["msg"] == msg);
     for event in [
         "child started",

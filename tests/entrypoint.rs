@@ -14,7 +14,9 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{HANG, Outcome, TEND, Tend, children_of, fixture, have_root, plain_command, state_of};
+use common::{
+    HANG, Outcome, TEND, Tend, children_of, fixture, have_root, plain_command, records, state_of,
+};
 use serde_json::Value;
 
 /// A scratch directory of the test's own, removed on drop.
@@ -512,10 +514,8 @@ fn render_output_belongs_to_the_user_and_chown_gives_a_tree_without_following_li
         "/\n",
         "with --user's HOME"
     );
-    let chowned: Value = out
-        .stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    let chowned: Value = records(&out.stderr)
+        .into_iter()
         .find(|r| r["msg"] == "chowned")
         .expect("an info line for the chown");
     assert_eq!(
@@ -631,11 +631,7 @@ fn wait_for_holds_the_program_until_a_late_dependency_listens() {
         waited >= Duration::from_millis(900),
         "the program started before the dependency listened: {waited:?}"
     );
-    let records: Vec<Value> = out
-        .stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let records = records(&out.stderr);
     let msgs: Vec<&str> = records.iter().filter_map(|r| r["msg"].as_str()).collect();
     let first = |m: &str| msgs.iter().position(|x| *x == m);
     assert!(

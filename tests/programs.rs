@@ -12,7 +12,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{Outcome, Tend, children_of, fixture, have_root, pid1_command, state_of, wait_for};
+use common::{
+    Outcome, Tend, children_of, fixture, have_root, logged, pid1_command, records, state_of, ts_ms,
+    wait_for, with_msg,
+};
 use serde_json::Value;
 
 const SIGHUP: i32 = 1;
@@ -26,41 +29,6 @@ const SIGRT: i32 = 36;
 /// blank and no quote, so it needs no quoting).
 fn fx(args: &str) -> String {
     format!("{} {args}", fixture())
-}
-
-fn records(stderr: &str) -> Vec<Value> {
-    stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// The records whose message is `msg`.
-fn with_msg(stderr: &str, msg: &str) -> Vec<Value> {
-    records(stderr)
-        .into_iter()
-        .filter(|r| r["msg"] == msg)
-        .collect()
-}
-
-/// Wait until tend has logged a record that `wanted` accepts; returns it.
-fn logged(tend: &Tend, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
-    wait_for(what, || {
-        records(&tend.stderr()).into_iter().find(|r| wanted(r))
-    })
-}
-
-/// A record's `ts` (`2026-11-22T10:53:53.123Z`) in milliseconds since midnight UTC
-/// (the tests here never run across midnight's date change by more than a day's wrap).
-fn ts_ms(record: &Value) -> i64 {
-    let ts = record["ts"].as_str().unwrap_or_default();
-    let num = |range: std::ops::Range<usize>| -> i64 {
-        ts.get(range)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("not a timestamp: {record}"))
-    };
-    let day: i64 = num(8..10);
-    ((day * 24 + num(11..13)) * 60 + num(14..16)) * 60_000 + num(17..19) * 1000 + num(20..23)
 }
 
 /// Wait for `n` more stdout lines that are exactly `line`.

@@ -19,7 +19,7 @@ use nix::sys::stat::{Mode, mkdirat};
 use nix::unistd::{UnlinkatFlags, unlinkat};
 use serde_json::Value;
 
-use common::{Outcome, TEND, Tend, children_of, have_root, wait_for};
+use common::{Outcome, TEND, Tend, children_of, have_root, records, wait_for};
 
 /// The app's user: it owns what it could have planted.
 const APP: u32 = 65532;
@@ -119,16 +119,9 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Outcome {
     Tend::spawn(pid1(&[], args, env, None), true).wait()
 }
 
-/// tend's JSON records on stderr.
-fn records(out: &Outcome) -> Vec<Value> {
-    out.stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
+/// tend's first record on stderr whose message contains `msg`.
 fn record(out: &Outcome, msg: &str) -> Option<Value> {
-    records(out)
+    records(&out.stderr)
         .into_iter()
         .find(|r| r["msg"].as_str().is_some_and(|m| m.contains(msg)))
 }
@@ -136,7 +129,7 @@ fn record(out: &Outcome, msg: &str) -> Option<Value> {
 /// The one error line of a failure with `code`: its message.
 fn failure_with(out: &Outcome, code: i32) -> String {
     assert_eq!(out.code, Some(code), "{out:?}");
-    let errors: Vec<Value> = records(out)
+    let errors: Vec<Value> = records(&out.stderr)
         .into_iter()
         .filter(|r| r["level"] == "error")
         .collect();
@@ -547,7 +540,7 @@ exec unshare --pid --fork --mount-proc --kill-child "$2" -v --user 65532:65532 -
     assert_eq!(warning["level"], "warn", "{warning}");
     assert_eq!(warning["skipped"], 1, "{warning}");
     assert_eq!(warning["first"], s.show("data/hl"), "{warning}");
-    let mounts: Vec<String> = records(&out)
+    let mounts: Vec<String> = records(&out.stderr)
         .into_iter()
         .filter(|r| r["msg"].as_str().is_some_and(|m| m.contains("mount point")))
         .filter_map(|r| r["path"].as_str().map(str::to_string))
@@ -643,7 +636,7 @@ fn a_rendered_secret_is_not_readable_by_others() {
     assert_eq!(note["level"], "info", "{note}");
     assert_eq!(note["template"], with.display().to_string(), "{note}");
     assert_eq!(note["variables"], "DB_PASSWORD", "{note}");
-    let notes = records(&out)
+    let notes = records(&out.stderr)
         .iter()
         .filter(|r| {
             r["msg"]
@@ -937,7 +930,7 @@ fn render_makes_the_missing_directories_of_output() {
     }
     assert_eq!(owner(&s.path("run")), (0, 0), "what was there stays");
     assert_eq!(owner(&output), (APP, APP));
-    let made: Vec<String> = records(&out)
+    let made: Vec<String> = records(&out.stderr)
         .into_iter()
         .filter(|r| r["msg"] == "created a directory for --render")
         .filter_map(|r| r["path"].as_str().map(str::to_string))

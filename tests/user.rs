@@ -12,7 +12,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Outcome, TEND, Tend, children_of, field, fixture, have_root};
+use common::{Outcome, TEND, Tend, children_of, field, fixture, have_root, json_lines};
 
 const PASSWD: &str = "\
 # written by tests/user.rs
@@ -533,7 +533,7 @@ fn groups_the_user_does_not_list_stay_and_are_named() {
         Identity::parse(&child),
         Identity::of(65532, 65532, &[7, 8, 65532])
     );
-    let lines = records(&outcome.stderr);
+    let lines = json_lines(&outcome.stderr);
     let warned: Vec<_> = lines
         .iter()
         .filter(|r| {
@@ -556,14 +556,6 @@ const AS_OTHER: &[&str] = &[
     "4343",
     "--clear-groups",
 ];
-
-/// The JSON lines of `stderr`.
-fn records(stderr: &str) -> Vec<serde_json::Value> {
-    stderr
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
-        .collect()
-}
 
 #[test]
 fn without_root_user_and_chown_are_skipped_and_said_once() {
@@ -591,7 +583,7 @@ fn without_root_user_and_chown_are_skipped_and_said_once() {
             Identity::of(4242, 4343, &[]),
             "{what}"
         );
-        let lines = records(&outcome.stderr);
+        let lines = json_lines(&outcome.stderr);
         let skipped: Vec<_> = lines
             .iter()
             .filter(|r| r["msg"].as_str().is_some_and(|m| m.contains("not root")))

@@ -20,6 +20,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 pub mod release;
 
 /// The tend under test: the absolute path in `TEND_TEST_BINARY` (empty means
@@ -407,6 +409,67 @@ pub fn field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
     status
         .lines()
         .find_map(|line| line.strip_prefix(key)?.strip_prefix(':').map(str::trim))
+}
+
+// ---------------------------------------------------------------------------
+// tend's JSON records
+
+/// The JSON records among `stderr`'s lines, in order; a line that is not
+/// JSON (a program's own output, a text log) is passed over.
+pub fn records(stderr: &str) -> Vec<Value> {
+    stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// Every line of `stderr` as a JSON record, in order. Panics, naming the
+/// line and showing all of `stderr`, at the first line that is not one
+/// whole record: for tests that hold tend to JSON-only logs.
+pub fn json_lines(stderr: &str) -> Vec<Value> {
+    stderr
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| {
+                panic!("not a JSON line ({e}): {line}\nall of stderr:\n{stderr}")
+            })
+        })
+        .collect()
+}
+
+/// The records of `stderr` whose `msg` is exactly `msg`.
+pub fn with_msg(stderr: &str, msg: &str) -> Vec<Value> {
+    records(stderr)
+        .into_iter()
+        .filter(|r| r["msg"] == msg)
+        .collect()
+}
+
+/// Wait, within HANG, until `tend` has logged a record that `wanted`
+/// accepts; returns the first such record. `what` names it in a timeout.
+pub fn logged(tend: &Tend, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+    wait_for(what, || {
+        records(&tend.stderr()).into_iter().find(|r| wanted(r))
+    })
+}
+
+/// A record's `ts` (`2026-11-22T10:53:53.123Z`, UTC) in milliseconds since
+/// the epoch. Panics on a record without such a `ts`.
+pub fn ts_ms(record: &Value) -> i64 {
+    let ts = record["ts"].as_str().unwrap_or_default();
+    let num = |range: std::ops::Range<usize>| -> i64 {
+        ts.get(range)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("not a timestamp: {record}"))
+    };
+    let (y, m, d) = (num(0..4), num(5..7), num(8..10));
+    // Days from civil (Howard Hinnant's algorithm), months from March.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    ((days * 24 + num(11..13)) * 60 + num(14..16)) * 60_000 + num(17..19) * 1000 + num(20..23)
 }
 
 /// Build the static release binaries once per test process (`cargo build
