@@ -14,42 +14,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Outcome, TEND, Tend, have_root, pid1_command, plain_command};
+use common::{Outcome, Scratch, TEND, Tend, have_root, pid1_command, plain_command};
 use serde_json::Value;
-
-/// A scratch directory of the test's own, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("tend-dry-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("scratch dir");
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-
-    fn write(&self, name: &str, text: &[u8], mode: u32) -> String {
-        let path = self.0.join(name);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).expect("mkdir");
-        }
-        fs::write(&path, text).expect("write");
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
-        path.display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        // Only the test's own directory.
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// `cmd` with exactly `env` (and a PATH), run to its end.
 fn finish(mut cmd: Command, namespaced: bool, env: &[(&str, &str)]) -> Outcome {
@@ -98,7 +64,7 @@ fn a_tini_style_command_prints_its_settings_and_runs_nothing() {
         return;
     }
     let scratch = Scratch::new("tini");
-    let mark = scratch.path("mark");
+    let mark = scratch.show("mark");
     let out = as_pid1(
         &["--dry-run", "-g", "-e", "143", "--", "touch", &mark],
         &[("TEND_GRACE", "5s"), ("TINI_SUBREAPER", "")],
@@ -173,17 +139,17 @@ fn a_migrated_entrypoint_is_resolved_and_nothing_is_touched() {
         b"listen ${PORT};\npassword ${DB_PASSWORD};\n",
         0o644,
     );
-    let output = scratch.path("run/app/app.conf");
+    let output = scratch.show("run/app/app.conf");
     scratch.write("data/nested/file", b"x", 0o644);
-    let data = scratch.path("data");
+    let data = scratch.show("data");
     let tree = [
-        scratch.0.join("data"),
-        scratch.0.join("data/nested"),
-        scratch.0.join("data/nested/file"),
+        scratch.path("data"),
+        scratch.path("data/nested"),
+        scratch.path("data/nested/file"),
     ];
     let tree: Vec<&Path> = tree.iter().map(PathBuf::as_path).collect();
     let before = owners(&tree);
-    let mark = scratch.path("mark");
+    let mark = scratch.show("mark");
     // A dependency that counts what connects to it, and a port nobody listens on.
     let listener = TcpListener::bind("127.0.0.1:0").expect("a listener");
     let port = listener.local_addr().expect("its port").port().to_string();
@@ -225,7 +191,7 @@ fn a_migrated_entrypoint_is_resolved_and_nothing_is_touched() {
     let report = report(&out);
     // Nothing written, made, changed or connected to; the program never ran.
     assert!(
-        !Path::new(&scratch.path("run")).exists(),
+        !Path::new(&scratch.show("run")).exists(),
         "OUTPUT's directory was made"
     );
     assert_eq!(owners(&tree), before, "--chown changed owners");
@@ -280,7 +246,7 @@ fn a_migrated_entrypoint_is_resolved_and_nothing_is_touched() {
             // 0644 less others' bits for a secret, less the umask 0022.
             "mode": "0640",
             "owner": "65534:65534",
-            "make": [scratch.path("run"), scratch.path("run/app")],
+            "make": [scratch.show("run"), scratch.show("run/app")],
             "secrets": ["DB_PASSWORD"],
         }])
     );
@@ -432,7 +398,7 @@ fn an_error_is_a_starts_status_and_line_word_for_word() {
             "a missing template",
             s(&[
                 "--render",
-                &format!("{}:{}", scratch.path("none"), scratch.path("out")),
+                &format!("{}:{}", scratch.show("none"), scratch.show("out")),
             ]),
             s(&["true"]),
             vec![],
@@ -447,21 +413,21 @@ fn an_error_is_a_starts_status_and_line_word_for_word() {
         ),
         (
             "OUTPUT a directory",
-            render(&scratch.0.display().to_string()),
+            render(&scratch.root().display().to_string()),
             s(&["true"]),
             vec![],
             125,
         ),
         (
             "a missing --chown PATH",
-            s(&["--user", "65534", "--chown", &scratch.path("none")]),
+            s(&["--user", "65534", "--chown", &scratch.show("none")]),
             s(&["true"]),
             vec![],
             125,
         ),
         (
             "a missing --chdir",
-            s(&["--chdir", &scratch.path("none")]),
+            s(&["--chdir", &scratch.show("none")]),
             s(&["true"]),
             vec![],
             125,
@@ -497,7 +463,7 @@ fn an_error_is_a_starts_status_and_line_word_for_word() {
         ),
         (
             "a missing Procfile",
-            s(&["--procfile", &scratch.path("Procfile")]),
+            s(&["--procfile", &scratch.show("Procfile")]),
             s(&["true"]),
             vec![],
             125,
@@ -514,7 +480,7 @@ fn an_error_is_a_starts_status_and_line_word_for_word() {
         same_both_ways(case, None);
     }
     // A read-only file system: found with access(2), not by trying.
-    let ro = scratch.path("ro");
+    let ro = scratch.show("ro");
     fs::create_dir_all(&ro).expect("mkdir");
     let wrap = format!("mount --bind -o ro {ro} {ro} && exec \"$@\"");
     let read_only: Vec<Refused> = vec![
@@ -544,7 +510,7 @@ fn steps_programs_beside_and_a_procfile_are_reported_in_the_order_they_start() {
         return;
     }
     let scratch = Scratch::new("several");
-    let marks: Vec<String> = (1..=3).map(|i| scratch.path(&format!("mark{i}"))).collect();
+    let marks: Vec<String> = (1..=3).map(|i| scratch.show(&format!("mark{i}"))).collect();
     let procfile = scratch.write(
         "Procfile",
         format!("release: touch {}\nweb: sleep 61\n", marks[1]).as_bytes(),
@@ -626,8 +592,8 @@ fn the_variable_works_behind_flags_baked_before_the_program() {
     }
     let scratch = Scratch::new("variable");
     // The user the program runs as makes its mark here.
-    fs::set_permissions(&scratch.0, fs::Permissions::from_mode(0o777)).expect("chmod");
-    let mark = scratch.path("mark");
+    fs::set_permissions(scratch.root(), fs::Permissions::from_mode(0o777)).expect("chmod");
+    let mark = scratch.show("mark");
     // ENTRYPOINT ["/tend", "--grace", "3s", "--user", "65534", "--"], CMD ["touch", MARK].
     let baked = ["--grace", "3s", "--user", "65534", "--", "touch", &mark];
     let out = as_pid1(&baked, &[("TEND_DRY_RUN", "1")]);

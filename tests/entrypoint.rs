@@ -9,49 +9,16 @@ use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    HANG, Outcome, TEND, Tend, children_of, fixture, have_root, plain_command, records, state_of,
+    HANG, Outcome, Scratch, TEND, Tend, children_of, fixture, have_root, plain_command, records,
+    state_of,
 };
 use serde_json::Value;
-
-/// A scratch directory of the test's own, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("tend-entry-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("scratch dir");
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn write(&self, name: &str, text: &[u8], mode: u32) -> String {
-        let path = self.path(name);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).expect("mkdir");
-        }
-        fs::write(&path, text).expect("write");
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
-        path.display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        // Only the test's own directory.
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// tend ARGS with exactly `env` (plus PATH), to the end.
 fn run(args: &[&str], env: &[(&str, &str)]) -> Outcome {

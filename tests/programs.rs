@@ -9,12 +9,12 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{
-    Outcome, Tend, children_of, fixture, have_root, logged, pid1_command, records, state_of, ts_ms,
-    wait_for, with_msg,
+    Outcome, Scratch, Tend, children_of, fixture, have_root, logged, pid1_command, records,
+    state_of, ts_ms, wait_for, with_msg,
 };
 use serde_json::Value;
 
@@ -48,36 +48,6 @@ fn args_printed(out: &Outcome) -> Vec<&str> {
         .filter(|l| l.starts_with("arg: "))
         .map(String::as_str)
         .collect()
-}
-
-/// A directory of the test's own, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("tend-programs-{test}-{}", std::process::id()));
-        // A leftover from a killed run of the same pid would only be stale.
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir(&dir).expect("create the scratch dir");
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn file(&self, name: &str, bytes: &[u8]) -> String {
-        let path = self.path(name);
-        fs::write(&path, bytes).expect("write a scratch file");
-        path.display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        // Nothing to do about a directory that will not go: it is only a temp dir.
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 fn touch(path: &Path) {
@@ -158,7 +128,7 @@ fn steps_run_in_order_each_as_the_program_runs() {
     // Each step sees what the program sees: environment (with --file-env's
     // secret and --user's variables), user, group, directory and umask.
     let scratch = Scratch::new("as-the-program");
-    let secret = scratch.file("secret", b"s3cret\n");
+    let secret = scratch.write("secret", b"s3cret\n", 0o644);
     for mode in ["env", "where", "status"] {
         let mut cmd = pid1_command(&[
             "--user",
@@ -669,7 +639,7 @@ fn every_command_and_procfile_error_is_125_with_its_line() {
         ),
     ];
     for (i, (text, with_program, want)) in procfile_cases.into_iter().enumerate() {
-        let path = scratch.file(&format!("Procfile{i}"), text);
+        let path = scratch.write(&format!("Procfile{i}"), text, 0o644);
         let mut args = vec!["--procfile", path.as_str()];
         if with_program {
             args.extend(never);
@@ -680,8 +650,8 @@ fn every_command_and_procfile_error_is_125_with_its_line() {
     // Not a regular file, or none: a FIFO must not even be waited on.
     let fifo = scratch.path("fifo");
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
-    let dir = scratch.0.display().to_string();
-    let missing = scratch.path("missing").display().to_string();
+    let dir = scratch.root().display().to_string();
+    let missing = scratch.show("missing");
     let fifo = fifo.display().to_string();
     for (path, why) in [
         (&dir, "not a regular file"),
@@ -696,10 +666,10 @@ fn every_command_and_procfile_error_is_125_with_its_line() {
         check(&out, &format!("--procfile {path}: {why}"));
     }
     // The variable names itself; and the Procfile is read before any set-up step changes anything.
-    let template = scratch.file("template", b"x\n");
+    let template = scratch.write("template", b"x\n", 0o644);
     let output = scratch.path("rendered");
     let render = format!("{template}:{}", output.display());
-    let bad = scratch.file("bad", b"web: a && b\n");
+    let bad = scratch.write("bad", b"web: a && b\n", 0o644);
     let mut cmd = pid1_command(&[&["--render", render.as_str()], never].concat());
     cmd.env("TEND_PROCFILE", &bad);
     check(
@@ -721,9 +691,10 @@ fn a_set_variable_in_a_command_string_without_expand_is_a_warning() {
         return;
     }
     let scratch = Scratch::new("unexpanded");
-    let procfile = scratch.file(
+    let procfile = scratch.write(
         "Procfile",
         format!("web: {}\n", fx("argv web $PORT")).as_bytes(),
+        0o644,
     );
     let (step, quiet) = (fx("argv step ${PORT}"), fx("argv quiet '$PORT'"));
     let args = [
@@ -1008,7 +979,7 @@ fn a_command_strings_program_from_a_secret_is_never_shown() {
         return;
     }
     let scratch = Scratch::new("secret-program");
-    let secret = scratch.file("app", b"/nonexistent/s3cret-path\n");
+    let secret = scratch.write("app", b"/nonexistent/s3cret-path\n", 0o644);
     // The program beside is a secret's value: it cannot run, and neither
     // its name in the log nor the error shows the value.
     let mut cmd = pid1_command(&[

@@ -9,7 +9,7 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt, lchown, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, lchown};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -19,74 +19,13 @@ use nix::sys::stat::{Mode, mkdirat};
 use nix::unistd::{UnlinkatFlags, unlinkat};
 use serde_json::Value;
 
-use common::{Outcome, TEND, Tend, children_of, have_root, records, wait_for};
+use common::{Outcome, Scratch, TEND, Tend, children_of, have_root, records, wait_for};
 
 /// The app's user: it owns what it could have planted.
 const APP: u32 = 65532;
 const USER: &str = "65532:65532";
 const SIGUSR1: i32 = 10;
 const SIGTERM: i32 = 15;
-
-/// A directory of the test's own under /tmp (mode 0755, root's), removed
-/// on drop with `rm -rf`, which, unlike a recursive remove, takes any depth.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("tend-attack-{test}-{}", std::process::id()));
-        remove(&dir);
-        fs::create_dir_all(&dir).expect("scratch dir");
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn show(&self, name: &str) -> String {
-        self.path(name).display().to_string()
-    }
-
-    fn dir(&self, name: &str, owner: u32) -> PathBuf {
-        let path = self.path(name);
-        fs::create_dir_all(&path).expect("mkdir");
-        lchown(&path, Some(owner), Some(owner)).expect("chown");
-        path
-    }
-
-    fn file(&self, name: &str, text: &[u8], mode: u32) -> PathBuf {
-        let path = self.path(name);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).expect("mkdir");
-        }
-        fs::write(&path, text).expect("write");
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
-        path
-    }
-
-    /// A symbolic link at `name` to `target`, owned by `owner`: planted by it.
-    fn link(&self, name: &str, target: &Path, owner: u32) -> PathBuf {
-        let path = self.path(name);
-        symlink(target, &path).expect("symlink");
-        lchown(&path, Some(owner), Some(owner)).expect("lchown");
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        remove(&self.0);
-    }
-}
-
-fn remove(dir: &Path) {
-    // Only the test's own directory; --one-file-system, should a mount outlive its namespace.
-    let _ = Command::new("rm")
-        .args(["-rf", "--one-file-system"])
-        .arg(dir)
-        .status();
-}
 
 fn owner(path: &Path) -> (u32, u32) {
     let meta = fs::symlink_metadata(path).expect("lstat");
@@ -283,7 +222,7 @@ fn dot_dot_and_slash_mean_what_the_kernel_says() {
     for entry in ["p", "p/a", "p/a/f", "p/b", "p/b/f"] {
         assert_eq!(owner(&s.path(entry)), (APP, APP), "{entry}");
     }
-    assert_eq!(owner(&s.0), (0, 0), "p's parent stays");
+    assert_eq!(owner(s.root()), (0, 0), "p's parent stays");
     let chowned = record(&out, "chowned").expect("the chowned record");
     assert_eq!(chowned["path"], "a/..", "{chowned}");
     assert_eq!(chowned["changed"], 5, "{chowned}");
@@ -330,7 +269,7 @@ exec unshare --pid --fork --kill-child --root="$1" --wd=/work /tend -v --user 65
         script,
         "sh",
     ])
-    .arg(&s.0)
+    .arg(s.root())
     .env_clear()
     .env("PATH", "/usr/bin:/bin");
     let out = Tend::spawn(cmd, false).wait();
@@ -507,7 +446,7 @@ exec unshare --pid --fork --mount-proc --kill-child "$2" -v --user 65532:65532 -
         script,
         "sh",
     ])
-    .arg(&s.0)
+    .arg(s.root())
     .arg(TEND)
     .env_clear()
     .env("PATH", "/usr/bin:/bin");

@@ -12,7 +12,9 @@
 
 pub mod engine;
 
+use std::fs;
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::{PermissionsExt, lchown, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -470,6 +472,97 @@ pub fn ts_ms(record: &Value) -> i64 {
     let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
     let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
     ((days * 24 + num(11..13)) * 60 + num(14..16)) * 60_000 + num(17..19) * 1000 + num(20..23)
+}
+
+// ---------------------------------------------------------------------------
+// Directories of the test's own
+
+/// A directory of the test's own, `$TMPDIR/tend-CRATE-TEST-PID` (CRATE the
+/// test file, TEST a tag unique within it, PID this test process: no two
+/// running tests share one), mode 0755 and root's when root runs the tests,
+/// removed when dropped. A leftover of a killed run with the same pid is
+/// removed first. Removal is `rm -rf --one-file-system`, which, unlike a
+/// recursive remove, takes any depth, and leaves alone a mount that
+/// outlived its namespace.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(test: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "tend-{}-{test}-{}",
+            env!("CARGO_CRATE_NAME"),
+            std::process::id()
+        ));
+        remove_tree(&dir);
+        fs::create_dir_all(&dir).expect("scratch dir");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
+        Scratch(dir)
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.0
+    }
+
+    /// `name` (a relative path) inside the directory; nothing is created.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// `path(name)` as text, for an argument, a variable or a message.
+    pub fn show(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+
+    /// A file at `name` holding `bytes`, with permission bits `mode`
+    /// (`0o644`), its missing directories made; its path.
+    pub fn file(&self, name: &str, bytes: &[u8], mode: u32) -> PathBuf {
+        let path = self.path(name);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).expect("mkdir");
+        }
+        fs::write(&path, bytes).expect("write");
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
+        path
+    }
+
+    /// As `file`, its path as text.
+    pub fn write(&self, name: &str, bytes: &[u8], mode: u32) -> String {
+        self.file(name, bytes, mode).display().to_string()
+    }
+
+    /// A directory at `name` (and its missing parents), owned by uid and
+    /// gid `owner`: one the app could write in.
+    pub fn dir(&self, name: &str, owner: u32) -> PathBuf {
+        let path = self.path(name);
+        fs::create_dir_all(&path).expect("mkdir");
+        lchown(&path, Some(owner), Some(owner)).expect("chown");
+        path
+    }
+
+    /// A symbolic link at `name` to `target`, owned by uid and gid `owner`:
+    /// planted by it.
+    pub fn link(&self, name: &str, target: &Path, owner: u32) -> PathBuf {
+        let path = self.path(name);
+        symlink(target, &path).expect("symlink");
+        lchown(&path, Some(owner), Some(owner)).expect("lchown");
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        remove_tree(&self.0);
+    }
+}
+
+/// `rm -rf --one-file-system DIR`, for a test's own directory only.
+fn remove_tree(dir: &Path) {
+    // A directory that will not go is only a leftover in the temp dir.
+    let _ = Command::new("rm")
+        .args(["-rf", "--one-file-system"])
+        .arg(dir)
+        .status();
 }
 
 /// Build the static release binaries once per test process (`cargo build
