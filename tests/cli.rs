@@ -7,7 +7,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::{TEND, Tend, json_lines};
+use common::{Output, TEND, Tend, json_lines, shown_on_a_terminal};
 
 /// `tend ARGS` with exactly the environment `vars` (and a PATH), to the end.
 fn run(args: &[&str], vars: &[(&str, &str)]) -> common::Outcome {
@@ -191,28 +191,14 @@ fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
 /// TEND_WAIT_TIMEOUT=3s, which `--wait-timeout 30s` overrides, so that
 /// there is a warning to see), run to the end with a pseudo-terminal as fd 2.
 fn stderr_on_a_terminal(args: &[&str], vars: &[(&str, &str)]) -> String {
-    use std::io::Read;
-    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
     let mut cmd = Command::new(TEND);
     cmd.args(["--wait-timeout", "30s"])
         .args(args)
         .args(["--", "true"])
         .env_clear()
         .env("TEND_WAIT_TIMEOUT", "3s")
-        .envs(vars.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(pty.slave));
-    let mut tend = cmd.spawn().expect("start tend");
-    // The parent's copy of the terminal's slave side went into cmd, which goes now.
-    drop(cmd);
-    let status = common::wait_for("tend to exit", || tend.try_wait().ok().flatten());
-    assert!(status.success(), "{status:?}");
-    let mut master = std::fs::File::from(pty.master);
-    let mut shown = Vec::new();
-    // Once the last slave is closed, Linux answers EIO after the buffered bytes.
-    let _ = master.read_to_end(&mut shown);
-    String::from_utf8_lossy(&shown).into_owned()
+        .envs(vars.iter().copied());
+    shown_on_a_terminal(cmd, Output::Stderr)
 }
 
 #[test]

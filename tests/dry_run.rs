@@ -14,7 +14,10 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Outcome, Scratch, TEND, Tend, have_root, pid1_command, plain_command};
+use common::{
+    Outcome, Output, Scratch, TEND, Tend, have_root, pid1_command, plain_command,
+    shown_on_a_terminal,
+};
 use serde_json::Value;
 
 /// `cmd` with exactly `env` (and a PATH), run to its end.
@@ -638,25 +641,11 @@ fn a_probe_takes_no_dry_run_and_still_probes_under_the_variable() {
 #[test]
 fn the_report_is_text_when_stdout_is_a_terminal_and_json_otherwise() {
     // `docker run -t -e TEND_DRY_RUN=1 IMAGE` (a person) against `| jq` (a script).
-    use std::io::Read;
-    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
     let mut cmd = Command::new(TEND);
     cmd.args(["--dry-run", "--", "true"])
         .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::from(pty.slave))
-        .stderr(std::process::Stdio::null());
-    let mut tend = cmd.spawn().expect("start tend");
-    // The parent's copy of the terminal's slave side went into cmd, which goes now.
-    drop(cmd);
-    let status = common::wait_for("tend to exit", || tend.try_wait().ok().flatten());
-    assert!(status.success(), "{status:?}");
-    let mut master = std::fs::File::from(pty.master);
-    let mut shown = Vec::new();
-    // Once the last slave is closed, Linux answers EIO after the buffered bytes.
-    let _ = master.read_to_end(&mut shown);
-    let shown = String::from_utf8_lossy(&shown);
+        .env("PATH", "/usr/bin:/bin");
+    let shown = shown_on_a_terminal(cmd, Output::Stdout);
     assert!(
         shown.starts_with("tend --dry-run: ") && !shown.contains("{\""),
         "text on a terminal: {shown:?}"

@@ -15,8 +15,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    HANG, Outcome, Scratch, TEND, Tend, children_of, fixture, have_root, plain_command, records,
-    state_of,
+    HANG, Outcome, Scratch, TEND, Tend, children_of, fixture, free_port, have_root, plain_command,
+    records, state_of,
 };
 use serde_json::Value;
 
@@ -559,14 +559,6 @@ fn errors_name_the_variable_that_set_the_value() {
         &[("TEND_CHDIR", "/")],
     ));
     assert!(msg.starts_with("--chdir /nonexistent-flag:"), "{msg}");
-}
-
-/// A loopback port with nothing on it, and its URL.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 #[test]

@@ -11,18 +11,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    HANG, Tend, app, children_of, fixture, have_root, logged, pid1_command, plain_command, records,
-    ts_ms, wait_for,
+    HANG, Tend, app, children_of, fixture, free_port, have_root, logged, pid1_command,
+    plain_command, records, ts_ms, wait_for,
 };
 use serde_json::Value;
-
-/// A loopback port with nothing listening on it.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// One GET to the app, for /toggle.
 fn get(port: u16, path: &str) {

@@ -14,6 +14,7 @@ pub mod engine;
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
 use std::os::unix::fs::{PermissionsExt, lchown, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -475,7 +476,7 @@ pub fn ts_ms(record: &Value) -> i64 {
 }
 
 // ---------------------------------------------------------------------------
-// Directories of the test's own
+// Files, ports and terminals of the test's own
 
 /// A directory of the test's own, `$TMPDIR/tend-CRATE-TEST-PID` (CRATE the
 /// test file, TEST a tag unique within it, PID this test process: no two
@@ -563,6 +564,44 @@ fn remove_tree(dir: &Path) {
         .args(["-rf", "--one-file-system"])
         .arg(dir)
         .status();
+}
+
+/// A loopback TCP port that nothing listens on: bound by the system, then
+/// let go (another process could take it, which no test here does).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Which of a command's outputs a terminal takes.
+pub enum Output {
+    Stdout,
+    Stderr,
+}
+
+/// What a fresh pseudo-terminal shows when `cmd` writes its `output` there:
+/// `cmd` runs to its end (within HANG) with stdin and its other output on
+/// /dev/null, and must exit 0.
+pub fn shown_on_a_terminal(mut cmd: Command, output: Output) -> String {
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+    let terminal = Stdio::from(pty.slave);
+    cmd.stdin(Stdio::null());
+    match output {
+        Output::Stdout => cmd.stdout(terminal).stderr(Stdio::null()),
+        Output::Stderr => cmd.stdout(Stdio::null()).stderr(terminal),
+    };
+    let mut child = cmd.spawn().expect("start tend");
+    // The parent's copy of the terminal's slave side went into cmd, which goes now.
+    drop(cmd);
+    let status = wait_for("tend to exit", || child.try_wait().ok().flatten());
+    assert!(status.success(), "{status:?}");
+    let mut master = fs::File::from(pty.master);
+    let mut shown = Vec::new();
+    // Once the last slave is closed, Linux answers EIO after the buffered bytes.
+    let _ = master.read_to_end(&mut shown);
+    String::from_utf8_lossy(&shown).into_owned()
 }
 
 /// Build the static release binaries once per test process (`cargo build
