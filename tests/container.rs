@@ -31,7 +31,7 @@ use common::engine::{
     STOP_TIMEOUT, Terminal, cmdline, ids, orphans_reported, poll, process_named, processes,
     wait_for_zombies, wait_until_reaped,
 };
-use common::{HANG, Scratch, field, json_lines, musl_release, records, static_tend};
+use common::{HANG, Scratch, field, json_lines, musl_release, owner, records, static_tend};
 use serde_json::Value;
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
@@ -428,13 +428,6 @@ crate::under_every_engine!(
     restart_on_failure_brings_an_unhealthy_app_back,
     a_dry_run_says_what_the_image_would_run,
 );
-
-/// The owner of a host path, not following a link.
-fn owner(path: &Path) -> (u32, u32) {
-    use std::os::unix::fs::MetadataExt;
-    let meta = fs::symlink_metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    (meta.uid(), meta.gid())
-}
 
 /// 9. A docker-entrypoint.sh migrated to tend's flags, in a `FROM scratch`
 ///    image with no shell (issue 10): a secret file mounted, `$PORT` expanded

@@ -10,12 +10,12 @@ mod common;
 use std::fs;
 use std::io::ErrorKind;
 use std::net::TcpListener;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::Command;
 
 use common::{
-    Outcome, Output, Scratch, TEND, Tend, have_root, pid1_command, plain_command,
+    Outcome, Output, Scratch, TEND, Tend, have_root, owner, pid1_command, plain_command,
     shown_on_a_terminal,
 };
 use serde_json::Value;
@@ -49,16 +49,6 @@ fn setting(report: &Value, option: &str) -> (Value, String) {
         .unwrap_or_else(|| panic!("no {option} in {rows:?}"));
     let source = row["source"].as_str().unwrap_or_default().to_string();
     (row["value"].clone(), source)
-}
-
-fn owners(paths: &[&Path]) -> Vec<(u32, u32)> {
-    paths
-        .iter()
-        .map(|p| {
-            let meta = fs::symlink_metadata(p).expect("stat");
-            (meta.uid(), meta.gid())
-        })
-        .collect()
 }
 
 #[test]
@@ -150,8 +140,8 @@ fn a_migrated_entrypoint_is_resolved_and_nothing_is_touched() {
         scratch.path("data/nested"),
         scratch.path("data/nested/file"),
     ];
-    let tree: Vec<&Path> = tree.iter().map(PathBuf::as_path).collect();
-    let before = owners(&tree);
+    let owners = || tree.iter().map(|p| owner(p)).collect::<Vec<_>>();
+    let before = owners();
     let mark = scratch.show("mark");
     // A dependency that counts what connects to it, and a port nobody listens on.
     let listener = TcpListener::bind("127.0.0.1:0").expect("a listener");
@@ -197,7 +187,7 @@ fn a_migrated_entrypoint_is_resolved_and_nothing_is_touched() {
         !Path::new(&scratch.show("run")).exists(),
         "OUTPUT's directory was made"
     );
-    assert_eq!(owners(&tree), before, "--chown changed owners");
+    assert_eq!(owners(), before, "--chown changed owners");
     listener.set_nonblocking(true).expect("non-blocking");
     let mut accepted = 0;
     loop {

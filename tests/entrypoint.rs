@@ -8,15 +8,15 @@ mod common;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    HANG, Outcome, Scratch, TEND, Tend, children_of, fixture, free_port, have_root, plain_command,
-    records, state_of,
+    HANG, Outcome, Scratch, TEND, Tend, children_of, fixture, free_port, have_root, owner,
+    plain_command, records, state_of,
 };
 use serde_json::Value;
 
@@ -59,7 +59,7 @@ fn file_env_turns_secret_files_into_variables_and_never_logs_them() {
     // Kubernetes mounts each secret as a symlink into a ..data directory.
     let target = scratch.write("..data/token", b"tok-en", 0o400);
     symlink(&target, scratch.path("token")).expect("symlink");
-    let token = scratch.path("token").display().to_string();
+    let token = scratch.show("token");
     let out = run(
         &[
             "-vvv",
@@ -179,8 +179,8 @@ fn file_env_errors_name_the_variable_and_the_file() {
     let scratch = Scratch::new("file-env-errors");
     let secret = scratch.write("secret", b"x", 0o400);
     let big = scratch.write("big", &vec![b'x'; 128 * 1024], 0o400);
-    let dir = scratch.path("").display().to_string();
-    let missing = scratch.path("missing").display().to_string();
+    let dir = scratch.show("");
+    let missing = scratch.show("missing");
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
     let cases: [Case; 4] = [
         (
@@ -308,7 +308,7 @@ fn default_program_goes_in_front_of_options_and_nothing() {
 #[test]
 fn umask_and_chdir_reach_the_child() {
     let scratch = Scratch::new("where");
-    let dir = scratch.path("").display().to_string();
+    let dir = scratch.show("");
     let dir = dir.trim_end_matches('/');
     let out = run(
         &["--umask", "0027", "--chdir", dir, "--", fixture(), "where"],
@@ -349,7 +349,7 @@ fn render_writes_templates_atomically_with_braced_forms_only() {
         0o664,
     );
     fs::create_dir_all(scratch.path("out")).expect("mkdir");
-    let output = scratch.path("out/default.conf").display().to_string();
+    let output = scratch.show("out/default.conf");
     let pair = format!("{template}:{output}");
     let out = run(
         &[
@@ -428,9 +428,9 @@ fn render_output_belongs_to_the_user_and_chown_gives_a_tree_without_following_li
     let outside = scratch.write("outside", b"not yours", 0o644);
     symlink(&outside, scratch.path("data/a/link")).expect("symlink");
     symlink(scratch.path(""), scratch.path("data/a/b/loop")).expect("a link to a directory");
-    let data = scratch.path("data").display().to_string();
+    let data = scratch.show("data");
     let template = scratch.write("t.conf", b"${HOME}\n", 0o640);
-    let output = scratch.path("t.out").display().to_string();
+    let output = scratch.show("t.out");
     let pair = format!("{template}:{output}");
     let out = as_root(&[
         "-v",
@@ -446,10 +446,6 @@ fn render_output_belongs_to_the_user_and_chown_gives_a_tree_without_following_li
         "0",
     ]);
     assert_eq!(out.code, Some(0), "{out:?}");
-    let owner = |path: &Path| {
-        let meta = fs::symlink_metadata(path).expect("lstat");
-        (meta.uid(), meta.gid())
-    };
     for entry in [
         "data",
         "data/a",

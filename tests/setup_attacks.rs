@@ -9,7 +9,7 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt, lchown};
+use std::os::unix::fs::{PermissionsExt, lchown};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -19,18 +19,13 @@ use nix::sys::stat::{Mode, mkdirat};
 use nix::unistd::{UnlinkatFlags, unlinkat};
 use serde_json::Value;
 
-use common::{Outcome, Scratch, TEND, Tend, children_of, have_root, records, wait_for};
+use common::{Outcome, Scratch, TEND, Tend, children_of, have_root, owner, records, wait_for};
 
 /// The app's user: it owns what it could have planted.
 const APP: u32 = 65532;
 const USER: &str = "65532:65532";
 const SIGUSR1: i32 = 10;
 const SIGTERM: i32 = 15;
-
-fn owner(path: &Path) -> (u32, u32) {
-    let meta = fs::symlink_metadata(path).expect("lstat");
-    (meta.uid(), meta.gid())
-}
 
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).expect("stat").permissions().mode() & 0o7777

@@ -15,7 +15,7 @@ pub mod engine;
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
-use std::os::unix::fs::{PermissionsExt, lchown, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, lchown, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -555,6 +555,12 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         remove_tree(&self.0);
     }
+}
+
+/// The owner (uid, gid) of `path` itself: a link's own, not its target's.
+pub fn owner(path: &Path) -> (u32, u32) {
+    let meta = fs::symlink_metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (meta.uid(), meta.gid())
 }
 
 /// `rm -rf --one-file-system DIR`, for a test's own directory only.
