@@ -16,7 +16,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{HANG, TEND, Tend, have_root};
+use common::{HANG, TEND, Tend, have_root, in_private_mounts};
 
 /// How long a hostile server keeps its connection: far past any probe's
 /// deadline, and past the test's own (HANG).
@@ -654,11 +654,10 @@ impl Etc {
     /// `tend ARGS` under these files, started; unshare and sh exec into
     /// tend, so the pid is tend's.
     fn tend(&self, args: &[&str]) -> Tend {
-        let mut cmd = Command::new("unshare");
-        cmd.args(["--mount", "--propagation", "private", "sh", "-c"])
-            .arg(r#"mount --bind "$1/hosts" /etc/hosts && mount --bind "$1/resolv.conf" /etc/resolv.conf && shift && exec "$@""#)
-            .arg("sh")
-            .arg(&self.dir)
+        let mut cmd = in_private_mounts(
+            r#"mount --bind "$1/hosts" /etc/hosts && mount --bind "$1/resolv.conf" /etc/resolv.conf && shift && exec "$@""#,
+        );
+        cmd.arg(&self.dir)
             .arg(TEND)
             .args(args)
             .env_clear()

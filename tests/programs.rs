@@ -13,8 +13,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{
-    Outcome, Scratch, Tend, children_of, fixture, have_root, logged, pid1_command, records,
-    state_of, ts_ms, wait_for, with_msg,
+    Outcome, Scratch, Tend, children_of, fixture, have_root, logged, pid1_command, records, ts_ms,
+    wait_for, with_msg, zombie_children,
 };
 use serde_json::Value;
 
@@ -550,10 +550,7 @@ fn the_orphans_of_every_program_are_reaped() {
     wait_for("tend to reap every orphan", || {
         (children_of(tend.pid).len() == 2).then_some(())
     });
-    let zombies: Vec<i32> = children_of(tend.pid)
-        .into_iter()
-        .filter(|&p| state_of(p) == Some('Z'))
-        .collect();
+    let zombies = zombie_children(tend.pid);
     assert!(zombies.is_empty(), "{zombies:?}");
     tend.signal(SIGTERM);
     assert_eq!(tend.wait().code, Some(128 + SIGTERM));

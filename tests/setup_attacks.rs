@@ -19,7 +19,10 @@ use nix::sys::stat::{Mode, mkdirat};
 use nix::unistd::{UnlinkatFlags, unlinkat};
 use serde_json::Value;
 
-use common::{Outcome, Scratch, TEND, Tend, children_of, have_root, owner, records, wait_for};
+use common::{
+    Outcome, Scratch, TEND, Tend, children_of, have_root, in_private_mounts, owner, records,
+    wait_for,
+};
 
 /// The app's user: it owns what it could have planted.
 const APP: u32 = 65532;
@@ -254,19 +257,8 @@ fn chown_slash_changes_the_root_not_the_working_directory() {
 mount --bind /usr "$1/usr"
 mount -o remount,bind,ro "$1/usr"
 exec unshare --pid --fork --kill-child --root="$1" --wd=/work /tend -v --user 65532:65532 --chown / -- /tend --version"#;
-    let mut cmd = Command::new("unshare");
-    cmd.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "sh",
-    ])
-    .arg(s.root())
-    .env_clear()
-    .env("PATH", "/usr/bin:/bin");
+    let mut cmd = in_private_mounts(script);
+    cmd.arg(s.root()).env_clear().env("PATH", "/usr/bin:/bin");
     let out = Tend::spawn(cmd, false).wait();
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(
@@ -431,20 +423,11 @@ mount --bind "$1/host" "$1/data/bind"
 mount -t tmpfs tmpfs "$1/data/tmp"
 echo x > "$1/data/tmp/file"
 exec unshare --pid --fork --mount-proc --kill-child "$2" -v --user 65532:65532 --chown "$1/data" -- true"#;
-    let mut cmd = Command::new("unshare");
-    cmd.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "sh",
-    ])
-    .arg(s.root())
-    .arg(TEND)
-    .env_clear()
-    .env("PATH", "/usr/bin:/bin");
+    let mut cmd = in_private_mounts(script);
+    cmd.arg(s.root())
+        .arg(TEND)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin");
     let out = Tend::spawn(cmd, false).wait();
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(

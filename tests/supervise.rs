@@ -11,7 +11,8 @@ use std::thread;
 use std::time::Duration;
 
 use common::{
-    HANG, Tend, children_of, fixture, have_root, plain_command, reaped_lines, state_of, wait_for,
+    HANG, Tend, children_of, fixture, have_root, in_private_mounts, plain_command, reaped_lines,
+    state_of, wait_for, zombie_children,
 };
 
 const SIGHUP: i32 = 1;
@@ -217,10 +218,8 @@ fn a_script_without_a_shebang_runs_with_bin_sh_as_posix_says() {
 
     let no_sh = if have_root("a_script_without_a_shebang_runs_with_bin_sh_as_posix_says") {
         // Without /bin/sh (a FROM scratch image), it stays a 126 that says why.
-        let mut cmd = Command::new("unshare");
-        cmd.args(["--mount", "--propagation", "private", "sh", "-c"])
-            .arg(r#"mount --bind /dev/null /bin/sh && exec "$@""#)
-            .args(["sh", common::TEND, "--", &path]);
+        let mut cmd = in_private_mounts(r#"mount --bind /dev/null /bin/sh && exec "$@""#);
+        cmd.args([common::TEND, "--", &path]);
         Some(Tend::spawn(cmd, false).wait())
     } else {
         None
@@ -469,10 +468,7 @@ fn thousands_of_orphans_are_all_reaped() {
     wait_for("tend to reap every orphan", || {
         (children_of(tend.pid) == [fixture]).then_some(())
     });
-    let zombies: Vec<i32> = children_of(tend.pid)
-        .into_iter()
-        .filter(|&p| state_of(p) == Some('Z'))
-        .collect();
+    let zombies = zombie_children(tend.pid);
     assert!(zombies.is_empty(), "{zombies:?}");
     tend.signal(SIGTERM);
     assert_eq!(tend.wait().code, Some(128 + SIGTERM));

@@ -401,6 +401,14 @@ pub fn reaped_lines(stderr: &str) -> usize {
         .count()
 }
 
+/// The children of `pid` that are zombies (state Z): exited, not yet reaped.
+pub fn zombie_children(pid: i32) -> Vec<i32> {
+    children_of(pid)
+        .into_iter()
+        .filter(|&p| state_of(p) == Some('Z'))
+        .collect()
+}
+
 /// The one-letter state of a process (R, S, Z, …), None once it is gone.
 pub fn state_of(pid: i32) -> Option<char> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -555,6 +563,24 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         remove_tree(&self.0);
     }
+}
+
+/// `unshare --mount --propagation private sh -c SCRIPT sh`: `script` runs
+/// in a mount namespace of its own, so that what it mounts (a file over
+/// /etc/hosts, /dev/null over /bin/sh) goes with it and the machine's files
+/// stay as they are. The arguments the caller adds are the script's `$1`….
+pub fn in_private_mounts(script: &str) -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+    ]);
+    cmd
 }
 
 /// The owner (uid, gid) of `path` itself: a link's own, not its target's.
