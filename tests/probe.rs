@@ -855,10 +855,8 @@ mod url_templates {
     fn wait_for_urls_expand_from_the_programs_environment() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("address").port().to_string();
-        let dir = std::env::temp_dir().join(format!("tend-url-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let secret = dir.join("port");
-        std::fs::write(&secret, &port).expect("write the port");
+        let dir = Scratch::new("url-wait-for");
+        let secret = dir.file("port", port.as_bytes(), 0o644);
         let url = "tcp://127.0.0.1:${DB_PORT}";
         // After --file-env: the program's environment, as --expand sees it.
         let out = run(
@@ -895,7 +893,6 @@ mod url_templates {
             assert!(lines[0].contains(&want), "{lines:?} lacks {want:?}");
         }
         drop(listener);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
