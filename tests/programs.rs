@@ -16,12 +16,9 @@ use common::{
     Outcome, Scratch, Tend, children_of, fixture, have_root, logged, pid1_command, records, ts_ms,
     wait_for, with_msg, zombie_children,
 };
+use libc::{SIGHUP, SIGKILL, SIGTERM, SIGUSR1};
 use serde_json::Value;
 
-const SIGHUP: i32 = 1;
-const SIGKILL: i32 = 9;
-const SIGUSR1: i32 = 10;
-const SIGTERM: i32 = 15;
 /// SIGRTMIN+2: a real-time signal, which nix has no name for.
 const SIGRT: i32 = 36;
 

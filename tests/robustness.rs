@@ -16,12 +16,8 @@ use common::{
     HANG, TEND, Tend, children_of, fixture, have_root, json_lines, pid1_command, plain_command,
     records, state_of, wait_for,
 };
+use libc::{SIGCHLD, SIGKILL, SIGTERM, SIGTTIN};
 use serde_json::Value;
-
-const SIGKILL: i32 = 9;
-const SIGTERM: i32 = 15;
-const SIGCHLD: i32 = 17;
-const SIGTTIN: i32 = 21;
 
 /// A pipe for tend's stderr that the test reads only when it chooses to,
 /// like a log driver that has stopped reading.

@@ -23,12 +23,11 @@ use common::{
     Outcome, Scratch, TEND, Tend, children_of, have_root, in_private_mounts, owner, records,
     wait_for,
 };
+use libc::{SIGTERM, SIGUSR1};
 
 /// The app's user: it owns what it could have planted.
 const APP: u32 = 65532;
 const USER: &str = "65532:65532";
-const SIGUSR1: i32 = 10;
-const SIGTERM: i32 = 15;
 
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).expect("stat").permissions().mode() & 0o7777

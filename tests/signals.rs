@@ -16,14 +16,8 @@ use common::{
     Scratch, TEND, Tend, children_of, fixture, have_root, pid1_command, plain_command, state_of,
     wait_for,
 };
+use libc::{SIGCONT, SIGHUP, SIGQUIT, SIGTERM, SIGTSTP, SIGUSR1, SIGUSR2};
 
-const SIGHUP: i32 = 1;
-const SIGQUIT: i32 = 3;
-const SIGUSR1: i32 = 10;
-const SIGUSR2: i32 = 12;
-const SIGTERM: i32 = 15;
-const SIGCONT: i32 = 18;
-const SIGTSTP: i32 = 20;
 const SIGRTMIN: i32 = 34;
 const SIGRTMAX: i32 = 64;
 

@@ -14,19 +14,11 @@ use common::{
     HANG, Scratch, Tend, children_of, fixture, have_root, in_private_mounts, plain_command,
     reaped_lines, state_of, wait_for, zombie_children,
 };
+use libc::{
+    SIGCHLD, SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGSTOP, SIGTERM, SIGTTIN, SIGTTOU,
+    SIGUSR1, SIGUSR2,
+};
 
-const SIGHUP: i32 = 1;
-const SIGINT: i32 = 2;
-const SIGKILL: i32 = 9;
-const SIGUSR1: i32 = 10;
-const SIGUSR2: i32 = 12;
-const SIGPIPE: i32 = 13;
-const SIGTERM: i32 = 15;
-const SIGCHLD: i32 = 17;
-const SIGCONT: i32 = 18;
-const SIGSTOP: i32 = 19;
-const SIGTTIN: i32 = 21;
-const SIGTTOU: i32 = 22;
 const SIGRTMIN: i32 = 34;
 
 /// Signals whose default action ends a process: tend must forward each, and
