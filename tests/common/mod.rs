@@ -8,6 +8,11 @@
 //!
 //! Every wait has a deadline that exists only to catch hangs, and whatever a
 //! test starts is killed when its handle drops.
+//!
+//! Beside the harness, the small helpers that test files would otherwise
+//! each copy: tend's JSON records, a scratch directory removed on drop, a
+//! free port, a pseudo-terminal, a private mount namespace. A helper that a
+//! second test file needs belongs here, once.
 #![allow(dead_code)]
 
 pub mod engine;
