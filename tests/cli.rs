@@ -7,21 +7,11 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::{Output, TEND, Tend, json_lines, shown_on_a_terminal};
-
-/// `tend ARGS` with exactly the environment `vars` (and a PATH), to the end.
-fn run(args: &[&str], vars: &[(&str, &str)]) -> common::Outcome {
-    let mut cmd = Command::new(TEND);
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .envs(vars.iter().copied());
-    Tend::spawn(cmd, false).wait()
-}
+use common::{Output, TEND, json_lines, run_plain, shown_on_a_terminal};
 
 #[test]
 fn help_fits_an_80_column_terminal() {
-    let out = run(&["--help"], &[]);
+    let out = run_plain(&["--help"], &[]);
     assert_eq!(out.code, Some(0), "{out:?}");
     for line in &out.stdout {
         assert!(line.chars().count() <= 80, "{line:?}");
@@ -65,7 +55,7 @@ fn the_man_page_renders_without_warnings() {
 /// The one line of a tend that failed before it started anything.
 #[track_caller]
 fn refused(args: &[&str], vars: &[(&str, &str)]) -> String {
-    let out = run(args, vars);
+    let out = run_plain(args, vars);
     assert_eq!(out.code, Some(125), "{args:?}: {out:?}");
     assert!(out.stdout.is_empty(), "{args:?}: the program ran: {out:?}");
     let lines = json_lines(&out.stderr);
@@ -94,7 +84,7 @@ fn traps_say_so() {
     // The variable's commas work in the flag: death by SIGTERM or SIGINT is success.
     for signal in ["TERM", "INT"] {
         let script = format!("kill -{signal} $$");
-        let out = run(&["-e", "143,130", "--", "sh", "-c", &script], &[]);
+        let out = run_plain(&["-e", "143,130", "--", "sh", "-c", &script], &[]);
         assert_eq!(out.code, Some(0), "{signal}: {out:?}");
     }
 }
@@ -102,7 +92,7 @@ fn traps_say_so() {
 #[test]
 fn a_set_variable_left_unexpanded_gets_one_warning_without_its_value() {
     let secret = "s3cr3t-value";
-    let out = run(
+    let out = run_plain(
         &["--", "echo", "$DB_PASSWORD", "${DB_PASSWORD}"],
         &[("DB_PASSWORD", secret)],
     );
@@ -128,7 +118,7 @@ fn a_set_variable_left_unexpanded_gets_one_warning_without_its_value() {
         &["--", "sh", "-c", "echo $DB_PASSWORD"],
         &["--", "echo", "$NOT_SET"],
     ] {
-        let out = run(args, &[("DB_PASSWORD", secret)]);
+        let out = run_plain(args, &[("DB_PASSWORD", secret)]);
         assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{args:?}");
     }
 }
@@ -136,7 +126,7 @@ fn a_set_variable_left_unexpanded_gets_one_warning_without_its_value() {
 #[test]
 fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
     // Issue 20 #3: the operator's -e TEND_WAIT_TIMEOUT=3s against the image's --wait-timeout 30s.
-    let out = run(
+    let out = run_plain(
         &["--wait-timeout", "30s", "--", "true"],
         &[("TEND_WAIT_TIMEOUT", "3s")],
     );
@@ -149,7 +139,7 @@ fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
         "TEND_WAIT_TIMEOUT=3s is overridden by --wait-timeout 30s: using 30s"
     );
     // Logged once logging is up: in its format, at its level.
-    let out = run(
+    let out = run_plain(
         &[
             "--log-format",
             "text",
@@ -165,7 +155,7 @@ fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
             .contains(" warn  tend: TEND_WAIT_TIMEOUT=3s is overridden"),
         "{out:?}"
     );
-    let out = run(
+    let out = run_plain(
         &[
             "--log-level",
             "error",
@@ -182,7 +172,7 @@ fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
         (&["--wait-timeout", "3s", "--", "true"][..], "3s"),
         (&["--", "true"], "3s"),
     ] {
-        let out = run(args, &[("TEND_WAIT_TIMEOUT", value)]);
+        let out = run_plain(args, &[("TEND_WAIT_TIMEOUT", value)]);
         assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{args:?}");
     }
 }
@@ -220,7 +210,7 @@ fn logs_on_a_terminal_are_text_unless_asked_otherwise() {
         assert_eq!(record["level"], "warn");
     }
     // A pipe keeps JSON: what a_variable_that_a_flag_overrides… reads.
-    let out = run(
+    let out = run_plain(
         &["--wait-timeout", "30s", "--", "true"],
         &[("TEND_WAIT_TIMEOUT", "3s")],
     );

@@ -15,22 +15,14 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{
-    Outcome, Output, Scratch, TEND, Tend, have_root, owner, pid1_command, plain_command,
+    Outcome, Output, Scratch, TEND, have_root, owner, pid1_command, plain_command, run_with_env,
     shown_on_a_terminal,
 };
 use serde_json::Value;
 
-/// `cmd` with exactly `env` (and a PATH), run to its end.
-fn finish(mut cmd: Command, namespaced: bool, env: &[(&str, &str)]) -> Outcome {
-    cmd.env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .envs(env.iter().copied());
-    Tend::spawn(cmd, namespaced).wait()
-}
-
 /// tend ARGS as PID 1 of a new PID namespace, where a real start would be.
 fn as_pid1(args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    finish(pid1_command(args), true, env)
+    run_with_env(pid1_command(args), true, env)
 }
 
 /// The one JSON object on stdout, after exit 0.
@@ -91,7 +83,7 @@ fn a_tini_style_command_prints_its_settings_and_runs_nothing() {
     assert_eq!(out.stderr, "", "nothing to log at the default level");
 
     // --log-format text: aligned lines a person reads, the argv quoted for a shell.
-    let text = finish(
+    let text = run_with_env(
         plain_command(&[
             "--dry-run",
             "--log-format",
@@ -311,7 +303,7 @@ fn same_both_ways(case: &Refused, wrap: Option<&str>) {
                 cmd
             }
         };
-        finish(cmd, true, &env)
+        run_with_env(cmd, true, &env)
     };
     let (start, dry) = (run(false), run(true));
     assert_eq!(start.code, Some(*status), "{what}, a start: {start:?}");
@@ -612,14 +604,14 @@ fn the_variable_works_behind_flags_baked_before_the_program() {
 fn a_probe_takes_no_dry_run_and_still_probes_under_the_variable() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a listener");
     let url = format!("tcp://{}", listener.local_addr().expect("its address"));
-    let refused = finish(plain_command(&["--probe", &url, "--dry-run"]), false, &[]);
+    let refused = run_with_env(plain_command(&["--probe", &url, "--dry-run"]), false, &[]);
     assert_eq!(refused.code, Some(1), "{refused:?}");
     assert_eq!(
         refused.stdout,
         ["unhealthy: '--dry-run' is not an option of --probe"]
     );
     // An image run with -e TEND_DRY_RUN=1 keeps a HEALTHCHECK that works.
-    let probe = finish(
+    let probe = run_with_env(
         plain_command(&["--probe", &url]),
         false,
         &[("TEND_DRY_RUN", "1")],
@@ -642,7 +634,7 @@ fn the_report_is_text_when_stdout_is_a_terminal_and_json_otherwise() {
     );
     let mut cmd = Command::new(TEND);
     cmd.args(["--dry-run", "--", "true"]);
-    let piped = finish(cmd, false, &[]);
+    let piped = run_with_env(cmd, false, &[]);
     let json = report(&piped);
     assert!(json["argv"].is_array(), "JSON on a pipe: {json}");
 }

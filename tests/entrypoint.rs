@@ -15,19 +15,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    HANG, Outcome, Scratch, TEND, Tend, children_of, fixture, free_port, have_root, owner,
-    plain_command, records, state_of,
+    HANG, Outcome, Scratch, TEND, Tend, children_of, fixture, free_port, have_root, owner, records,
+    run_plain, state_of,
 };
 use serde_json::Value;
-
-/// tend ARGS with exactly `env` (plus PATH), to the end.
-fn run(args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let mut cmd = plain_command(args);
-    cmd.env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .envs(env.iter().copied());
-    Tend::spawn(cmd, false).wait()
-}
 
 /// The one JSON line of a failure: exit 125, and the message it carries.
 fn failure(out: &Outcome) -> String {
@@ -60,7 +51,7 @@ fn file_env_turns_secret_files_into_variables_and_never_logs_them() {
     let target = scratch.write("..data/token", b"tok-en", 0o400);
     symlink(&target, scratch.path("token")).expect("symlink");
     let token = scratch.show("token");
-    let out = run(
+    let out = run_plain(
         &[
             "-vvv",
             "--file-env",
@@ -103,7 +94,7 @@ fn file_env_turns_secret_files_into_variables_and_never_logs_them() {
     );
 
     // The variable gives the list, an empty one is unset, and the flag replaces it.
-    let by_var = run(
+    let by_var = run_plain(
         &["--", fixture(), "env"],
         &[
             ("TEND_FILE_ENV", "DB_PASSWORD"),
@@ -117,7 +108,7 @@ fn file_env_turns_secret_files_into_variables_and_never_logs_them() {
             .any(|l| l == "DB_PASSWORD=s3cret-value"),
         "{by_var:?}"
     );
-    let empty = run(
+    let empty = run_plain(
         &["--", fixture(), "env"],
         &[("TEND_FILE_ENV", ""), ("DB_PASSWORD_FILE", &secret)],
     );
@@ -126,13 +117,13 @@ fn file_env_turns_secret_files_into_variables_and_never_logs_them() {
         "{empty:?}"
     );
     // NAME_FILE empty counts as unset: nothing to load, no error.
-    let unset = run(
+    let unset = run_plain(
         &["--file-env", "DB_PASSWORD", "--", fixture(), "exit", "0"],
         &[("DB_PASSWORD_FILE", "")],
     );
     assert_eq!(unset.code, Some(0), "{unset:?}");
     // Said at info, so a start without the secret can be told from one with it.
-    let said = run(
+    let said = run_plain(
         &[
             "-v",
             "--file-env",
@@ -157,7 +148,7 @@ fn file_env_turns_secret_files_into_variables_and_never_logs_them() {
 fn file_env_of_a_file_variable_warns_with_the_name_to_write() {
     let scratch = Scratch::new("file-env-suffix");
     let secret = scratch.write("secret", b"s3cret-value", 0o400);
-    let out = run(
+    let out = run_plain(
         &["--file-env", "DB_PASSWORD_FILE", "--", fixture(), "env"],
         &[("DB_PASSWORD_FILE", &secret)],
     );
@@ -198,7 +189,7 @@ fn file_env_errors_name_the_variable_and_the_file() {
         ),
     ];
     for (env, needles) in cases {
-        let out = run(
+        let out = run_plain(
             &["--file-env", "DB_PASSWORD", "--", fixture(), "exit", "0"],
             env,
         );
@@ -209,7 +200,7 @@ fn file_env_errors_name_the_variable_and_the_file() {
         }
         assert!(!msg.contains("xxxx"), "the value leaked: {msg}");
     }
-    let bad_name = run(
+    let bad_name = run_plain(
         &["--file-env", "DB-PASSWORD", "--", fixture(), "exit", "0"],
         &[],
     );
@@ -223,7 +214,7 @@ fn expand_does_what_shell_form_did_and_nothing_a_shell_does() {
         ("JAVA_OPTS", "-Xmx1g -Dx=1"),
         ("EMPTY", ""),
     ];
-    let out = run(
+    let out = run_plain(
         &[
             "--expand",
             "--",
@@ -257,10 +248,10 @@ fn expand_does_what_shell_form_did_and_nothing_a_shell_does() {
         ]
     );
     // Without --expand, exec form is literal, as Docker's is.
-    let literal = run(&["--", fixture(), "argv", "$PORT"], &env);
+    let literal = run_plain(&["--", fixture(), "argv", "$PORT"], &env);
     assert_eq!(args_of(&literal), ["$PORT"]);
     // TEND_EXPAND takes the switch words.
-    let by_var = run(
+    let by_var = run_plain(
         &["--", fixture(), "argv", "$PORT"],
         &[("TEND_EXPAND", "yes"), ("PORT", "1")],
     );
@@ -278,7 +269,7 @@ fn expand_does_what_shell_form_did_and_nothing_a_shell_does() {
         ("$((1+1))", &["arithmetic"]),
     ];
     for (arg, needles) in cases {
-        let msg = failure(&run(&["--expand", "--", fixture(), "argv", arg], &[]));
+        let msg = failure(&run_plain(&["--expand", "--", fixture(), "argv", arg], &[]));
         for needle in needles {
             assert!(msg.contains(needle), "{arg}: {msg} lacks {needle}");
         }
@@ -295,12 +286,12 @@ fn default_program_goes_in_front_of_options_and_nothing() {
     for (command, want) in cases {
         let mut args = vec!["--default-program", "/bin/echo", "--"];
         args.extend(command);
-        let out = run(&args, &[]);
+        let out = run_plain(&args, &[]);
         assert_eq!(out.code, Some(0), "{command:?}: {out:?}");
         assert_eq!(out.stdout.join("\n"), want, "{command:?}");
     }
     // The program itself is never expanded.
-    let out = run(&["--expand", "--default-program", "$NOPE", "--", "-x"], &[]);
+    let out = run_plain(&["--expand", "--default-program", "$NOPE", "--", "-x"], &[]);
     assert_eq!(out.code, Some(127), "{out:?}");
     assert!(out.stderr.contains("$NOPE"), "{}", out.stderr);
 }
@@ -310,7 +301,7 @@ fn umask_and_chdir_reach_the_child() {
     let scratch = Scratch::new("where");
     let dir = scratch.show("");
     let dir = dir.trim_end_matches('/');
-    let out = run(
+    let out = run_plain(
         &["--umask", "0027", "--chdir", dir, "--", fixture(), "where"],
         &[],
     );
@@ -319,12 +310,12 @@ fn umask_and_chdir_reach_the_child() {
         [format!("cwd: {dir}"), "umask: 0027".to_string()],
         "{out:?}"
     );
-    let by_var = run(
+    let by_var = run_plain(
         &["--", fixture(), "where"],
         &[("TEND_UMASK", "077"), ("TEND_CHDIR", "/")],
     );
     assert_eq!(by_var.stdout, ["cwd: /", "umask: 0077"], "{by_var:?}");
-    let msg = failure(&run(
+    let msg = failure(&run_plain(
         &["--chdir", "/nonexistent-dir", "--", fixture(), "where"],
         &[],
     ));
@@ -332,12 +323,14 @@ fn umask_and_chdir_reach_the_child() {
         msg.contains("--chdir /nonexistent-dir: no such directory"),
         "{msg}"
     );
-    let msg = failure(&run(&["--chdir", "/etc/passwd", "--", "true"], &[]));
+    let msg = failure(&run_plain(&["--chdir", "/etc/passwd", "--", "true"], &[]));
     assert!(
         msg.contains("--chdir /etc/passwd: not a directory"),
         "{msg}"
     );
-    assert!(failure(&run(&["--umask", "0999", "--", "true"], &[])).contains("'0999' for --umask"));
+    assert!(
+        failure(&run_plain(&["--umask", "0999", "--", "true"], &[])).contains("'0999' for --umask")
+    );
 }
 
 #[test]
@@ -351,7 +344,7 @@ fn render_writes_templates_atomically_with_braced_forms_only() {
     fs::create_dir_all(scratch.path("out")).expect("mkdir");
     let output = scratch.show("out/default.conf");
     let pair = format!("{template}:{output}");
-    let out = run(
+    let out = run_plain(
         &[
             "--umask",
             "0022",
@@ -381,7 +374,7 @@ fn render_writes_templates_atomically_with_braced_forms_only() {
     assert_eq!(names, ["default.conf"], "no temporary file is left");
 
     // An unset name is an error with its line and column, and the output stays as it was.
-    let msg = failure(&run(
+    let msg = failure(&run_plain(
         &["--render", &pair, "--", fixture(), "exit", "0"],
         &[],
     ));
@@ -396,7 +389,7 @@ fn render_writes_templates_atomically_with_braced_forms_only() {
     );
     // A file where OUTPUT's directory should be; missing directories are made (issue 20).
     let nowhere = format!("{template}:{template}/x.conf");
-    let msg = failure(&run(
+    let msg = failure(&run_plain(
         &["--render", &nowhere, "--", "true"],
         &[("PORT", "1")],
     ));
@@ -543,14 +536,14 @@ fn errors_name_the_variable_that_set_the_value() {
         ),
     ];
     for (env, want) in cases {
-        let msg = failure(&run(&["--", "true", "$NOPE"], env));
+        let msg = failure(&run_plain(&["--", "true", "$NOPE"], env));
         assert!(
             msg.starts_with(want),
             "{env:?}: {msg:?} should begin {want:?}"
         );
     }
     // The flag, given too, wins, and is what the error names.
-    let msg = failure(&run(
+    let msg = failure(&run_plain(
         &["--chdir", "/nonexistent-flag", "--", "true"],
         &[("TEND_CHDIR", "/")],
     ));
@@ -575,7 +568,7 @@ fn wait_for_holds_the_program_until_a_late_dependency_listens() {
     });
     let url = format!("tcp://127.0.0.1:{port}");
     let started = Instant::now();
-    let out = run(
+    let out = run_plain(
         &["-v", "--wait-for", &url, "--", fixture(), "exit", "3"],
         &[],
     );
@@ -603,7 +596,7 @@ fn wait_for_times_out_with_125_naming_each_dependency() {
         format!("tcp://127.0.0.1:{a}"),
         format!("http://127.0.0.1:{b}/ready"),
     );
-    let out = run(
+    let out = run_plain(
         &[
             "--wait-for",
             &url_a,
@@ -627,7 +620,7 @@ fn wait_for_times_out_with_125_naming_each_dependency() {
         !msg.contains(&url_b),
         "the flag replaces the variable's list: {msg}"
     );
-    let both = run(
+    let both = run_plain(
         &["--wait-timeout", "1s", "--", fixture(), "exit", "0"],
         &[("TEND_WAIT_FOR", &format!("{url_a},\n{url_b}"))],
     );

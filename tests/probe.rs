@@ -844,11 +844,7 @@ mod url_templates {
 
     /// `tend ARGS` as PID 1 with the environment `vars` only.
     fn run(args: &[&str], vars: &[(&str, &str)]) -> common::Outcome {
-        let mut cmd = pid1_command(args);
-        cmd.env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .envs(vars.iter().copied());
-        Tend::spawn(cmd, false).wait()
+        common::run_with_env(pid1_command(args), false, vars)
     }
 
     #[test]

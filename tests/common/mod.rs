@@ -122,6 +122,21 @@ pub fn plain_command(args: &[&str]) -> Command {
     cmd
 }
 
+/// `cmd` (tend, or unshare around it when `namespaced`) with exactly the
+/// environment `vars` and PATH=/usr/bin:/bin, run to its end within HANG.
+pub fn run_with_env(mut cmd: Command, namespaced: bool, vars: &[(&str, &str)]) -> Outcome {
+    cmd.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .envs(vars.iter().copied());
+    Tend::spawn(cmd, namespaced).wait()
+}
+
+/// `tend ARGS` as an ordinary child, with exactly the environment `vars`
+/// and PATH=/usr/bin:/bin, run to its end within HANG.
+pub fn run_plain(args: &[&str], vars: &[(&str, &str)]) -> Outcome {
+    run_with_env(plain_command(args), false, vars)
+}
+
 /// A running tend, with its stdout as lines and its stderr collected.
 pub struct Tend {
     /// What the test started: unshare, or tend itself.
