@@ -7,29 +7,11 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::{TEND, Tend};
-
-/// `tend ARGS` with exactly the environment `vars` (and a PATH), to the end.
-fn run(args: &[&str], vars: &[(&str, &str)]) -> common::Outcome {
-    let mut cmd = Command::new(TEND);
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .envs(vars.iter().copied());
-    Tend::spawn(cmd, false).wait()
-}
-
-/// The JSON records of `stderr`, each checked to be one.
-fn records(stderr: &str) -> Vec<serde_json::Value> {
-    stderr
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?} is no JSON: {e}")))
-        .collect()
-}
+use common::{Output, TEND, json_lines, run_plain, shown_on_a_terminal};
 
 #[test]
 fn help_fits_an_80_column_terminal() {
-    let out = run(&["--help"], &[]);
+    let out = run_plain(&["--help"], &[]);
     assert_eq!(out.code, Some(0), "{out:?}");
     for line in &out.stdout {
         assert!(line.chars().count() <= 80, "{line:?}");
@@ -73,10 +55,10 @@ fn the_man_page_renders_without_warnings() {
 /// The one line of a tend that failed before it started anything.
 #[track_caller]
 fn refused(args: &[&str], vars: &[(&str, &str)]) -> String {
-    let out = run(args, vars);
+    let out = run_plain(args, vars);
     assert_eq!(out.code, Some(125), "{args:?}: {out:?}");
     assert!(out.stdout.is_empty(), "{args:?}: the program ran: {out:?}");
-    let lines = records(&out.stderr);
+    let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "{args:?}: one line: {lines:?}");
     lines[0]["msg"].as_str().unwrap_or_default().to_string()
 }
@@ -102,7 +84,7 @@ fn traps_say_so() {
     // The variable's commas work in the flag: death by SIGTERM or SIGINT is success.
     for signal in ["TERM", "INT"] {
         let script = format!("kill -{signal} $$");
-        let out = run(&["-e", "143,130", "--", "sh", "-c", &script], &[]);
+        let out = run_plain(&["-e", "143,130", "--", "sh", "-c", &script], &[]);
         assert_eq!(out.code, Some(0), "{signal}: {out:?}");
     }
 }
@@ -110,14 +92,14 @@ fn traps_say_so() {
 #[test]
 fn a_set_variable_left_unexpanded_gets_one_warning_without_its_value() {
     let secret = "s3cr3t-value";
-    let out = run(
+    let out = run_plain(
         &["--", "echo", "$DB_PASSWORD", "${DB_PASSWORD}"],
         &[("DB_PASSWORD", secret)],
     );
     assert_eq!(out.code, Some(0), "{out:?}");
     // The program gets the words as written: that is what the warning is about.
     assert_eq!(out.stdout, ["$DB_PASSWORD ${DB_PASSWORD}"]);
-    let lines = records(&out.stderr);
+    let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "one warning: {lines:?}");
     assert_eq!(lines[0]["level"], "warn");
     let msg = lines[0]["msg"].as_str().unwrap_or_default();
@@ -136,7 +118,7 @@ fn a_set_variable_left_unexpanded_gets_one_warning_without_its_value() {
         &["--", "sh", "-c", "echo $DB_PASSWORD"],
         &["--", "echo", "$NOT_SET"],
     ] {
-        let out = run(args, &[("DB_PASSWORD", secret)]);
+        let out = run_plain(args, &[("DB_PASSWORD", secret)]);
         assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{args:?}");
     }
 }
@@ -144,12 +126,12 @@ fn a_set_variable_left_unexpanded_gets_one_warning_without_its_value() {
 #[test]
 fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
     // Issue 20 #3: the operator's -e TEND_WAIT_TIMEOUT=3s against the image's --wait-timeout 30s.
-    let out = run(
+    let out = run_plain(
         &["--wait-timeout", "30s", "--", "true"],
         &[("TEND_WAIT_TIMEOUT", "3s")],
     );
     assert_eq!(out.code, Some(0), "{out:?}");
-    let lines = records(&out.stderr);
+    let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "one warning: {lines:?}");
     assert_eq!(lines[0]["level"], "warn");
     assert_eq!(
@@ -157,7 +139,7 @@ fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
         "TEND_WAIT_TIMEOUT=3s is overridden by --wait-timeout 30s: using 30s"
     );
     // Logged once logging is up: in its format, at its level.
-    let out = run(
+    let out = run_plain(
         &[
             "--log-format",
             "text",
@@ -173,7 +155,7 @@ fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
             .contains(" warn  tend: TEND_WAIT_TIMEOUT=3s is overridden"),
         "{out:?}"
     );
-    let out = run(
+    let out = run_plain(
         &[
             "--log-level",
             "error",
@@ -190,7 +172,7 @@ fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
         (&["--wait-timeout", "3s", "--", "true"][..], "3s"),
         (&["--", "true"], "3s"),
     ] {
-        let out = run(args, &[("TEND_WAIT_TIMEOUT", value)]);
+        let out = run_plain(args, &[("TEND_WAIT_TIMEOUT", value)]);
         assert_eq!((out.code, out.stderr.as_str()), (Some(0), ""), "{args:?}");
     }
 }
@@ -199,28 +181,14 @@ fn a_variable_that_a_flag_overrides_is_named_with_the_value_used() {
 /// TEND_WAIT_TIMEOUT=3s, which `--wait-timeout 30s` overrides, so that
 /// there is a warning to see), run to the end with a pseudo-terminal as fd 2.
 fn stderr_on_a_terminal(args: &[&str], vars: &[(&str, &str)]) -> String {
-    use std::io::Read;
-    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
     let mut cmd = Command::new(TEND);
     cmd.args(["--wait-timeout", "30s"])
         .args(args)
         .args(["--", "true"])
         .env_clear()
         .env("TEND_WAIT_TIMEOUT", "3s")
-        .envs(vars.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(pty.slave));
-    let mut tend = cmd.spawn().expect("start tend");
-    // The parent's copy of the terminal's slave side went into cmd, which goes now.
-    drop(cmd);
-    let status = common::wait_for("tend to exit", || tend.try_wait().ok().flatten());
-    assert!(status.success(), "{status:?}");
-    let mut master = std::fs::File::from(pty.master);
-    let mut shown = Vec::new();
-    // Once the last slave is closed, Linux answers EIO after the buffered bytes.
-    let _ = master.read_to_end(&mut shown);
-    String::from_utf8_lossy(&shown).into_owned()
+        .envs(vars.iter().copied());
+    shown_on_a_terminal(cmd, Output::Stderr)
 }
 
 #[test]
@@ -242,11 +210,11 @@ fn logs_on_a_terminal_are_text_unless_asked_otherwise() {
         assert_eq!(record["level"], "warn");
     }
     // A pipe keeps JSON: what a_variable_that_a_flag_overrides… reads.
-    let out = run(
+    let out = run_plain(
         &["--wait-timeout", "30s", "--", "true"],
         &[("TEND_WAIT_TIMEOUT", "3s")],
     );
-    assert!(records(&out.stderr).len() == 1, "{out:?}");
+    assert!(json_lines(&out.stderr).len() == 1, "{out:?}");
 }
 
 /// --version and --help write all they have to stdout, or exit 125 when

@@ -28,10 +28,10 @@ use std::time::{Duration, Instant};
 
 use common::engine::{
     Container, ContextFile, Engine, GROUP, Image, Kind, NONROOT, PASSWD, PODMAN, Proc,
-    STOP_TIMEOUT, Terminal, cmdline, ids, json_lines, orphans_reported, poll, process_named,
-    processes, wait_for_zombies, wait_until_reaped,
+    STOP_TIMEOUT, Terminal, cmdline, ids, orphans_reported, poll, process_named, processes,
+    wait_for_zombies, wait_until_reaped,
 };
-use common::{HANG, field, musl_release, static_tend};
+use common::{HANG, Scratch, field, json_lines, musl_release, owner, records, static_tend};
 use serde_json::Value;
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
@@ -407,24 +407,6 @@ fn podman_top(container: &Container) -> Vec<(i32, String, String)> {
         .collect()
 }
 
-/// A host directory for a test, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(name);
-        let _ = fs::remove_dir_all(&dir); // a leftover of an earlier run, if any
-        fs::create_dir_all(&dir).expect("create a scratch directory");
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0); // only our own scratch files
-    }
-}
-
 // ---------------------------------------------------------------------------
 // The scenarios, each under every engine
 
@@ -446,32 +428,6 @@ crate::under_every_engine!(
     restart_on_failure_brings_an_unhealthy_app_back,
     a_dry_run_says_what_the_image_would_run,
 );
-
-/// A directory on the host of the test's own, removed on drop.
-struct HostDir(PathBuf);
-
-impl HostDir {
-    fn new(what: &str) -> HostDir {
-        let dir = std::env::temp_dir().join(what);
-        let _ = fs::remove_dir_all(&dir); // a leftover of an earlier run
-        fs::create_dir_all(&dir).expect("a host directory");
-        HostDir(dir)
-    }
-}
-
-impl Drop for HostDir {
-    fn drop(&mut self) {
-        // Only the test's own directory.
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The owner of a host path, not following a link.
-fn owner(path: &Path) -> (u32, u32) {
-    use std::os::unix::fs::MetadataExt;
-    let meta = fs::symlink_metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    (meta.uid(), meta.gid())
-}
 
 /// 9. A docker-entrypoint.sh migrated to tend's flags, in a `FROM scratch`
 ///    image with no shell (issue 10): a secret file mounted, `$PORT` expanded
@@ -511,10 +467,10 @@ ENTRYPOINT ["/tend", "-v", "--file-env", "DB_PASSWORD", "--expand", "--default-p
 CMD ["--port", "$PORT"]
 "#;
     let image = Image::build(engine, engine.unique(test), containerfile, &files);
-    let host = HostDir::new(&engine.unique(&format!("{test}-host")));
-    let secret = host.0.join("db-password");
+    let host = Scratch::new(&engine.unique(&format!("{test}-host")));
+    let secret = host.path("db-password");
     fs::write(&secret, "s3cret\n").expect("write the secret");
-    let data = host.0.join("data");
+    let data = host.path("data");
     fs::create_dir_all(data.join("nested")).expect("the volume");
     fs::write(data.join("nested/file"), "x").expect("a file in the volume");
     let (secret_mount, data_mount) = (
@@ -843,10 +799,7 @@ fn stop_lets_requests_in_flight_finish(engine: &'static Engine, test: &str) {
     let (_, code) = container.stop();
 
     let (stdout, _) = container.logs();
-    let lines: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let lines = records(&stdout);
     let position = |wanted: &dyn Fn(&Value) -> bool| lines.iter().position(wanted);
     let draining = position(&|l| l["msg"] == "stopping: finishing requests in flight");
     let slow_done = position(&|l| l["path"] == "/slow" && l["status"] == 200);
@@ -893,8 +846,8 @@ fn healthcheck_goes_from_starting_to_healthy_to_unhealthy(engine: &'static Engin
     );
 
     let flag = Scratch::new(&engine.unique(test));
-    fs::write(flag.0.join("unhealthy"), "").expect("create the flag file");
-    let mount = format!("{}:/flag:ro", flag.0.display());
+    fs::write(flag.path("unhealthy"), "").expect("create the flag file");
+    let mount = format!("{}:/flag:ro", flag.root().display());
     let mut options = vec![
         "-v",
         &mount,
@@ -938,7 +891,7 @@ fn healthcheck_goes_from_starting_to_healthy_to_unhealthy(engine: &'static Engin
         "status {status:?} while the app is not ready, against {warming:?}; probes {log:?}"
     );
 
-    fs::remove_file(flag.0.join("unhealthy")).expect("remove the flag file");
+    fs::remove_file(flag.path("unhealthy")).expect("remove the flag file");
     container.wait_for_health("healthy");
     // No curl and no shell in the image: tend --probe flips the app's health too.
     let flip = || {
@@ -1220,7 +1173,7 @@ fn image_holds_only_the_expected_files(engine: &'static Engine, test: &str) {
     let container = Container::named(engine, engine.unique(test));
     engine.ok(&["create", "--name", &container.name, &image.name]);
     let scratch = Scratch::new(&container.name);
-    let tarball = scratch.0.join("export.tar");
+    let tarball = scratch.path("export.tar");
     engine.ok(&["export", "-o", &tarball.to_string_lossy(), &container.name]);
     let listing = Command::new("tar")
         .args(["--numeric-owner", "-tvf"])
@@ -1497,10 +1450,7 @@ fn record_at(records: &[Value], msg: &str, name: &str) -> Option<usize> {
 /// The app's own JSON lines on stdout.
 fn app_lines(container: &Container) -> Vec<Value> {
     let (stdout, _) = container.logs();
-    stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
+    records(&stdout)
 }
 
 /// 13. A Procfile as the whole startup, in an image with no shell: the
@@ -1712,11 +1662,7 @@ struct Pod {
 
 impl Pod {
     fn manifest(&self) -> String {
-        self.manifest
-            .0
-            .join("pod.yaml")
-            .to_string_lossy()
-            .into_owned()
+        self.manifest.show("pod.yaml")
     }
 }
 
@@ -1946,10 +1892,7 @@ fn demo_shows_events_a_healthy_probe_and_a_clean_stop() {
         status.unwrap_or_else(|| panic!("demo.sh did not end within {:?}:\n{text}", HANG * 2));
     assert!(status.success(), "demo.sh: {status}\n{text}");
 
-    let json: Vec<Value> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let json = records(&text);
     let has = |msg: &str| json.iter().any(|e| e["msg"] == msg);
     for event in [
         "child started",

@@ -10,58 +10,19 @@ mod common;
 use std::fs;
 use std::io::ErrorKind;
 use std::net::TcpListener;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::Command;
 
-use common::{Outcome, TEND, Tend, have_root, pid1_command, plain_command};
+use common::{
+    Outcome, Output, Scratch, TEND, have_root, owner, pid1_command, plain_command, run_with_env,
+    shown_on_a_terminal,
+};
 use serde_json::Value;
-
-/// A scratch directory of the test's own, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("tend-dry-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("scratch dir");
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-
-    fn write(&self, name: &str, text: &[u8], mode: u32) -> String {
-        let path = self.0.join(name);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).expect("mkdir");
-        }
-        fs::write(&path, text).expect("write");
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
-        path.display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        // Only the test's own directory.
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `cmd` with exactly `env` (and a PATH), run to its end.
-fn finish(mut cmd: Command, namespaced: bool, env: &[(&str, &str)]) -> Outcome {
-    cmd.env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .envs(env.iter().copied());
-    Tend::spawn(cmd, namespaced).wait()
-}
 
 /// tend ARGS as PID 1 of a new PID namespace, where a real start would be.
 fn as_pid1(args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    finish(pid1_command(args), true, env)
+    run_with_env(pid1_command(args), true, env)
 }
 
 /// The one JSON object on stdout, after exit 0.
@@ -82,23 +43,13 @@ fn setting(report: &Value, option: &str) -> (Value, String) {
     (row["value"].clone(), source)
 }
 
-fn owners(paths: &[&Path]) -> Vec<(u32, u32)> {
-    paths
-        .iter()
-        .map(|p| {
-            let meta = fs::symlink_metadata(p).expect("stat");
-            (meta.uid(), meta.gid())
-        })
-        .collect()
-}
-
 #[test]
 fn a_tini_style_command_prints_its_settings_and_runs_nothing() {
     if !have_root("a_tini_style_command_prints_its_settings_and_runs_nothing") {
         return;
     }
     let scratch = Scratch::new("tini");
-    let mark = scratch.path("mark");
+    let mark = scratch.show("mark");
     let out = as_pid1(
         &["--dry-run", "-g", "-e", "143", "--", "touch", &mark],
         &[("TEND_GRACE", "5s"), ("TINI_SUBREAPER", "")],
@@ -132,7 +83,7 @@ fn a_tini_style_command_prints_its_settings_and_runs_nothing() {
     assert_eq!(out.stderr, "", "nothing to log at the default level");
 
     // --log-format text: aligned lines a person reads, the argv quoted for a shell.
-    let text = finish(
+    let text = run_with_env(
         plain_command(&[
             "--dry-run",
             "--log-format",
@@ -173,17 +124,17 @@ fn a_migrated_entrypoint_is_resolved_and_nothing_is_touched() {
         b"listen ${PORT};\npassword ${DB_PASSWORD};\n",
         0o644,
     );
-    let output = scratch.path("run/app/app.conf");
+    let output = scratch.show("run/app/app.conf");
     scratch.write("data/nested/file", b"x", 0o644);
-    let data = scratch.path("data");
+    let data = scratch.show("data");
     let tree = [
-        scratch.0.join("data"),
-        scratch.0.join("data/nested"),
-        scratch.0.join("data/nested/file"),
+        scratch.path("data"),
+        scratch.path("data/nested"),
+        scratch.path("data/nested/file"),
     ];
-    let tree: Vec<&Path> = tree.iter().map(PathBuf::as_path).collect();
-    let before = owners(&tree);
-    let mark = scratch.path("mark");
+    let owners = || tree.iter().map(|p| owner(p)).collect::<Vec<_>>();
+    let before = owners();
+    let mark = scratch.show("mark");
     // A dependency that counts what connects to it, and a port nobody listens on.
     let listener = TcpListener::bind("127.0.0.1:0").expect("a listener");
     let port = listener.local_addr().expect("its port").port().to_string();
@@ -225,10 +176,10 @@ fn a_migrated_entrypoint_is_resolved_and_nothing_is_touched() {
     let report = report(&out);
     // Nothing written, made, changed or connected to; the program never ran.
     assert!(
-        !Path::new(&scratch.path("run")).exists(),
+        !Path::new(&scratch.show("run")).exists(),
         "OUTPUT's directory was made"
     );
-    assert_eq!(owners(&tree), before, "--chown changed owners");
+    assert_eq!(owners(), before, "--chown changed owners");
     listener.set_nonblocking(true).expect("non-blocking");
     let mut accepted = 0;
     loop {
@@ -280,7 +231,7 @@ fn a_migrated_entrypoint_is_resolved_and_nothing_is_touched() {
             // 0644 less others' bits for a secret, less the umask 0022.
             "mode": "0640",
             "owner": "65534:65534",
-            "make": [scratch.path("run"), scratch.path("run/app")],
+            "make": [scratch.show("run"), scratch.show("run/app")],
             "secrets": ["DB_PASSWORD"],
         }])
     );
@@ -352,7 +303,7 @@ fn same_both_ways(case: &Refused, wrap: Option<&str>) {
                 cmd
             }
         };
-        finish(cmd, true, &env)
+        run_with_env(cmd, true, &env)
     };
     let (start, dry) = (run(false), run(true));
     assert_eq!(start.code, Some(*status), "{what}, a start: {start:?}");
@@ -432,7 +383,7 @@ fn an_error_is_a_starts_status_and_line_word_for_word() {
             "a missing template",
             s(&[
                 "--render",
-                &format!("{}:{}", scratch.path("none"), scratch.path("out")),
+                &format!("{}:{}", scratch.show("none"), scratch.show("out")),
             ]),
             s(&["true"]),
             vec![],
@@ -447,21 +398,21 @@ fn an_error_is_a_starts_status_and_line_word_for_word() {
         ),
         (
             "OUTPUT a directory",
-            render(&scratch.0.display().to_string()),
+            render(&scratch.root().display().to_string()),
             s(&["true"]),
             vec![],
             125,
         ),
         (
             "a missing --chown PATH",
-            s(&["--user", "65534", "--chown", &scratch.path("none")]),
+            s(&["--user", "65534", "--chown", &scratch.show("none")]),
             s(&["true"]),
             vec![],
             125,
         ),
         (
             "a missing --chdir",
-            s(&["--chdir", &scratch.path("none")]),
+            s(&["--chdir", &scratch.show("none")]),
             s(&["true"]),
             vec![],
             125,
@@ -497,7 +448,7 @@ fn an_error_is_a_starts_status_and_line_word_for_word() {
         ),
         (
             "a missing Procfile",
-            s(&["--procfile", &scratch.path("Procfile")]),
+            s(&["--procfile", &scratch.show("Procfile")]),
             s(&["true"]),
             vec![],
             125,
@@ -514,7 +465,7 @@ fn an_error_is_a_starts_status_and_line_word_for_word() {
         same_both_ways(case, None);
     }
     // A read-only file system: found with access(2), not by trying.
-    let ro = scratch.path("ro");
+    let ro = scratch.show("ro");
     fs::create_dir_all(&ro).expect("mkdir");
     let wrap = format!("mount --bind -o ro {ro} {ro} && exec \"$@\"");
     let read_only: Vec<Refused> = vec![
@@ -544,7 +495,7 @@ fn steps_programs_beside_and_a_procfile_are_reported_in_the_order_they_start() {
         return;
     }
     let scratch = Scratch::new("several");
-    let marks: Vec<String> = (1..=3).map(|i| scratch.path(&format!("mark{i}"))).collect();
+    let marks: Vec<String> = (1..=3).map(|i| scratch.show(&format!("mark{i}"))).collect();
     let procfile = scratch.write(
         "Procfile",
         format!("release: touch {}\nweb: sleep 61\n", marks[1]).as_bytes(),
@@ -626,8 +577,8 @@ fn the_variable_works_behind_flags_baked_before_the_program() {
     }
     let scratch = Scratch::new("variable");
     // The user the program runs as makes its mark here.
-    fs::set_permissions(&scratch.0, fs::Permissions::from_mode(0o777)).expect("chmod");
-    let mark = scratch.path("mark");
+    fs::set_permissions(scratch.root(), fs::Permissions::from_mode(0o777)).expect("chmod");
+    let mark = scratch.show("mark");
     // ENTRYPOINT ["/tend", "--grace", "3s", "--user", "65534", "--"], CMD ["touch", MARK].
     let baked = ["--grace", "3s", "--user", "65534", "--", "touch", &mark];
     let out = as_pid1(&baked, &[("TEND_DRY_RUN", "1")]);
@@ -653,14 +604,14 @@ fn the_variable_works_behind_flags_baked_before_the_program() {
 fn a_probe_takes_no_dry_run_and_still_probes_under_the_variable() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a listener");
     let url = format!("tcp://{}", listener.local_addr().expect("its address"));
-    let refused = finish(plain_command(&["--probe", &url, "--dry-run"]), false, &[]);
+    let refused = run_with_env(plain_command(&["--probe", &url, "--dry-run"]), false, &[]);
     assert_eq!(refused.code, Some(1), "{refused:?}");
     assert_eq!(
         refused.stdout,
         ["unhealthy: '--dry-run' is not an option of --probe"]
     );
     // An image run with -e TEND_DRY_RUN=1 keeps a HEALTHCHECK that works.
-    let probe = finish(
+    let probe = run_with_env(
         plain_command(&["--probe", &url]),
         false,
         &[("TEND_DRY_RUN", "1")],
@@ -672,32 +623,18 @@ fn a_probe_takes_no_dry_run_and_still_probes_under_the_variable() {
 #[test]
 fn the_report_is_text_when_stdout_is_a_terminal_and_json_otherwise() {
     // `docker run -t -e TEND_DRY_RUN=1 IMAGE` (a person) against `| jq` (a script).
-    use std::io::Read;
-    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
     let mut cmd = Command::new(TEND);
     cmd.args(["--dry-run", "--", "true"])
         .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::from(pty.slave))
-        .stderr(std::process::Stdio::null());
-    let mut tend = cmd.spawn().expect("start tend");
-    // The parent's copy of the terminal's slave side went into cmd, which goes now.
-    drop(cmd);
-    let status = common::wait_for("tend to exit", || tend.try_wait().ok().flatten());
-    assert!(status.success(), "{status:?}");
-    let mut master = std::fs::File::from(pty.master);
-    let mut shown = Vec::new();
-    // Once the last slave is closed, Linux answers EIO after the buffered bytes.
-    let _ = master.read_to_end(&mut shown);
-    let shown = String::from_utf8_lossy(&shown);
+        .env("PATH", "/usr/bin:/bin");
+    let shown = shown_on_a_terminal(cmd, Output::Stdout);
     assert!(
         shown.starts_with("tend --dry-run: ") && !shown.contains("{\""),
         "text on a terminal: {shown:?}"
     );
     let mut cmd = Command::new(TEND);
     cmd.args(["--dry-run", "--", "true"]);
-    let piped = finish(cmd, false, &[]);
+    let piped = run_with_env(cmd, false, &[]);
     let json = report(&piped);
     assert!(json["argv"].is_array(), "JSON on a pipe: {json}");
 }

@@ -17,10 +17,10 @@ use std::fs;
 use std::process::Command;
 
 use common::engine::{
-    Container, DOCKER, Engine, Image, Kind, NONROOT, Terminal, cmdline, ids, json_lines,
-    orphans_reported, process_named, processes, wait_until_reaped,
+    Container, DOCKER, Engine, Image, Kind, NONROOT, Terminal, cmdline, ids, orphans_reported,
+    process_named, processes, wait_until_reaped,
 };
-use common::{TEND, field, static_tend};
+use common::{TEND, field, json_lines, static_tend};
 use serde_json::Value;
 
 /// True when `engine --init` runs this build of tend: dockerd must have

@@ -8,57 +8,17 @@ mod common;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::Path;
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{HANG, Outcome, TEND, Tend, children_of, fixture, have_root, plain_command, state_of};
+use common::{
+    HANG, Outcome, Scratch, TEND, Tend, children_of, fixture, free_port, have_root, owner, records,
+    run_plain, state_of,
+};
 use serde_json::Value;
-
-/// A scratch directory of the test's own, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("tend-entry-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("scratch dir");
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn write(&self, name: &str, text: &[u8], mode: u32) -> String {
-        let path = self.path(name);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).expect("mkdir");
-        }
-        fs::write(&path, text).expect("write");
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
-        path.display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        // Only the test's own directory.
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// tend ARGS with exactly `env` (plus PATH), to the end.
-fn run(args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let mut cmd = plain_command(args);
-    cmd.env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .envs(env.iter().copied());
-    Tend::spawn(cmd, false).wait()
-}
 
 /// The one JSON line of a failure: exit 125, and the message it carries.
 fn failure(out: &Outcome) -> String {
@@ -90,8 +50,8 @@ fn file_env_turns_secret_files_into_variables_and_never_logs_them() {
     // Kubernetes mounts each secret as a symlink into a ..data directory.
     let target = scratch.write("..data/token", b"tok-en", 0o400);
     symlink(&target, scratch.path("token")).expect("symlink");
-    let token = scratch.path("token").display().to_string();
-    let out = run(
+    let token = scratch.show("token");
+    let out = run_plain(
         &[
             "-vvv",
             "--file-env",
@@ -134,7 +94,7 @@ fn file_env_turns_secret_files_into_variables_and_never_logs_them() {
     );
 
     // The variable gives the list, an empty one is unset, and the flag replaces it.
-    let by_var = run(
+    let by_var = run_plain(
         &["--", fixture(), "env"],
         &[
             ("TEND_FILE_ENV", "DB_PASSWORD"),
@@ -148,7 +108,7 @@ fn file_env_turns_secret_files_into_variables_and_never_logs_them() {
             .any(|l| l == "DB_PASSWORD=s3cret-value"),
         "{by_var:?}"
     );
-    let empty = run(
+    let empty = run_plain(
         &["--", fixture(), "env"],
         &[("TEND_FILE_ENV", ""), ("DB_PASSWORD_FILE", &secret)],
     );
@@ -157,13 +117,13 @@ fn file_env_turns_secret_files_into_variables_and_never_logs_them() {
         "{empty:?}"
     );
     // NAME_FILE empty counts as unset: nothing to load, no error.
-    let unset = run(
+    let unset = run_plain(
         &["--file-env", "DB_PASSWORD", "--", fixture(), "exit", "0"],
         &[("DB_PASSWORD_FILE", "")],
     );
     assert_eq!(unset.code, Some(0), "{unset:?}");
     // Said at info, so a start without the secret can be told from one with it.
-    let said = run(
+    let said = run_plain(
         &[
             "-v",
             "--file-env",
@@ -188,7 +148,7 @@ fn file_env_turns_secret_files_into_variables_and_never_logs_them() {
 fn file_env_of_a_file_variable_warns_with_the_name_to_write() {
     let scratch = Scratch::new("file-env-suffix");
     let secret = scratch.write("secret", b"s3cret-value", 0o400);
-    let out = run(
+    let out = run_plain(
         &["--file-env", "DB_PASSWORD_FILE", "--", fixture(), "env"],
         &[("DB_PASSWORD_FILE", &secret)],
     );
@@ -210,8 +170,8 @@ fn file_env_errors_name_the_variable_and_the_file() {
     let scratch = Scratch::new("file-env-errors");
     let secret = scratch.write("secret", b"x", 0o400);
     let big = scratch.write("big", &vec![b'x'; 128 * 1024], 0o400);
-    let dir = scratch.path("").display().to_string();
-    let missing = scratch.path("missing").display().to_string();
+    let dir = scratch.show("");
+    let missing = scratch.show("missing");
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
     let cases: [Case; 4] = [
         (
@@ -229,7 +189,7 @@ fn file_env_errors_name_the_variable_and_the_file() {
         ),
     ];
     for (env, needles) in cases {
-        let out = run(
+        let out = run_plain(
             &["--file-env", "DB_PASSWORD", "--", fixture(), "exit", "0"],
             env,
         );
@@ -240,7 +200,7 @@ fn file_env_errors_name_the_variable_and_the_file() {
         }
         assert!(!msg.contains("xxxx"), "the value leaked: {msg}");
     }
-    let bad_name = run(
+    let bad_name = run_plain(
         &["--file-env", "DB-PASSWORD", "--", fixture(), "exit", "0"],
         &[],
     );
@@ -254,7 +214,7 @@ fn expand_does_what_shell_form_did_and_nothing_a_shell_does() {
         ("JAVA_OPTS", "-Xmx1g -Dx=1"),
         ("EMPTY", ""),
     ];
-    let out = run(
+    let out = run_plain(
         &[
             "--expand",
             "--",
@@ -288,10 +248,10 @@ fn expand_does_what_shell_form_did_and_nothing_a_shell_does() {
         ]
     );
     // Without --expand, exec form is literal, as Docker's is.
-    let literal = run(&["--", fixture(), "argv", "$PORT"], &env);
+    let literal = run_plain(&["--", fixture(), "argv", "$PORT"], &env);
     assert_eq!(args_of(&literal), ["$PORT"]);
     // TEND_EXPAND takes the switch words.
-    let by_var = run(
+    let by_var = run_plain(
         &["--", fixture(), "argv", "$PORT"],
         &[("TEND_EXPAND", "yes"), ("PORT", "1")],
     );
@@ -309,7 +269,7 @@ fn expand_does_what_shell_form_did_and_nothing_a_shell_does() {
         ("$((1+1))", &["arithmetic"]),
     ];
     for (arg, needles) in cases {
-        let msg = failure(&run(&["--expand", "--", fixture(), "argv", arg], &[]));
+        let msg = failure(&run_plain(&["--expand", "--", fixture(), "argv", arg], &[]));
         for needle in needles {
             assert!(msg.contains(needle), "{arg}: {msg} lacks {needle}");
         }
@@ -326,12 +286,12 @@ fn default_program_goes_in_front_of_options_and_nothing() {
     for (command, want) in cases {
         let mut args = vec!["--default-program", "/bin/echo", "--"];
         args.extend(command);
-        let out = run(&args, &[]);
+        let out = run_plain(&args, &[]);
         assert_eq!(out.code, Some(0), "{command:?}: {out:?}");
         assert_eq!(out.stdout.join("\n"), want, "{command:?}");
     }
     // The program itself is never expanded.
-    let out = run(&["--expand", "--default-program", "$NOPE", "--", "-x"], &[]);
+    let out = run_plain(&["--expand", "--default-program", "$NOPE", "--", "-x"], &[]);
     assert_eq!(out.code, Some(127), "{out:?}");
     assert!(out.stderr.contains("$NOPE"), "{}", out.stderr);
 }
@@ -339,9 +299,9 @@ fn default_program_goes_in_front_of_options_and_nothing() {
 #[test]
 fn umask_and_chdir_reach_the_child() {
     let scratch = Scratch::new("where");
-    let dir = scratch.path("").display().to_string();
+    let dir = scratch.show("");
     let dir = dir.trim_end_matches('/');
-    let out = run(
+    let out = run_plain(
         &["--umask", "0027", "--chdir", dir, "--", fixture(), "where"],
         &[],
     );
@@ -350,12 +310,12 @@ fn umask_and_chdir_reach_the_child() {
         [format!("cwd: {dir}"), "umask: 0027".to_string()],
         "{out:?}"
     );
-    let by_var = run(
+    let by_var = run_plain(
         &["--", fixture(), "where"],
         &[("TEND_UMASK", "077"), ("TEND_CHDIR", "/")],
     );
     assert_eq!(by_var.stdout, ["cwd: /", "umask: 0077"], "{by_var:?}");
-    let msg = failure(&run(
+    let msg = failure(&run_plain(
         &["--chdir", "/nonexistent-dir", "--", fixture(), "where"],
         &[],
     ));
@@ -363,12 +323,14 @@ fn umask_and_chdir_reach_the_child() {
         msg.contains("--chdir /nonexistent-dir: no such directory"),
         "{msg}"
     );
-    let msg = failure(&run(&["--chdir", "/etc/passwd", "--", "true"], &[]));
+    let msg = failure(&run_plain(&["--chdir", "/etc/passwd", "--", "true"], &[]));
     assert!(
         msg.contains("--chdir /etc/passwd: not a directory"),
         "{msg}"
     );
-    assert!(failure(&run(&["--umask", "0999", "--", "true"], &[])).contains("'0999' for --umask"));
+    assert!(
+        failure(&run_plain(&["--umask", "0999", "--", "true"], &[])).contains("'0999' for --umask")
+    );
 }
 
 #[test]
@@ -380,9 +342,9 @@ fn render_writes_templates_atomically_with_braced_forms_only() {
         0o664,
     );
     fs::create_dir_all(scratch.path("out")).expect("mkdir");
-    let output = scratch.path("out/default.conf").display().to_string();
+    let output = scratch.show("out/default.conf");
     let pair = format!("{template}:{output}");
-    let out = run(
+    let out = run_plain(
         &[
             "--umask",
             "0022",
@@ -412,7 +374,7 @@ fn render_writes_templates_atomically_with_braced_forms_only() {
     assert_eq!(names, ["default.conf"], "no temporary file is left");
 
     // An unset name is an error with its line and column, and the output stays as it was.
-    let msg = failure(&run(
+    let msg = failure(&run_plain(
         &["--render", &pair, "--", fixture(), "exit", "0"],
         &[],
     ));
@@ -427,7 +389,7 @@ fn render_writes_templates_atomically_with_braced_forms_only() {
     );
     // A file where OUTPUT's directory should be; missing directories are made (issue 20).
     let nowhere = format!("{template}:{template}/x.conf");
-    let msg = failure(&run(
+    let msg = failure(&run_plain(
         &["--render", &nowhere, "--", "true"],
         &[("PORT", "1")],
     ));
@@ -459,9 +421,9 @@ fn render_output_belongs_to_the_user_and_chown_gives_a_tree_without_following_li
     let outside = scratch.write("outside", b"not yours", 0o644);
     symlink(&outside, scratch.path("data/a/link")).expect("symlink");
     symlink(scratch.path(""), scratch.path("data/a/b/loop")).expect("a link to a directory");
-    let data = scratch.path("data").display().to_string();
+    let data = scratch.show("data");
     let template = scratch.write("t.conf", b"${HOME}\n", 0o640);
-    let output = scratch.path("t.out").display().to_string();
+    let output = scratch.show("t.out");
     let pair = format!("{template}:{output}");
     let out = as_root(&[
         "-v",
@@ -477,10 +439,6 @@ fn render_output_belongs_to_the_user_and_chown_gives_a_tree_without_following_li
         "0",
     ]);
     assert_eq!(out.code, Some(0), "{out:?}");
-    let owner = |path: &Path| {
-        let meta = fs::symlink_metadata(path).expect("lstat");
-        (meta.uid(), meta.gid())
-    };
     for entry in [
         "data",
         "data/a",
@@ -512,10 +470,8 @@ fn render_output_belongs_to_the_user_and_chown_gives_a_tree_without_following_li
         "/\n",
         "with --user's HOME"
     );
-    let chowned: Value = out
-        .stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    let chowned: Value = records(&out.stderr)
+        .into_iter()
         .find(|r| r["msg"] == "chowned")
         .expect("an info line for the chown");
     assert_eq!(
@@ -580,26 +536,18 @@ fn errors_name_the_variable_that_set_the_value() {
         ),
     ];
     for (env, want) in cases {
-        let msg = failure(&run(&["--", "true", "$NOPE"], env));
+        let msg = failure(&run_plain(&["--", "true", "$NOPE"], env));
         assert!(
             msg.starts_with(want),
             "{env:?}: {msg:?} should begin {want:?}"
         );
     }
     // The flag, given too, wins, and is what the error names.
-    let msg = failure(&run(
+    let msg = failure(&run_plain(
         &["--chdir", "/nonexistent-flag", "--", "true"],
         &[("TEND_CHDIR", "/")],
     ));
     assert!(msg.starts_with("--chdir /nonexistent-flag:"), "{msg}");
-}
-
-/// A loopback port with nothing on it, and its URL.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 #[test]
@@ -620,7 +568,7 @@ fn wait_for_holds_the_program_until_a_late_dependency_listens() {
     });
     let url = format!("tcp://127.0.0.1:{port}");
     let started = Instant::now();
-    let out = run(
+    let out = run_plain(
         &["-v", "--wait-for", &url, "--", fixture(), "exit", "3"],
         &[],
     );
@@ -631,11 +579,7 @@ fn wait_for_holds_the_program_until_a_late_dependency_listens() {
         waited >= Duration::from_millis(900),
         "the program started before the dependency listened: {waited:?}"
     );
-    let records: Vec<Value> = out
-        .stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let records = records(&out.stderr);
     let msgs: Vec<&str> = records.iter().filter_map(|r| r["msg"].as_str()).collect();
     let first = |m: &str| msgs.iter().position(|x| *x == m);
     assert!(
@@ -652,7 +596,7 @@ fn wait_for_times_out_with_125_naming_each_dependency() {
         format!("tcp://127.0.0.1:{a}"),
         format!("http://127.0.0.1:{b}/ready"),
     );
-    let out = run(
+    let out = run_plain(
         &[
             "--wait-for",
             &url_a,
@@ -676,7 +620,7 @@ fn wait_for_times_out_with_125_naming_each_dependency() {
         !msg.contains(&url_b),
         "the flag replaces the variable's list: {msg}"
     );
-    let both = run(
+    let both = run_plain(
         &["--wait-timeout", "1s", "--", fixture(), "exit", "0"],
         &[("TEND_WAIT_FOR", &format!("{url_a},\n{url_b}"))],
     );

@@ -11,17 +11,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    HANG, Tend, app, children_of, fixture, have_root, pid1_command, plain_command, wait_for,
+    HANG, Tend, app, children_of, fixture, free_port, have_root, logged, pid1_command,
+    plain_command, records, ts_ms, wait_for,
 };
 use serde_json::Value;
-
-/// A loopback port with nothing listening on it.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// One GET to the app, for /toggle.
 fn get(port: u16, path: &str) {
@@ -50,38 +43,6 @@ fn with_app(pid1: bool, args: &[&str], port: u16, env: &[(&str, &str)]) -> Tend 
         .env("UNHEALTHY_FILE", "/nonexistent/tend-health-test")
         .envs(env.iter().copied());
     Tend::spawn(cmd, pid1)
-}
-
-fn records(stderr: &str) -> Vec<Value> {
-    stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// Wait until tend has logged a record that `wanted` accepts; returns it.
-fn logged(tend: &Tend, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
-    wait_for(what, || {
-        records(&tend.stderr()).into_iter().find(|r| wanted(r))
-    })
-}
-
-/// A record's `ts` (`2026-11-22T10:53:53.123Z`) in milliseconds since the epoch.
-fn ts_ms(record: &Value) -> i64 {
-    let ts = record["ts"].as_str().unwrap_or_default();
-    let num = |range: std::ops::Range<usize>| -> i64 {
-        ts.get(range)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("not a timestamp: {record}"))
-    };
-    let (y, m, d) = (num(0..4), num(5..7), num(8..10));
-    // Days from civil (Howard Hinnant's algorithm), months from March.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    ((days * 24 + num(11..13)) * 60 + num(14..16)) * 60_000 + num(17..19) * 1000 + num(20..23)
 }
 
 fn change(to: &'static str) -> impl Fn(&Value) -> bool {

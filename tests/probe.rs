@@ -10,13 +10,12 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::mpsc::{Receiver, channel};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{HANG, TEND, Tend, have_root};
+use common::{HANG, Scratch, TEND, Tend, have_root, in_private_mounts};
 
 /// How long a hostile server keeps its connection: far past any probe's
 /// deadline, and past the test's own (HANG).
@@ -624,19 +623,15 @@ fn the_log_goes_to_stderr_and_stdout_keeps_one_line() {
 /// A scratch directory with a hosts file (and a resolv.conf), bind-mounted
 /// over /etc in a private mount namespace: the machine's files are untouched.
 struct Etc {
-    dir: PathBuf,
+    dir: Scratch,
 }
 
 impl Etc {
     fn new(hosts: &str, resolv: &str) -> Etc {
-        let dir = std::env::temp_dir().join(format!(
-            "tend-probe-{}-{:?}",
-            std::process::id(),
-            thread::current().id()
-        ));
-        std::fs::create_dir_all(&dir).expect("scratch dir");
-        std::fs::write(dir.join("hosts"), hosts).expect("hosts");
-        std::fs::write(dir.join("resolv.conf"), resolv).expect("resolv.conf");
+        // Each test runs on a thread of its own: its id keeps two tests apart.
+        let dir = Scratch::new(&format!("{:?}", thread::current().id()));
+        dir.file("hosts", hosts.as_bytes(), 0o644);
+        dir.file("resolv.conf", resolv.as_bytes(), 0o644);
         Etc { dir }
     }
 
@@ -654,23 +649,15 @@ impl Etc {
     /// `tend ARGS` under these files, started; unshare and sh exec into
     /// tend, so the pid is tend's.
     fn tend(&self, args: &[&str]) -> Tend {
-        let mut cmd = Command::new("unshare");
-        cmd.args(["--mount", "--propagation", "private", "sh", "-c"])
-            .arg(r#"mount --bind "$1/hosts" /etc/hosts && mount --bind "$1/resolv.conf" /etc/resolv.conf && shift && exec "$@""#)
-            .arg("sh")
-            .arg(&self.dir)
+        let mut cmd = in_private_mounts(
+            r#"mount --bind "$1/hosts" /etc/hosts && mount --bind "$1/resolv.conf" /etc/resolv.conf && shift && exec "$@""#,
+        );
+        cmd.arg(self.dir.root())
             .arg(TEND)
             .args(args)
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
         Tend::spawn(cmd, false)
-    }
-}
-
-impl Drop for Etc {
-    fn drop(&mut self) {
-        // A leftover scratch directory in /tmp is harmless.
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -857,21 +844,15 @@ mod url_templates {
 
     /// `tend ARGS` as PID 1 with the environment `vars` only.
     fn run(args: &[&str], vars: &[(&str, &str)]) -> common::Outcome {
-        let mut cmd = pid1_command(args);
-        cmd.env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .envs(vars.iter().copied());
-        Tend::spawn(cmd, false).wait()
+        common::run_with_env(pid1_command(args), false, vars)
     }
 
     #[test]
     fn wait_for_urls_expand_from_the_programs_environment() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("address").port().to_string();
-        let dir = std::env::temp_dir().join(format!("tend-url-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let secret = dir.join("port");
-        std::fs::write(&secret, &port).expect("write the port");
+        let dir = Scratch::new("url-wait-for");
+        let secret = dir.file("port", port.as_bytes(), 0o644);
         let url = "tcp://127.0.0.1:${DB_PORT}";
         // After --file-env: the program's environment, as --expand sees it.
         let out = run(
@@ -908,7 +889,6 @@ mod url_templates {
             assert!(lines[0].contains(&want), "{lines:?} lacks {want:?}");
         }
         drop(listener);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -9,16 +9,16 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Outcome, Tend, children_of, fixture, have_root, pid1_command, state_of, wait_for};
+use common::{
+    Outcome, Scratch, Tend, children_of, fixture, have_root, logged, pid1_command, records, ts_ms,
+    wait_for, with_msg, zombie_children,
+};
+use libc::{SIGHUP, SIGKILL, SIGTERM, SIGUSR1};
 use serde_json::Value;
 
-const SIGHUP: i32 = 1;
-const SIGKILL: i32 = 9;
-const SIGUSR1: i32 = 10;
-const SIGTERM: i32 = 15;
 /// SIGRTMIN+2: a real-time signal, which nix has no name for.
 const SIGRT: i32 = 36;
 
@@ -26,41 +26,6 @@ const SIGRT: i32 = 36;
 /// blank and no quote, so it needs no quoting).
 fn fx(args: &str) -> String {
     format!("{} {args}", fixture())
-}
-
-fn records(stderr: &str) -> Vec<Value> {
-    stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// The records whose message is `msg`.
-fn with_msg(stderr: &str, msg: &str) -> Vec<Value> {
-    records(stderr)
-        .into_iter()
-        .filter(|r| r["msg"] == msg)
-        .collect()
-}
-
-/// Wait until tend has logged a record that `wanted` accepts; returns it.
-fn logged(tend: &Tend, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
-    wait_for(what, || {
-        records(&tend.stderr()).into_iter().find(|r| wanted(r))
-    })
-}
-
-/// A record's `ts` (`2026-11-22T10:53:53.123Z`) in milliseconds since midnight UTC
-/// (the tests here never run across midnight's date change by more than a day's wrap).
-fn ts_ms(record: &Value) -> i64 {
-    let ts = record["ts"].as_str().unwrap_or_default();
-    let num = |range: std::ops::Range<usize>| -> i64 {
-        ts.get(range)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("not a timestamp: {record}"))
-    };
-    let day: i64 = num(8..10);
-    ((day * 24 + num(11..13)) * 60 + num(14..16)) * 60_000 + num(17..19) * 1000 + num(20..23)
 }
 
 /// Wait for `n` more stdout lines that are exactly `line`.
@@ -80,36 +45,6 @@ fn args_printed(out: &Outcome) -> Vec<&str> {
         .filter(|l| l.starts_with("arg: "))
         .map(String::as_str)
         .collect()
-}
-
-/// A directory of the test's own, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("tend-programs-{test}-{}", std::process::id()));
-        // A leftover from a killed run of the same pid would only be stale.
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir(&dir).expect("create the scratch dir");
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn file(&self, name: &str, bytes: &[u8]) -> String {
-        let path = self.path(name);
-        fs::write(&path, bytes).expect("write a scratch file");
-        path.display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        // Nothing to do about a directory that will not go: it is only a temp dir.
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 fn touch(path: &Path) {
@@ -190,7 +125,7 @@ fn steps_run_in_order_each_as_the_program_runs() {
     // Each step sees what the program sees: environment (with --file-env's
     // secret and --user's variables), user, group, directory and umask.
     let scratch = Scratch::new("as-the-program");
-    let secret = scratch.file("secret", b"s3cret\n");
+    let secret = scratch.write("secret", b"s3cret\n", 0o644);
     for mode in ["env", "where", "status"] {
         let mut cmd = pid1_command(&[
             "--user",
@@ -612,10 +547,7 @@ fn the_orphans_of_every_program_are_reaped() {
     wait_for("tend to reap every orphan", || {
         (children_of(tend.pid).len() == 2).then_some(())
     });
-    let zombies: Vec<i32> = children_of(tend.pid)
-        .into_iter()
-        .filter(|&p| state_of(p) == Some('Z'))
-        .collect();
+    let zombies = zombie_children(tend.pid);
     assert!(zombies.is_empty(), "{zombies:?}");
     tend.signal(SIGTERM);
     assert_eq!(tend.wait().code, Some(128 + SIGTERM));
@@ -701,7 +633,7 @@ fn every_command_and_procfile_error_is_125_with_its_line() {
         ),
     ];
     for (i, (text, with_program, want)) in procfile_cases.into_iter().enumerate() {
-        let path = scratch.file(&format!("Procfile{i}"), text);
+        let path = scratch.write(&format!("Procfile{i}"), text, 0o644);
         let mut args = vec!["--procfile", path.as_str()];
         if with_program {
             args.extend(never);
@@ -712,8 +644,8 @@ fn every_command_and_procfile_error_is_125_with_its_line() {
     // Not a regular file, or none: a FIFO must not even be waited on.
     let fifo = scratch.path("fifo");
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
-    let dir = scratch.0.display().to_string();
-    let missing = scratch.path("missing").display().to_string();
+    let dir = scratch.root().display().to_string();
+    let missing = scratch.show("missing");
     let fifo = fifo.display().to_string();
     for (path, why) in [
         (&dir, "not a regular file"),
@@ -728,10 +660,10 @@ fn every_command_and_procfile_error_is_125_with_its_line() {
         check(&out, &format!("--procfile {path}: {why}"));
     }
     // The variable names itself; and the Procfile is read before any set-up step changes anything.
-    let template = scratch.file("template", b"x\n");
+    let template = scratch.write("template", b"x\n", 0o644);
     let output = scratch.path("rendered");
     let render = format!("{template}:{}", output.display());
-    let bad = scratch.file("bad", b"web: a && b\n");
+    let bad = scratch.write("bad", b"web: a && b\n", 0o644);
     let mut cmd = pid1_command(&[&["--render", render.as_str()], never].concat());
     cmd.env("TEND_PROCFILE", &bad);
     check(
@@ -753,9 +685,10 @@ fn a_set_variable_in_a_command_string_without_expand_is_a_warning() {
         return;
     }
     let scratch = Scratch::new("unexpanded");
-    let procfile = scratch.file(
+    let procfile = scratch.write(
         "Procfile",
         format!("web: {}\n", fx("argv web $PORT")).as_bytes(),
+        0o644,
     );
     let (step, quiet) = (fx("argv step ${PORT}"), fx("argv quiet '$PORT'"));
     let args = [
@@ -1040,7 +973,7 @@ fn a_command_strings_program_from_a_secret_is_never_shown() {
         return;
     }
     let scratch = Scratch::new("secret-program");
-    let secret = scratch.file("app", b"/nonexistent/s3cret-path\n");
+    let secret = scratch.write("app", b"/nonexistent/s3cret-path\n", 0o644);
     // The program beside is a secret's value: it cannot run, and neither
     // its name in the log nor the error shows the value.
     let mut cmd = pid1_command(&[

@@ -13,15 +13,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    HANG, TEND, Tend, children_of, fixture, have_root, pid1_command, plain_command, state_of,
-    wait_for,
+    HANG, TEND, Tend, children_of, fixture, have_root, json_lines, pid1_command, plain_command,
+    records, state_of, wait_for,
 };
+use libc::{SIGCHLD, SIGKILL, SIGTERM, SIGTTIN};
 use serde_json::Value;
-
-const SIGKILL: i32 = 9;
-const SIGTERM: i32 = 15;
-const SIGCHLD: i32 = 17;
-const SIGTTIN: i32 = 21;
 
 /// A pipe for tend's stderr that the test reads only when it chooses to,
 /// like a log driver that has stopped reading.
@@ -60,16 +56,6 @@ impl Stalled {
         }
         String::from_utf8_lossy(&text).into_owned()
     }
-}
-
-/// Every line of `text` is one whole JSON record: a stall may drop records, never cut one.
-fn records(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|line| {
-            serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("not a whole JSON record ({e}): {line:?}"))
-        })
-        .collect()
 }
 
 /// tend as PID 1 with `-w -vv`, stderr on a pipe nobody reads, and a
@@ -116,7 +102,8 @@ fn a_stalled_log_reader_stops_neither_reaping_nor_forwarding() {
     tend.signal(SIGTERM);
     let out = tend.wait();
     assert_eq!(out.code, Some(128 + SIGTERM), "{out:?}");
-    let logged = records(&stalled.drain());
+    // Every line one whole record (json_lines panics otherwise): a stall may drop records, never cut one.
+    let logged = json_lines(&stalled.drain());
     assert!(
         logged.iter().any(|r| r["msg"]
             .as_str()
@@ -132,14 +119,14 @@ fn records_dropped_while_stderr_was_full_are_counted_later() {
         return;
     }
     let (tend, mut stalled) = tend_with_a_full_stderr();
-    let before = records(&stalled.drain());
+    let before = json_lines(&stalled.drain());
     // The reader catches up; the next record tend logs is preceded by the count.
     tend.signal(SIGTTIN); // ignored, and logged at debug
     let after = wait_for("tend's next records", || {
         let text = stalled.drain();
         (!text.is_empty()).then_some(text)
     });
-    let after = records(&after);
+    let after = json_lines(&after);
     let notice = &after[0];
     assert_eq!(notice["level"], "warn", "{after:?}");
     assert!(
@@ -211,9 +198,8 @@ fn sigchld_inherited_as_ignored_neither_hangs_tend_nor_reaches_the_child() {
 
 /// The warning records of a stderr.
 fn warnings(stderr: &str) -> Vec<Value> {
-    stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    records(stderr)
+        .into_iter()
         .filter(|r| r["level"] == "warn")
         .collect()
 }

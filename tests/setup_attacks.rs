@@ -9,7 +9,7 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt, lchown, symlink};
+use std::os::unix::fs::{PermissionsExt, lchown};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -19,79 +19,15 @@ use nix::sys::stat::{Mode, mkdirat};
 use nix::unistd::{UnlinkatFlags, unlinkat};
 use serde_json::Value;
 
-use common::{Outcome, TEND, Tend, children_of, have_root, wait_for};
+use common::{
+    Outcome, Scratch, TEND, Tend, children_of, have_root, in_private_mounts, owner, records,
+    wait_for,
+};
+use libc::{SIGTERM, SIGUSR1};
 
 /// The app's user: it owns what it could have planted.
 const APP: u32 = 65532;
 const USER: &str = "65532:65532";
-const SIGUSR1: i32 = 10;
-const SIGTERM: i32 = 15;
-
-/// A directory of the test's own under /tmp (mode 0755, root's), removed
-/// on drop with `rm -rf`, which, unlike a recursive remove, takes any depth.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("tend-attack-{test}-{}", std::process::id()));
-        remove(&dir);
-        fs::create_dir_all(&dir).expect("scratch dir");
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn show(&self, name: &str) -> String {
-        self.path(name).display().to_string()
-    }
-
-    fn dir(&self, name: &str, owner: u32) -> PathBuf {
-        let path = self.path(name);
-        fs::create_dir_all(&path).expect("mkdir");
-        lchown(&path, Some(owner), Some(owner)).expect("chown");
-        path
-    }
-
-    fn file(&self, name: &str, text: &[u8], mode: u32) -> PathBuf {
-        let path = self.path(name);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).expect("mkdir");
-        }
-        fs::write(&path, text).expect("write");
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
-        path
-    }
-
-    /// A symbolic link at `name` to `target`, owned by `owner`: planted by it.
-    fn link(&self, name: &str, target: &Path, owner: u32) -> PathBuf {
-        let path = self.path(name);
-        symlink(target, &path).expect("symlink");
-        lchown(&path, Some(owner), Some(owner)).expect("lchown");
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        remove(&self.0);
-    }
-}
-
-fn remove(dir: &Path) {
-    // Only the test's own directory; --one-file-system, should a mount outlive its namespace.
-    let _ = Command::new("rm")
-        .args(["-rf", "--one-file-system"])
-        .arg(dir)
-        .status();
-}
-
-fn owner(path: &Path) -> (u32, u32) {
-    let meta = fs::symlink_metadata(path).expect("lstat");
-    (meta.uid(), meta.gid())
-}
 
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).expect("stat").permissions().mode() & 0o7777
@@ -119,16 +55,9 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Outcome {
     Tend::spawn(pid1(&[], args, env, None), true).wait()
 }
 
-/// tend's JSON records on stderr.
-fn records(out: &Outcome) -> Vec<Value> {
-    out.stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
+/// tend's first record on stderr whose message contains `msg`.
 fn record(out: &Outcome, msg: &str) -> Option<Value> {
-    records(out)
+    records(&out.stderr)
         .into_iter()
         .find(|r| r["msg"].as_str().is_some_and(|m| m.contains(msg)))
 }
@@ -136,7 +65,7 @@ fn record(out: &Outcome, msg: &str) -> Option<Value> {
 /// The one error line of a failure with `code`: its message.
 fn failure_with(out: &Outcome, code: i32) -> String {
     assert_eq!(out.code, Some(code), "{out:?}");
-    let errors: Vec<Value> = records(out)
+    let errors: Vec<Value> = records(&out.stderr)
         .into_iter()
         .filter(|r| r["level"] == "error")
         .collect();
@@ -290,7 +219,7 @@ fn dot_dot_and_slash_mean_what_the_kernel_says() {
     for entry in ["p", "p/a", "p/a/f", "p/b", "p/b/f"] {
         assert_eq!(owner(&s.path(entry)), (APP, APP), "{entry}");
     }
-    assert_eq!(owner(&s.0), (0, 0), "p's parent stays");
+    assert_eq!(owner(s.root()), (0, 0), "p's parent stays");
     let chowned = record(&out, "chowned").expect("the chowned record");
     assert_eq!(chowned["path"], "a/..", "{chowned}");
     assert_eq!(chowned["changed"], 5, "{chowned}");
@@ -327,19 +256,8 @@ fn chown_slash_changes_the_root_not_the_working_directory() {
 mount --bind /usr "$1/usr"
 mount -o remount,bind,ro "$1/usr"
 exec unshare --pid --fork --kill-child --root="$1" --wd=/work /tend -v --user 65532:65532 --chown / -- /tend --version"#;
-    let mut cmd = Command::new("unshare");
-    cmd.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "sh",
-    ])
-    .arg(&s.0)
-    .env_clear()
-    .env("PATH", "/usr/bin:/bin");
+    let mut cmd = in_private_mounts(script);
+    cmd.arg(s.root()).env_clear().env("PATH", "/usr/bin:/bin");
     let out = Tend::spawn(cmd, false).wait();
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(
@@ -504,20 +422,11 @@ mount --bind "$1/host" "$1/data/bind"
 mount -t tmpfs tmpfs "$1/data/tmp"
 echo x > "$1/data/tmp/file"
 exec unshare --pid --fork --mount-proc --kill-child "$2" -v --user 65532:65532 --chown "$1/data" -- true"#;
-    let mut cmd = Command::new("unshare");
-    cmd.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "sh",
-    ])
-    .arg(&s.0)
-    .arg(TEND)
-    .env_clear()
-    .env("PATH", "/usr/bin:/bin");
+    let mut cmd = in_private_mounts(script);
+    cmd.arg(s.root())
+        .arg(TEND)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin");
     let out = Tend::spawn(cmd, false).wait();
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(
@@ -547,7 +456,7 @@ exec unshare --pid --fork --mount-proc --kill-child "$2" -v --user 65532:65532 -
     assert_eq!(warning["level"], "warn", "{warning}");
     assert_eq!(warning["skipped"], 1, "{warning}");
     assert_eq!(warning["first"], s.show("data/hl"), "{warning}");
-    let mounts: Vec<String> = records(&out)
+    let mounts: Vec<String> = records(&out.stderr)
         .into_iter()
         .filter(|r| r["msg"].as_str().is_some_and(|m| m.contains("mount point")))
         .filter_map(|r| r["path"].as_str().map(str::to_string))
@@ -643,7 +552,7 @@ fn a_rendered_secret_is_not_readable_by_others() {
     assert_eq!(note["level"], "info", "{note}");
     assert_eq!(note["template"], with.display().to_string(), "{note}");
     assert_eq!(note["variables"], "DB_PASSWORD", "{note}");
-    let notes = records(&out)
+    let notes = records(&out.stderr)
         .iter()
         .filter(|r| {
             r["msg"]
@@ -937,7 +846,7 @@ fn render_makes_the_missing_directories_of_output() {
     }
     assert_eq!(owner(&s.path("run")), (0, 0), "what was there stays");
     assert_eq!(owner(&output), (APP, APP));
-    let made: Vec<String> = records(&out)
+    let made: Vec<String> = records(&out.stderr)
         .into_iter()
         .filter(|r| r["msg"] == "created a directory for --render")
         .filter_map(|r| r["path"].as_str().map(str::to_string))

@@ -5,7 +5,6 @@
 mod common;
 
 use std::os::unix::fs::symlink;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -14,16 +13,11 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use common::{
-    TEND, Tend, children_of, fixture, have_root, pid1_command, plain_command, state_of, wait_for,
+    Scratch, TEND, Tend, children_of, fixture, have_root, pid1_command, plain_command, state_of,
+    wait_for,
 };
+use libc::{SIGCONT, SIGHUP, SIGQUIT, SIGTERM, SIGTSTP, SIGUSR1, SIGUSR2};
 
-const SIGHUP: i32 = 1;
-const SIGQUIT: i32 = 3;
-const SIGUSR1: i32 = 10;
-const SIGUSR2: i32 = 12;
-const SIGTERM: i32 = 15;
-const SIGCONT: i32 = 18;
-const SIGTSTP: i32 = 20;
 const SIGRTMIN: i32 = 34;
 const SIGRTMAX: i32 = 64;
 
@@ -305,34 +299,23 @@ fn session_of(pid: i32) -> (i32, i32, i32) {
 }
 
 /// A directory holding tend under dumb-init's name.
-struct DumbInit {
-    dir: PathBuf,
-}
+struct DumbInit(Scratch);
 
 impl DumbInit {
     fn new(test: &str) -> DumbInit {
-        let dir = std::env::temp_dir().join(format!("tend-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        symlink(TEND, dir.join("dumb-init")).expect("symlink tend as dumb-init");
-        DumbInit { dir }
+        let dir = Scratch::new(test);
+        symlink(TEND, dir.path("dumb-init")).expect("symlink tend as dumb-init");
+        DumbInit(dir)
     }
 
     fn path(&self) -> String {
-        self.dir.join("dumb-init").display().to_string()
+        self.0.show("dumb-init")
     }
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(self.path());
         cmd.args(args).env_remove("DUMB_INIT_SETSID");
         cmd
-    }
-}
-
-impl Drop for DumbInit {
-    fn drop(&mut self) {
-        // Only our own temp dir.
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -11,21 +11,14 @@ use std::thread;
 use std::time::Duration;
 
 use common::{
-    HANG, Tend, children_of, fixture, have_root, plain_command, reaped_lines, state_of, wait_for,
+    HANG, Scratch, Tend, children_of, fixture, have_root, in_private_mounts, plain_command,
+    reaped_lines, state_of, wait_for, zombie_children,
+};
+use libc::{
+    SIGCHLD, SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGSTOP, SIGTERM, SIGTTIN, SIGTTOU,
+    SIGUSR1, SIGUSR2,
 };
 
-const SIGHUP: i32 = 1;
-const SIGINT: i32 = 2;
-const SIGKILL: i32 = 9;
-const SIGUSR1: i32 = 10;
-const SIGUSR2: i32 = 12;
-const SIGPIPE: i32 = 13;
-const SIGTERM: i32 = 15;
-const SIGCHLD: i32 = 17;
-const SIGCONT: i32 = 18;
-const SIGSTOP: i32 = 19;
-const SIGTTIN: i32 = 21;
-const SIGTTOU: i32 = 22;
 const SIGRTMIN: i32 = 34;
 
 /// Signals whose default action ends a process: tend must forward each, and
@@ -173,17 +166,9 @@ fn programs_that_cannot_run_give_126_and_127() {
     );
     let not_in_path = Tend::plain(&["no-such-program-tend-test"]).wait();
     assert_eq!(not_in_path.code, Some(127));
-    let dir = std::env::temp_dir().join(format!("tend-test-126-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let plain_file = dir.join("not-executable");
-    std::fs::write(&plain_file, "#!/bin/sh\nexit 0\n").expect("write");
-    std::fs::set_permissions(
-        &plain_file,
-        std::os::unix::fs::PermissionsExt::from_mode(0o644),
-    )
-    .expect("chmod");
-    let not_executable = Tend::plain(&[plain_file.to_str().expect("utf-8 path")]).wait();
-    std::fs::remove_dir_all(&dir).expect("clean up");
+    let dir = Scratch::new("126");
+    let plain_file = dir.write("not-executable", b"#!/bin/sh\nexit 0\n", 0o644);
+    let not_executable = Tend::plain(&[&plain_file]).wait();
     assert_eq!(not_executable.code, Some(126), "{not_executable:?}");
     let directory = Tend::plain(&["/"]).wait();
     assert_eq!(directory.code, Some(126), "{directory:?}");
@@ -202,30 +187,22 @@ fn an_exec_failure_is_126_or_127_whatever_e_says() {
 #[test]
 fn a_script_without_a_shebang_runs_with_bin_sh_as_posix_says() {
     // glibc's execvp (tini's) runs such a file with /bin/sh; musl's did not (issue 9, kind 3).
-    let dir = std::env::temp_dir().join(format!("tend-test-noshebang-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let script = dir.join("entrypoint");
-    std::fs::write(&script, "echo \"args:$0:$1:$2\"\nexit 3\n").expect("write");
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("chmod");
-    let path = script.to_str().expect("utf-8 path").to_string();
+    let dir = Scratch::new("noshebang");
+    let path = dir.write("entrypoint", b"echo \"args:$0:$1:$2\"\nexit 3\n", 0o755);
     let by_path = Tend::plain(&["--", &path, "a", "b"]).wait();
     // Found along PATH, too, as execvp does.
     let mut cmd = plain_command(&["--", "entrypoint", "c"]);
-    cmd.env("PATH", format!("/nonexistent:{}", dir.display()));
+    cmd.env("PATH", format!("/nonexistent:{}", dir.root().display()));
     let by_name = Tend::spawn(cmd, false).wait();
 
     let no_sh = if have_root("a_script_without_a_shebang_runs_with_bin_sh_as_posix_says") {
         // Without /bin/sh (a FROM scratch image), it stays a 126 that says why.
-        let mut cmd = Command::new("unshare");
-        cmd.args(["--mount", "--propagation", "private", "sh", "-c"])
-            .arg(r#"mount --bind /dev/null /bin/sh && exec "$@""#)
-            .args(["sh", common::TEND, "--", &path]);
+        let mut cmd = in_private_mounts(r#"mount --bind /dev/null /bin/sh && exec "$@""#);
+        cmd.args([common::TEND, "--", &path]);
         Some(Tend::spawn(cmd, false).wait())
     } else {
         None
     };
-    std::fs::remove_dir_all(&dir).expect("clean up");
 
     assert_eq!(by_path.code, Some(3), "{by_path:?}");
     assert_eq!(by_path.stdout, [format!("args:{path}:a:b")], "{by_path:?}");
@@ -469,10 +446,7 @@ fn thousands_of_orphans_are_all_reaped() {
     wait_for("tend to reap every orphan", || {
         (children_of(tend.pid) == [fixture]).then_some(())
     });
-    let zombies: Vec<i32> = children_of(tend.pid)
-        .into_iter()
-        .filter(|&p| state_of(p) == Some('Z'))
-        .collect();
+    let zombies = zombie_children(tend.pid);
     assert!(zombies.is_empty(), "{zombies:?}");
     tend.signal(SIGTERM);
     assert_eq!(tend.wait().code, Some(128 + SIGTERM));
@@ -1051,11 +1025,9 @@ fn version_and_help() {
     }
     // Under the name docker-init, the one shape Docker reads a version from;
     // under tini's names too, which scripts grep the same way.
-    let dir = std::env::temp_dir().join(format!("tend-test-docker-init-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = Scratch::new("docker-init");
     for name in ["docker-init", "tini", "tini-static"] {
-        let link = dir.join(name);
-        let _ = std::fs::remove_file(&link);
+        let link = dir.path(name);
         std::os::unix::fs::symlink(common::TEND, &link).expect("symlink");
         let out = Command::new(&link)
             .arg("--version")
@@ -1067,7 +1039,6 @@ fn version_and_help() {
             "{name}: moby's parseInitVersion wants 'tini version X - git.H'"
         );
     }
-    std::fs::remove_dir_all(&dir).expect("clean up");
     // --help in probe mode, and after a URL, shows every option of both modes.
     for args in [&["--probe", "--help"][..], &["--probe", "http://a/", "-h"]] {
         let out = Command::new(common::TEND)

@@ -9,10 +9,10 @@ mod common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use common::{Outcome, TEND, Tend, children_of, field, fixture, have_root};
+use common::{Outcome, Scratch, TEND, Tend, children_of, field, fixture, have_root, json_lines};
 
 const PASSWD: &str = "\
 # written by tests/user.rs
@@ -90,23 +90,19 @@ fn status_of(pid: i32) -> String {
 /// files and copies of the binaries, all readable by any uid: the build's
 /// own target dir need not be. Removed on drop.
 struct Sandbox {
-    dir: PathBuf,
+    dir: Scratch,
     tend: String,
     fixture: String,
 }
 
 impl Sandbox {
     fn new(test: &str) -> Sandbox {
-        let dir = std::env::temp_dir().join(format!("tend-user-{test}-{}", std::process::id()));
-        // A leftover from a killed run of the same pid would only be stale.
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir(&dir).expect("create the sandbox dir");
+        let dir = Scratch::new(test);
         let sandbox = Sandbox {
-            tend: dir.join("tend").display().to_string(),
-            fixture: dir.join("tend-fixture").display().to_string(),
+            tend: dir.show("tend"),
+            fixture: dir.show("tend-fixture"),
             dir,
         };
-        set_mode(&sandbox.dir, 0o755);
         sandbox.write("passwd", PASSWD, 0o644);
         sandbox.write("group", GROUP, 0o644);
         for (from, to) in [(TEND, &sandbox.tend), (fixture(), &sandbox.fixture)] {
@@ -117,13 +113,11 @@ impl Sandbox {
     }
 
     fn path(&self, name: &str) -> String {
-        self.dir.join(name).display().to_string()
+        self.dir.show(name)
     }
 
     fn write(&self, name: &str, text: &str, mode: u32) {
-        let path = self.dir.join(name);
-        fs::write(&path, text).expect("write a sandbox file");
-        set_mode(&path, mode);
+        self.dir.file(name, text.as_bytes(), mode);
     }
 
     /// `unshare … sh -c 'mount …; exec WRAPPER… TEND ARGS…'`: the shell is
@@ -198,13 +192,6 @@ const NO_SETGID: &[&str] = &["setpriv", "--bounding-set", "-setgid"];
 const NO_SETUID: &[&str] = &["setpriv", "--bounding-set", "-setuid"];
 /// Root whose capabilities survive setuid: the drop "works" but changes nothing.
 const KEEP_CAPS: &[&str] = &["setpriv", "--securebits", "+no_setuid_fixup"];
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        // Nothing to do about a directory that will not go: it is only a temp dir.
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
 
 fn set_mode(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
@@ -533,7 +520,7 @@ fn groups_the_user_does_not_list_stay_and_are_named() {
         Identity::parse(&child),
         Identity::of(65532, 65532, &[7, 8, 65532])
     );
-    let lines = records(&outcome.stderr);
+    let lines = json_lines(&outcome.stderr);
     let warned: Vec<_> = lines
         .iter()
         .filter(|r| {
@@ -556,14 +543,6 @@ const AS_OTHER: &[&str] = &[
     "4343",
     "--clear-groups",
 ];
-
-/// The JSON lines of `stderr`.
-fn records(stderr: &str) -> Vec<serde_json::Value> {
-    stderr
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
-        .collect()
-}
 
 #[test]
 fn without_root_user_and_chown_are_skipped_and_said_once() {
@@ -591,7 +570,7 @@ fn without_root_user_and_chown_are_skipped_and_said_once() {
             Identity::of(4242, 4343, &[]),
             "{what}"
         );
-        let lines = records(&outcome.stderr);
+        let lines = json_lines(&outcome.stderr);
         let skipped: Vec<_> = lines
             .iter()
             .filter(|r| r["msg"].as_str().is_some_and(|m| m.contains("not root")))
@@ -817,7 +796,7 @@ fn the_machine_keeps_its_own_files() {
     tend.expect_line("ready");
     // While the bind mounts exist inside, none of them shows outside.
     let mounts = fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
-    let ours = sandbox.dir.display().to_string();
+    let ours = sandbox.dir.root().display().to_string();
     assert!(!mounts.contains(&ours), "a sandbox mount leaked: {mounts}");
     assert_eq!(fs::read("/etc/passwd").expect("/etc/passwd"), before);
     tend.signal(libc::SIGTERM);

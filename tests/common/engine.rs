@@ -720,18 +720,6 @@ pub fn wait_for_zombies(pid1: i32, orphans: &BTreeSet<i32>, count: usize) -> usi
     )
 }
 
-/// tend's JSON lines in `stderr`, each of which must parse.
-pub fn json_lines(stderr: &str) -> Vec<Value> {
-    stderr
-        .lines()
-        .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|e| {
-                panic!("not a JSON line ({e}): {line}\nall of stderr:\n{stderr}")
-            })
-        })
-        .collect()
-}
-
 // ---------------------------------------------------------------------------
 // A terminal
 

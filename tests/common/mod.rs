@@ -8,17 +8,27 @@
 //!
 //! Every wait has a deadline that exists only to catch hangs, and whatever a
 //! test starts is killed when its handle drops.
+//!
+//! Beside the harness, the small helpers that test files would otherwise
+//! each copy: tend's JSON records, a scratch directory removed on drop, a
+//! free port, a pseudo-terminal, a private mount namespace. A helper that a
+//! second test file needs belongs here, once.
 #![allow(dead_code)]
 
 pub mod engine;
 
+use std::fs;
 use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, lchown, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 pub mod release;
 
@@ -110,6 +120,21 @@ pub fn plain_command(args: &[&str]) -> Command {
     let mut cmd = Command::new(TEND);
     cmd.args(args);
     cmd
+}
+
+/// `cmd` (tend, or unshare around it when `namespaced`) with exactly the
+/// environment `vars` and PATH=/usr/bin:/bin, run to its end within HANG.
+pub fn run_with_env(mut cmd: Command, namespaced: bool, vars: &[(&str, &str)]) -> Outcome {
+    cmd.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .envs(vars.iter().copied());
+    Tend::spawn(cmd, namespaced).wait()
+}
+
+/// `tend ARGS` as an ordinary child, with exactly the environment `vars`
+/// and PATH=/usr/bin:/bin, run to its end within HANG.
+pub fn run_plain(args: &[&str], vars: &[(&str, &str)]) -> Outcome {
+    run_with_env(plain_command(args), false, vars)
 }
 
 /// A running tend, with its stdout as lines and its stderr collected.
@@ -396,6 +421,14 @@ pub fn reaped_lines(stderr: &str) -> usize {
         .count()
 }
 
+/// The children of `pid` that are zombies (state Z): exited, not yet reaped.
+pub fn zombie_children(pid: i32) -> Vec<i32> {
+    children_of(pid)
+        .into_iter()
+        .filter(|&p| state_of(p) == Some('Z'))
+        .collect()
+}
+
 /// The one-letter state of a process (R, S, Z, …), None once it is gone.
 pub fn state_of(pid: i32) -> Option<char> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -407,6 +440,220 @@ pub fn field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
     status
         .lines()
         .find_map(|line| line.strip_prefix(key)?.strip_prefix(':').map(str::trim))
+}
+
+// ---------------------------------------------------------------------------
+// tend's JSON records
+
+/// The JSON records among `stderr`'s lines, in order; a line that is not
+/// JSON (a program's own output, a text log) is passed over.
+pub fn records(stderr: &str) -> Vec<Value> {
+    stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// Every line of `stderr` as a JSON record, in order. Panics, naming the
+/// line and showing all of `stderr`, at the first line that is not one
+/// whole record: for tests that hold tend to JSON-only logs.
+pub fn json_lines(stderr: &str) -> Vec<Value> {
+    stderr
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| {
+                panic!("not a JSON line ({e}): {line}\nall of stderr:\n{stderr}")
+            })
+        })
+        .collect()
+}
+
+/// The records of `stderr` whose `msg` is exactly `msg`.
+pub fn with_msg(stderr: &str, msg: &str) -> Vec<Value> {
+    records(stderr)
+        .into_iter()
+        .filter(|r| r["msg"] == msg)
+        .collect()
+}
+
+/// Wait, within HANG, until `tend` has logged a record that `wanted`
+/// accepts; returns the first such record. `what` names it in a timeout.
+pub fn logged(tend: &Tend, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+    wait_for(what, || {
+        records(&tend.stderr()).into_iter().find(|r| wanted(r))
+    })
+}
+
+/// A record's `ts` (`2026-11-22T10:53:53.123Z`, UTC) in milliseconds since
+/// the epoch. Panics on a record without such a `ts`.
+pub fn ts_ms(record: &Value) -> i64 {
+    let ts = record["ts"].as_str().unwrap_or_default();
+    let num = |range: std::ops::Range<usize>| -> i64 {
+        ts.get(range)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("not a timestamp: {record}"))
+    };
+    let (y, m, d) = (num(0..4), num(5..7), num(8..10));
+    // Days from civil (Howard Hinnant's algorithm), months from March.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    ((days * 24 + num(11..13)) * 60 + num(14..16)) * 60_000 + num(17..19) * 1000 + num(20..23)
+}
+
+// ---------------------------------------------------------------------------
+// Files, ports and terminals of the test's own
+
+/// A directory of the test's own, `$TMPDIR/tend-CRATE-TEST-PID` (CRATE the
+/// test file, TEST a tag unique within it, PID this test process: no two
+/// running tests share one), mode 0755 and root's when root runs the tests,
+/// removed when dropped. A leftover of a killed run with the same pid is
+/// removed first. Removal is `rm -rf --one-file-system`, which, unlike a
+/// recursive remove, takes any depth, and leaves alone a mount that
+/// outlived its namespace.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(test: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "tend-{}-{test}-{}",
+            env!("CARGO_CRATE_NAME"),
+            std::process::id()
+        ));
+        remove_tree(&dir);
+        fs::create_dir_all(&dir).expect("scratch dir");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
+        Scratch(dir)
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.0
+    }
+
+    /// `name` (a relative path) inside the directory; nothing is created.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// `path(name)` as text, for an argument, a variable or a message.
+    pub fn show(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+
+    /// A file at `name` holding `bytes`, with permission bits `mode`
+    /// (`0o644`), its missing directories made; its path.
+    pub fn file(&self, name: &str, bytes: &[u8], mode: u32) -> PathBuf {
+        let path = self.path(name);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).expect("mkdir");
+        }
+        fs::write(&path, bytes).expect("write");
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
+        path
+    }
+
+    /// As `file`, its path as text.
+    pub fn write(&self, name: &str, bytes: &[u8], mode: u32) -> String {
+        self.file(name, bytes, mode).display().to_string()
+    }
+
+    /// A directory at `name` (and its missing parents), owned by uid and
+    /// gid `owner`: one the app could write in.
+    pub fn dir(&self, name: &str, owner: u32) -> PathBuf {
+        let path = self.path(name);
+        fs::create_dir_all(&path).expect("mkdir");
+        lchown(&path, Some(owner), Some(owner)).expect("chown");
+        path
+    }
+
+    /// A symbolic link at `name` to `target`, owned by uid and gid `owner`:
+    /// planted by it.
+    pub fn link(&self, name: &str, target: &Path, owner: u32) -> PathBuf {
+        let path = self.path(name);
+        symlink(target, &path).expect("symlink");
+        lchown(&path, Some(owner), Some(owner)).expect("lchown");
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        remove_tree(&self.0);
+    }
+}
+
+/// `unshare --mount --propagation private sh -c SCRIPT sh`: `script` runs
+/// in a mount namespace of its own, so that what it mounts (a file over
+/// /etc/hosts, /dev/null over /bin/sh) goes with it and the machine's files
+/// stay as they are. The arguments the caller adds are the script's `$1`….
+pub fn in_private_mounts(script: &str) -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+    ]);
+    cmd
+}
+
+/// The owner (uid, gid) of `path` itself: a link's own, not its target's.
+pub fn owner(path: &Path) -> (u32, u32) {
+    let meta = fs::symlink_metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (meta.uid(), meta.gid())
+}
+
+/// `rm -rf --one-file-system DIR`, for a test's own directory only.
+fn remove_tree(dir: &Path) {
+    // A directory that will not go is only a leftover in the temp dir.
+    let _ = Command::new("rm")
+        .args(["-rf", "--one-file-system"])
+        .arg(dir)
+        .status();
+}
+
+/// A loopback TCP port that nothing listens on: bound by the system, then
+/// let go (another process could take it, which no test here does).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Which of a command's outputs a terminal takes.
+pub enum Output {
+    Stdout,
+    Stderr,
+}
+
+/// What a fresh pseudo-terminal shows when `cmd` writes its `output` there:
+/// `cmd` runs to its end (within HANG) with stdin and its other output on
+/// /dev/null, and must exit 0.
+pub fn shown_on_a_terminal(mut cmd: Command, output: Output) -> String {
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+    let terminal = Stdio::from(pty.slave);
+    cmd.stdin(Stdio::null());
+    match output {
+        Output::Stdout => cmd.stdout(terminal).stderr(Stdio::null()),
+        Output::Stderr => cmd.stdout(Stdio::null()).stderr(terminal),
+    };
+    let mut child = cmd.spawn().expect("start tend");
+    // The parent's copy of the terminal's slave side went into cmd, which goes now.
+    drop(cmd);
+    let status = wait_for("tend to exit", || child.try_wait().ok().flatten());
+    assert!(status.success(), "{status:?}");
+    let mut master = fs::File::from(pty.master);
+    let mut shown = Vec::new();
+    // Once the last slave is closed, Linux answers EIO after the buffered bytes.
+    let _ = master.read_to_end(&mut shown);
+    String::from_utf8_lossy(&shown).into_owned()
 }
 
 /// Build the static release binaries once per test process (`cargo build
