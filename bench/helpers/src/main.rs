@@ -25,7 +25,9 @@ use std::time::Duration;
 struct Opts {
     quick: bool,
     tend: PathBuf,
-    tend_smallest: Option<PathBuf>,
+    tend_small: Option<PathBuf>,
+    /// How the tend binaries were built (toolchains), for figure 1's text.
+    built: String,
     child: PathBuf,
     httpd: PathBuf,
     out: PathBuf,
@@ -51,7 +53,8 @@ fn parse_opts() -> Opts {
     let mut o = Opts {
         quick: false,
         tend: PathBuf::new(),
-        tend_smallest: None,
+        tend_small: None,
+        built: String::new(),
         child: PathBuf::new(),
         httpd: PathBuf::new(),
         out: PathBuf::from("bench/out"),
@@ -74,7 +77,8 @@ fn parse_opts() -> Opts {
         match a.as_str() {
             "--quick" => o.quick = true,
             "--tend" => o.tend = val().into(),
-            "--tend-smallest" => o.tend_smallest = Some(val().into()),
+            "--tend-small" => o.tend_small = Some(val().into()),
+            "--built" => o.built = val(),
             "--child" => o.child = val().into(),
             "--httpd" => o.httpd = val().into(),
             "--out" => o.out = val().into(),
@@ -598,11 +602,18 @@ fn sizes(c: &mut Ctx) {
         if k.name == "tend" {
             tend_size = size;
         }
-        if k.name == "tend-smallest" {
+        if k.name == "tend-small" {
             smallest_size = Some(size);
         }
     }
     c.md += "## 1. Binary size\n\n";
+    if !c.o.built.is_empty() {
+        let _ = writeln!(
+            c.md,
+            "tend and tend-small are release/build.sh's tend-x86_64 and tend-x86_64-small, the files users download: {}.\n",
+            c.o.built
+        );
+    }
     c.md += &t;
     c.md += "\n";
     c.target(
@@ -711,14 +722,14 @@ fn idle(c: &mut Ctx) {
             Verdict::Unknown,
         ),
     }
-    if let Some(r) = m("tend-smallest", &rss) {
+    if let Some(r) = m("tend-small", &rss) {
         c.target(
             "idle RSS, smallest build ≤ 160 KiB",
             format!("{r:.0} KiB"),
             Verdict::of(r <= 160.0),
         );
     }
-    let tend_ctx = ["tend", "tend-smallest"]
+    let tend_ctx = ["tend", "tend-small"]
         .iter()
         .filter_map(|n| ctx.get(*n).map(|v| quantile(v, 1.0)))
         .fold(0.0f64, f64::max);
@@ -996,7 +1007,7 @@ fn reaping(c: &mut Ctx) {
     }
     c.md += &t;
     c.md += "\n";
-    for name in ["tend", "tend-smallest"] {
+    for name in ["tend", "tend-small"] {
         if let Some(l) = left.get(name) {
             c.target(
                 &format!("0 zombies left ({name})"),
@@ -1119,9 +1130,9 @@ fn probes(c: &mut Ctx) {
         extra: vec![],
         note: "already the init".into(),
     }];
-    if let Some(sm) = &c.o.tend_smallest {
+    if let Some(sm) = &c.o.tend_small {
         list.push(Probe {
-            name: "tend-smallest --probe".into(),
+            name: "tend-small --probe".into(),
             argv: vec![sm.display().to_string(), "--probe".into(), url.clone()],
             extra: vec![],
             note: "already the init".into(),
@@ -1221,7 +1232,7 @@ fn probes(c: &mut Ctx) {
     );
     c.md += &t;
     c.md += "\n";
-    for name in ["tend --probe", "tend-smallest --probe"] {
+    for name in ["tend --probe", "tend-small --probe"] {
         let Some(v) = s.get(name) else { continue };
         let f = fails.get(name).copied().unwrap_or(0);
         let m = median(v);
@@ -1464,16 +1475,16 @@ fn supervisord_conf(command: &str, n: usize, pidfile: &Path, grouped: bool) -> S
     conf
 }
 
-/// The supervisors of figure 10 that are here: tend (and tend-smallest), then the peers.
+/// The supervisors of figure 10 that are here: tend (and tend-small), then the peers.
 fn several_contenders(c: &Ctx) -> Vec<Several> {
     let mut v = vec![Several {
         name: "tend".into(),
         path: c.o.tend.clone(),
         kind: Kind::Tend,
     }];
-    if let Some(p) = &c.o.tend_smallest {
+    if let Some(p) = &c.o.tend_small {
         v.push(Several {
-            name: "tend-smallest".into(),
+            name: "tend-small".into(),
             path: p.clone(),
             kind: Kind::Tend,
         });
@@ -1805,12 +1816,14 @@ fn machine() -> String {
 /// The commit measured, and whether tend's sources differ from it.
 fn commit() -> String {
     let commit = sh("git rev-parse --short HEAD 2>/dev/null");
-    let dirty = if sh("git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null").is_empty()
-    {
-        ""
-    } else {
-        " (+ uncommitted changes)"
-    };
+    let dirty =
+        if sh("git status --porcelain -- src build.rs Cargo.toml Cargo.lock release 2>/dev/null")
+            .is_empty()
+        {
+            ""
+        } else {
+            " (+ uncommitted changes)"
+        };
     format!("{commit}{dirty}")
 }
 
@@ -1848,9 +1861,9 @@ fn main() {
         path: o.tend.clone(),
         prefix: vec![],
     }];
-    if let Some(sm) = &o.tend_smallest {
+    if let Some(sm) = &o.tend_small {
         inits.push(Contender {
-            name: "tend-smallest".into(),
+            name: "tend-small".into(),
             path: sm.clone(),
             prefix: vec![],
         });
