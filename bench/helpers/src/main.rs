@@ -644,6 +644,7 @@ fn idle(c: &mut Ctx) {
         "2-3. idle RSS and context switches: {reps} × {secs} s, all inits side by side"
     ));
     let mut rss: Samples = BTreeMap::new();
+    let mut anon: Samples = BTreeMap::new();
     let mut ctx: Samples = BTreeMap::new();
     let child = c.child();
     for _ in 0..reps {
@@ -675,16 +676,22 @@ fn idle(c: &mut Ctx) {
             rss.entry(name.clone())
                 .or_default()
                 .push(p.status_field("VmRSS:").unwrap_or(0) as f64);
+            anon.entry(name.clone())
+                .or_default()
+                .push(p.status_field("RssAnon:").unwrap_or(0) as f64);
         }
     }
     c.record_raw("rss_kib", &rss);
+    c.record_raw("rss_anon_kib", &anon);
     c.record_raw("idle_ctxsw_5s", &ctx);
-    let base_rss = rss.get(BASE).map(|v| median(v)).unwrap_or(f64::NAN);
+    let base_of = |v: &Samples| v.get(BASE).map(|x| median(x)).unwrap_or(f64::NAN);
+    let (base_rss, base_anon) = (base_of(&rss), base_of(&anon));
     let mut t = format!(
-        "| init | VmRSS (KiB), median (min–max) | × {BASE} | context switches in {secs} s idle, median (min–max) |\n|---|--:|--:|--:|\n"
+        "| init | VmRSS (KiB), median (min–max) | × {BASE} | RssAnon (KiB), median (min–max) | × {BASE} | context switches in {secs} s idle, median (min–max) |\n|---|--:|--:|--:|--:|--:|\n"
     );
     for k in &c.inits {
-        let (Some(r), Some(x)) = (rss.get(&k.name), ctx.get(&k.name)) else {
+        let (Some(r), Some(a), Some(x)) = (rss.get(&k.name), anon.get(&k.name), ctx.get(&k.name))
+        else {
             continue;
         };
         let mm = |v: &[f64]| {
@@ -697,15 +704,17 @@ fn idle(c: &mut Ctx) {
         };
         let _ = writeln!(
             t,
-            "| {} | {} | {:.2} | {} |",
+            "| {} | {} | {:.2} | {} | {:.2} | {} |",
             k.name,
             mm(r),
             median(r) / base_rss,
+            mm(a),
+            median(a) / base_anon,
             mm(x)
         );
     }
     c.md += &format!(
-        "## 2–3. Idle: memory and wake-ups\n\nEach init runs `bench-child pause` (a child asleep in pause(2)); all inits side by side, {reps} time(s). VmRSS is read from /proc/PID/status after 0.3 s; context switches are voluntary + nonvoluntary over {secs} s.\n\n"
+        "## 2–3. Idle: memory and wake-ups\n\nEach init runs `bench-child pause` (a child asleep in pause(2)); all inits side by side, {reps} time(s). VmRSS and RssAnon (the part of VmRSS that no file backs: heap, stack, data written to; the binary's own pages are RssFile, which the kernel can drop and read again) are the init's own, read from /proc/PID/status after 0.3 s; context switches are voluntary + nonvoluntary over {secs} s.\n\n"
     );
     c.md += &t;
     c.md += "\n";
