@@ -1306,23 +1306,30 @@ fn free_port() -> u16 {
 fn health(c: &mut Ctx) {
     let (rounds, secs) = if c.o.quick { (1, 4) } else { (3, 20) };
     let interval_ms = 200;
+    let builds: Vec<Contender> = c
+        .inits
+        .iter()
+        .filter(|k| TENDS.contains(&k.name.as_str()))
+        .cloned()
+        .collect();
     note(&format!("9. --health: {rounds} × {secs} s, checks every {interval_ms} ms, beside the same app without"));
     let httpd = c.o.httpd.display().to_string();
-    let tend = c.o.tend.display().to_string();
     // (name, wake-ups, tend's own CPU ns, children's CPU ticks, checks)
     let mut rows: Vec<(String, f64, f64, f64, f64)> = Vec::new();
     for round in 0..rounds {
         let mut running = Vec::new();
-        let order = if round % 2 == 0 {
-            [true, false]
-        } else {
-            [false, true]
-        };
-        for with_health in order {
+        let mut order = Vec::new();
+        for k in &builds {
+            order.push((k, true));
+            order.push((k, false));
+        }
+        let n = order.len().max(1);
+        order.rotate_left(round % n);
+        for (k, with_health) in order {
             let port = free_port().to_string();
             let url = format!("http://127.0.0.1:{port}/");
             let interval = format!("{interval_ms}ms");
-            let mut argv = vec![tend.clone()];
+            let mut argv = vec![k.path.display().to_string()];
             if with_health {
                 argv.extend(["--health".into(), url, "--health-interval".into(), interval]);
             }
@@ -1335,15 +1342,15 @@ fn health(c: &mut Ctx) {
             ]);
             let mut p = spawn_pid1(&argv, c.stderr_fd, true);
             match p.line(5000) {
-                Some(_) => running.push((with_health, p)),
-                None => note("bench-httpd under tend did not start"),
+                Some(_) => running.push((&k.name, with_health, p)),
+                None => note(&format!("bench-httpd under {} did not start", k.name)),
             }
         }
         // One interval to settle: the first check comes one interval after the app.
         sleep_ms(interval_ms + 100);
         let before: Vec<(u64, u64, u64)> = running
             .iter_mut()
-            .map(|(_, p)| {
+            .map(|(_, _, p)| {
                 while p.line(1).is_some() {}
                 let ctx = p.status_field("voluntary_ctxt_switches:").unwrap_or(0)
                     + p.status_field("nonvoluntary_ctxt_switches:").unwrap_or(0);
@@ -1351,7 +1358,7 @@ fn health(c: &mut Ctx) {
             })
             .collect();
         sleep_ms(secs * 1000);
-        for ((with_health, p), (ctx0, cpu0, kids0)) in running.iter_mut().zip(before) {
+        for ((name, with_health, p), (ctx0, cpu0, kids0)) in running.iter_mut().zip(before) {
             let ctx = p.status_field("voluntary_ctxt_switches:").unwrap_or(0)
                 + p.status_field("nonvoluntary_ctxt_switches:").unwrap_or(0);
             let (cpu, kids) = (p.schedstat().0, children_ticks(p.pid));
@@ -1360,12 +1367,12 @@ fn health(c: &mut Ctx) {
                 checks += usize::from(line.starts_with("req "));
             }
             let name = if *with_health {
-                "tend --health"
+                format!("{name} --health")
             } else {
-                "tend"
+                name.to_string()
             };
             rows.push((
-                name.into(),
+                name,
                 (ctx - ctx0) as f64,
                 (cpu - cpu0) as f64,
                 (kids - kids0) as f64,
@@ -1379,49 +1386,54 @@ fn health(c: &mut Ctx) {
         "| | checks in {secs} s, median | wake-ups (context switches) in {secs} s, median | wake-ups per check | tend's own CPU per check (µs) | the checks' copies, CPU per check (µs) |\n|---|--:|--:|--:|--:|--:|\n"
     );
     let mut samples: Samples = BTreeMap::new();
-    let mut per_check = f64::NAN;
-    let mut quiet = f64::NAN;
-    for name in ["tend", "tend --health"] {
-        let of = |i: usize| -> Vec<f64> {
-            rows.iter()
-                .filter(|r| r.0 == name)
-                .map(|r| [r.1, r.2, r.3, r.4][i])
-                .collect()
-        };
-        let (wake, cpu, kids, checks) = (of(0), of(1), of(2), of(3));
-        samples.insert(format!("{name} wake-ups"), wake.clone());
-        samples.insert(format!("{name} checks"), checks.clone());
-        let (w, n) = (median(&wake), median(&checks));
-        if name == "tend" {
-            quiet = quantile(&wake, 1.0);
+    for k in &builds {
+        let mut per_check = f64::NAN;
+        let mut quiet = f64::NAN;
+        for name in [k.name.clone(), format!("{} --health", k.name)] {
+            let of = |i: usize| -> Vec<f64> {
+                rows.iter()
+                    .filter(|r| r.0 == name)
+                    .map(|r| [r.1, r.2, r.3, r.4][i])
+                    .collect()
+            };
+            let (wake, cpu, kids, checks) = (of(0), of(1), of(2), of(3));
+            samples.insert(format!("{name} wake-ups"), wake.clone());
+            samples.insert(format!("{name} checks"), checks.clone());
+            let (w, n) = (median(&wake), median(&checks));
+            if name == k.name {
+                quiet = quantile(&wake, 1.0);
+                let _ = writeln!(
+                    t,
+                    "| {name} (no --health) | 0 | {w:.0} (max {quiet:.0}) | — | — | — |"
+                );
+                continue;
+            }
+            let total = |xs: &[f64]| xs.iter().sum::<f64>();
+            let all_checks = total(&checks).max(1.0);
+            per_check = total(&wake) / all_checks;
             let _ = writeln!(
                 t,
-                "| {name} (no --health) | 0 | {w:.0} (max {quiet:.0}) | — | — | — |"
+                "| {name} (every {interval_ms} ms) | {n:.0} | {w:.0} | {per_check:.1} | {:.0} | {:.0} |",
+                total(&cpu) / all_checks / 1e3,
+                total(&kids) * tick_ns / all_checks / 1e3
             );
-            continue;
         }
-        let total = |xs: &[f64]| xs.iter().sum::<f64>();
-        let all_checks = total(&checks).max(1.0);
-        per_check = total(&wake) / all_checks;
-        let _ = writeln!(
-            t,
-            "| {name} (every {interval_ms} ms) | {n:.0} | {w:.0} | {per_check:.1} | {:.0} | {:.0} |",
-            total(&cpu) / all_checks / 1e3,
-            total(&kids) * tick_ns / all_checks / 1e3
+        c.target(
+            &format!(
+                "--health: 0 wake-ups without it, a few per check with it (≤ 5) ({})",
+                k.name
+            ),
+            format!("{quiet:.0} without, {per_check:.1} per check"),
+            Verdict::of(quiet == 0.0 && per_check <= 5.0),
         );
     }
     c.record_raw("health", &samples);
     c.md += &format!(
-        "## 9. --health\n\ntend as PID 1 of `bench-httpd` (which answers 200 and logs each request with its time), with `--health http://127.0.0.1:PORT/ --health-interval {interval_ms}ms` and, side by side, without; {rounds} round(s) of {secs} s after one interval to settle. Checks are the requests the server saw; wake-ups are tend's voluntary + nonvoluntary context switches; tend's own CPU comes from /proc/PID/schedstat; the checks run in forked copies of tend, which tend reaps, so their CPU is the growth of tend's cutime + cstime (/proc/PID/stat, counted in clock ticks of {:.0} ms, so a coarse figure over many checks).\n\n",
+        "## 9. --health\n\nEach tend build as PID 1 of `bench-httpd` (which answers 200 and logs each request with its time), with `--health http://127.0.0.1:PORT/ --health-interval {interval_ms}ms` and, side by side, without; {rounds} round(s) of {secs} s after one interval to settle. Checks are the requests the server saw; wake-ups are tend's voluntary + nonvoluntary context switches; tend's own CPU comes from /proc/PID/schedstat; the checks run in forked copies of tend, which tend reaps, so their CPU is the growth of tend's cutime + cstime (/proc/PID/stat, counted in clock ticks of {:.0} ms, so a coarse figure over many checks).\n\n",
         tick_ns / 1e6
     );
     c.md += &t;
     c.md += "\n";
-    c.target(
-        "--health: 0 wake-ups without it, a few per check with it (≤ 5)",
-        format!("{quiet:.0} without, {per_check:.1} per check"),
-        Verdict::of(quiet == 0.0 && per_check <= 5.0),
-    );
 }
 
 // ---- 10. several programs
