@@ -847,12 +847,60 @@ fn startup(c: &mut Ctx) {
 
 // ---- 5. signal forwarding
 
+/// This process pinned to the one CPU it runs on, until the guard drops and
+/// gives it back the CPUs it had. What it starts meanwhile inherits the pin
+/// (sched_setaffinity(2) holds across clone and execve), and so do their
+/// children. None, with a note, when the kernel refuses.
+struct OneCpu {
+    had: libc::cpu_set_t,
+    cpu: i32,
+}
+
+impl OneCpu {
+    fn pin() -> Option<OneCpu> {
+        // SAFETY: cpu_set_t is plain bits; all zeros is the empty set.
+        let mut had: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        // SAFETY: had is a cpu_set_t of `size` bytes to write into.
+        if unsafe { libc::sched_getaffinity(0, size, &mut had) } != 0 {
+            note("sched_getaffinity failed: not pinned to one CPU");
+            return None;
+        }
+        // SAFETY: no arguments; returns the CPU this thread runs on.
+        let cpu = unsafe { libc::sched_getcpu() };
+        // SAFETY: as above, the empty set.
+        let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: one is a valid cpu_set_t and cpu is below CPU_SETSIZE.
+        unsafe { libc::CPU_SET(cpu as usize, &mut one) };
+        // SAFETY: one is a cpu_set_t of `size` bytes.
+        if cpu < 0 || unsafe { libc::sched_setaffinity(0, size, &one) } != 0 {
+            note("sched_setaffinity failed: not pinned to one CPU");
+            return None;
+        }
+        Some(OneCpu { had, cpu })
+    }
+}
+
+impl Drop for OneCpu {
+    fn drop(&mut self) {
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        // SAFETY: had is the cpu_set_t sched_getaffinity filled.
+        unsafe { libc::sched_setaffinity(0, size, &self.had) };
+    }
+}
+
 fn signals(c: &mut Ctx) {
     let n = c.o.signals.unwrap_or(if c.o.quick { 50 } else { 400 });
     note(&format!(
         "5. signal forwarding: {n} SIGUSR1 per init, one at a time"
     ));
     let child = c.child();
+    // Every init, its child and this driver on one CPU: left to the
+    // scheduler, an init can spend the whole phase on the other CPU, or on a
+    // busier one, and its latency then says where it ran rather than what it
+    // does (seen here: one init 3 to 6 times slower than the rest, for
+    // hundreds of signals in a row, in one run and not the next).
+    let pin = OneCpu::pin();
     let mut running: Vec<(Contender, Pid1)> = Vec::new();
     for k in c.inits.clone() {
         let mut p = spawn_pid1(&k.argv(&[&child, "sigrecv"]), c.stderr_fd, true);
@@ -914,6 +962,11 @@ fn signals(c: &mut Ctx) {
         );
     }
     drop(running);
+    let pinned = match &pin {
+        Some(one) => format!("All of them (driver, inits, children) run pinned to one CPU, CPU {}, so that none is measured on another CPU than the rest. ", one.cpu),
+        None => String::new(),
+    };
+    drop(pin);
     c.record_raw("signal_latency_us", &s);
     let base: Vec<f64> = s.get(BASE).cloned().unwrap_or_default();
     let finite = |v: &[f64]| {
@@ -952,7 +1005,7 @@ fn signals(c: &mut Ctx) {
         }
     }
     c.md += &format!(
-        "## 5. Signal forwarding\n\nThe child blocks SIGUSR1 and waits in sigwaitinfo(2); the harness sends SIGUSR1 to the init's host pid and waits for the child's timestamp (CLOCK_MONOTONIC) before the next one: {n} per init, round-robin, 0.2–1 ms apart. A signal with no answer within 1 s counts as lost. The init's CPU time and run-queue wait come from /proc/PID/schedstat over the whole phase.\n\n"
+        "## 5. Signal forwarding\n\nThe child blocks SIGUSR1 and waits in sigwaitinfo(2); the harness sends SIGUSR1 to the init's host pid and waits for the child's timestamp (CLOCK_MONOTONIC) before the next one: {n} per init, round-robin, 0.2–1 ms apart. A signal with no answer within 1 s counts as lost. {pinned}The init's CPU time and run-queue wait come from /proc/PID/schedstat over the whole phase.\n\n"
     );
     c.md += &t;
     c.md += "\n";
