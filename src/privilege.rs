@@ -17,6 +17,7 @@ use std::ffi::OsString;
 use std::io;
 use std::os::unix::ffi::OsStringExt;
 
+use nix::fcntl::OFlag;
 use nix::unistd::{Gid, Uid, getresgid, getresuid};
 
 use crate::environ::Environ;
@@ -226,8 +227,8 @@ impl Table {
     /// that exists but cannot be read is an error.
     fn read(path: &'static str) -> io::Result<Table> {
         // std::fs::read's answers, through the one read loop tend has.
-        let read =
-            std::fs::File::open(path).and_then(|f| crate::entry::read_at_most(&f, usize::MAX));
+        let read = crate::entry::open(path.as_ref(), OFlag::empty())
+            .and_then(|f| crate::entry::read_at_most(&f, usize::MAX));
         match read {
             Ok(bytes) => Ok(Table {
                 path,

@@ -6,6 +6,7 @@
 //! pid built by hand.
 
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
 use nix::unistd::Pid;
 
 use super::{Run, Supervisor};
@@ -274,7 +275,7 @@ fn handles(pid: Pid, signo: i32) -> bool {
 /// A /proc file's text, None when it cannot be read or is not UTF-8 (as
 /// `std::fs::read_to_string` answers, with less code).
 fn read_proc(path: &str) -> Option<String> {
-    let file = std::fs::File::open(path).ok()?;
+    let file = crate::entry::open(path.as_ref(), OFlag::empty()).ok()?;
     String::from_utf8(crate::entry::read_at_most(&file, usize::MAX).ok()?).ok()
 }
 
