@@ -22,7 +22,7 @@ pub mod url;
 
 use crate::entry::expand::Lookup;
 use http::{BODY_LIMIT, Parser, Progress};
-use url::{Host, Scheme, Target, Url};
+use url::{Host, Scheme, Shown, Target, Url};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The Kubernetes httpGet rule.
@@ -266,7 +266,7 @@ pub fn check(probe: &Probe, meanwhile: &mut dyn FnMut(&str)) -> Health {
     let result = resolve(&probe.url, &clock, meanwhile)
         .and_then(|addrs| connect(&addrs, &clock))
         .and_then(|(stream, addr)| match probe.url.scheme {
-            Scheme::Tcp => Ok(format!("TCP connect to {addr}")),
+            Scheme::Tcp => Ok(format!("TCP connect to {}", Shown(&addr))),
             Scheme::Http => exchange(stream, addr, probe, &clock),
         });
     match result {
@@ -316,7 +316,7 @@ fn show_addrs(addrs: &[SocketAddr]) -> String {
     let mut text = String::from("[");
     for (i, addr) in addrs.iter().enumerate() {
         let sep = if i == 0 { "" } else { ", " };
-        let _ = write!(text, "{sep}{addr}");
+        let _ = write!(text, "{sep}{}", Shown(addr));
     }
     text.push(']');
     text
@@ -326,13 +326,14 @@ fn show_addrs(addrs: &[SocketAddr]) -> String {
 fn connect(addrs: &[SocketAddr], clock: &Clock) -> Result<(TcpStream, SocketAddr), String> {
     let mut failure = String::from("no address to connect to");
     for &addr in addrs {
-        let doing = format!("connecting to {addr}");
+        let shown = Shown(&addr);
+        let doing = format!("connecting to {shown}");
         match TcpStream::connect_timeout(&addr, clock.left_for(&doing)?) {
             Ok(stream) => return Ok((stream, addr)),
             Err(e) if is_timeout(&e) => return Err(clock.timed_out(&doing)),
             Err(e) => {
-                debug!(address = addr.to_string(), error = describe_io(&e); "connect failed");
-                failure = format!("{} ({addr})", describe_io(&e));
+                debug!(address = shown, error = describe_io(&e); "connect failed");
+                failure = format!("{} ({shown})", describe_io(&e));
             }
         }
     }
@@ -346,6 +347,7 @@ fn exchange(
     probe: &Probe,
     clock: &Clock,
 ) -> Result<String, String> {
+    let addr = Shown(&addr);
     let doing = "sending the request";
     let request = request(&probe.url, &probe.headers);
     stream
