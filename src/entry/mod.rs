@@ -31,7 +31,7 @@ use nix::fcntl::OFlag;
 use nix::sys::stat::{Mode, SFlag};
 
 use crate::environ::Environ;
-use crate::error::Error;
+use crate::error::{Detail, Error};
 use crate::iter::IntoVec;
 use crate::programs::words::Word;
 
@@ -115,9 +115,11 @@ pub fn explain_exec(
     };
     Error::Exec {
         program,
-        secret: program_from.is_some(),
         source,
-        detail,
+        detail: Box::new(Detail {
+            secret: program_from.is_some(),
+            text: detail,
+        }),
     }
 }
 
