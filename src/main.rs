@@ -22,6 +22,7 @@ mod error;
 mod health;
 mod iter;
 mod logger;
+mod number;
 mod privilege;
 mod probe;
 mod programs;

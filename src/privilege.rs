@@ -308,11 +308,7 @@ fn parse_number(field: &[u8]) -> Option<u32> {
     if field.is_empty() || !field.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    std::str::from_utf8(field)
-        .ok()?
-        .parse::<u32>()
-        .ok()
-        .filter(|n| *n != u32::MAX)
+    crate::number::u32(std::str::from_utf8(field).ok()?).filter(|n| *n != u32::MAX)
 }
 
 /// `name:password:uid:gid:gecos:home:shell`.

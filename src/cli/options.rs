@@ -703,11 +703,7 @@ pub static OPTIONS: &[Opt] = &[
         group: Group::Health,
         help: "failures in a row that make the app unhealthy, at least 1 (default 3)",
         apply: |s, g| {
-            s.health.retries = g
-                .text
-                .trim()
-                .parse::<u32>()
-                .ok()
+            s.health.retries = crate::number::u32(g.text.trim())
                 .filter(|n| *n >= 1)
                 .ok_or("expected a whole number, at least 1")?;
             Ok(())

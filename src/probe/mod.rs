@@ -172,7 +172,7 @@ pub fn parse_status_set(text: &str) -> Option<StatusSet> {
     let status = |s: &str| {
         let s = s.trim();
         (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<u32>().ok())
+            .then(|| crate::number::u32(s))
             .flatten()
             .and_then(|n| u16::try_from(n).ok())
             .filter(|n| *n >= 100)

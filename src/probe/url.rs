@@ -300,7 +300,7 @@ fn parse_host(host: &str) -> Result<Host, UrlError> {
 fn parse_port(port: &str) -> Result<u16, UrlError> {
     port.bytes()
         .all(|b| b.is_ascii_digit())
-        .then(|| port.parse::<u32>().ok())
+        .then(|| crate::number::u32(port))
         .flatten()
         .and_then(|p| u16::try_from(p).ok())
         .filter(|&p| p != 0)

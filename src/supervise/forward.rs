@@ -285,7 +285,7 @@ fn handled_mask(status: &str) -> Option<u64> {
         status
             .lines()
             .find_map(|line| line.strip_prefix(key))
-            .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+            .and_then(|hex| crate::number::u64_radix(hex.trim(), 16))
     };
     Some(field("SigCgt:")? | field("SigIgn:")?)
 }
@@ -296,7 +296,7 @@ fn direct_children() -> Vec<Pid> {
     read_proc(&path)
         .unwrap_or_default()
         .split_whitespace()
-        .filter_map(|pid| pid.parse().ok().map(Pid::from_raw))
+        .filter_map(|pid| crate::number::i32(pid).map(Pid::from_raw))
         .into_vec()
 }
 
