@@ -537,7 +537,7 @@ const SHELLS: [&str; 7] = ["sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"]
 /// Not for a shell, which expands its arguments itself.
 fn unexpanded(command: &[OsString], env: Env) -> Option<String> {
     let program = command.first()?.to_str()?;
-    if SHELLS.contains(&program.rsplit('/').next().unwrap_or(program)) {
+    if SHELLS.contains(&crate::text::after_last_slash(program)) {
         return None;
     }
     command.iter().enumerate().find_map(|(i, arg)| {
