@@ -203,12 +203,12 @@ fn show_ids(ids: &[u32]) -> String {
     const SHOWN: usize = 8;
     let first: Vec<String> = ids.iter().take(SHOWN).map(u32::to_string).into_vec();
     match ids.len() {
-        n if n <= SHOWN => format!("[{}]", first.join(", ")),
+        n if n <= SHOWN => format!("[{}]", crate::text::join(&first, ", ")),
         n if n > NGROUPS_MAX => format!(
             "[{}, …] ({n} groups; the kernel allows {NGROUPS_MAX})",
-            first.join(", ")
+            crate::text::join(&first, ", ")
         ),
-        n => format!("[{}, …] ({n} groups)", first.join(", ")),
+        n => format!("[{}, …] ({n} groups)", crate::text::join(&first, ", ")),
     }
 }
 

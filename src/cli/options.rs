@@ -197,7 +197,7 @@ impl Opt {
         if let Some(long) = self.long {
             names.push(format!("--{long}"));
         }
-        let mut spec = names.join(", ");
+        let mut spec = crate::text::join(&names, ", ");
         match self.takes {
             Takes::Nothing | Takes::Count => {}
             Takes::Value(v) if spec.is_empty() => spec.push_str(v),

@@ -407,13 +407,13 @@ pub fn overridden(table: &'static [Opt], given: &[Occurrence], env: Env) -> Vec<
             let used: Vec<String> = used.iter().map(|u| shown(u)).into_vec();
             let using = match used.is_empty() {
                 true => String::new(),
-                false => format!(": using {}", used.join(",")),
+                false => format!(": using {}", crate::text::join(&used, ",")),
             };
             warnings.push(format!(
                 "{}={} is overridden by {}{using}",
                 var.name,
                 shown(&value),
-                by.join(", ")
+                crate::text::join(&by, ", ")
             ));
         }
     }

@@ -139,7 +139,7 @@ fn too_big_for_exec(env: &Environ, command: &[OsString]) -> String {
          8 MiB, and 128 KiB for any one variable); the largest variables: {}",
         about(env.exec_bytes() + args),
         about(args),
-        largest.join(", ")
+        crate::text::join(&largest, ", ")
     )
 }
 

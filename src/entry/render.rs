@@ -140,7 +140,7 @@ pub fn write(
         },
     )?;
     if *hidden {
-        info!(template = template.display(), output = output.display(), variables = secrets.join(","), mode = format!("{mode:04o}"); "the output holds a secret loaded by --file-env: others may not read it");
+        info!(template = template.display(), output = output.display(), variables = crate::text::join(secrets, ","), mode = format!("{mode:04o}"); "the output holds a secret loaded by --file-env: others may not read it");
     }
     Ok(())
 }

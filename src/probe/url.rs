@@ -197,7 +197,11 @@ fn expanded(text: &str, env: Lookup) -> Result<Target, String> {
         names if names.is_empty() => describe(e).to_string(),
         names => {
             let names: Vec<String> = names.iter().map(|n| format!("${{{n}}}")).into_vec();
-            format!("{} (after expanding {})", describe(e), names.join(", "))
+            format!(
+                "{} (after expanding {})",
+                describe(e),
+                crate::text::join(&names, ", ")
+            )
         }
     })
 }

@@ -449,7 +449,7 @@ impl Supervisor {
                     .into_vec();
                 // Only when it stops something: a single program's exit logs as it always has.
                 if !stopping.is_empty() {
-                    info!(name = name, exit_code = ended.code, signal = signal, stopping = stopping.join(", "); "program ended: stopping the others");
+                    info!(name = name, exit_code = ended.code, signal = signal, stopping = crate::text::join(&stopping, ", "); "program ended: stopping the others");
                 }
             }
             Meaning::Stopped => {}
@@ -489,7 +489,7 @@ impl Supervisor {
             }
             _ => {
                 let names: Vec<&str> = left.iter().filter_map(|&(i, _)| self.name(i)).into_vec();
-                warn!(left = names.join(", "); "children outlived their stop: sending SIGKILL to them and every process left");
+                warn!(left = crate::text::join(&names, ", "); "children outlived their stop: sending SIGKILL to them and every process left");
             }
         }
         self.kill_everyone(run, SIGKILL);
