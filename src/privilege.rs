@@ -429,16 +429,20 @@ fn credentials<'a>(
     };
     // initgroups(3)'s list: the groups naming the user, plus the passwd
     // primary group. `:GROUP` changes the gid, not this list, as newgrp does.
-    let mut groups: Vec<u32> = match entry {
-        Some(e) => group_entries(group)
-            .filter(|g| g.lists(e.name))
-            .map(|g| g.gid)
-            .chain([e.gid])
-            .into_vec(),
-        None => Vec::new(),
-    };
-    groups.sort_unstable();
-    groups.dedup();
+    // Sorted and without repeats, kept so as it is built: less code than
+    // collecting, sorting and deduplicating (issue 21).
+    let mut groups: Vec<u32> = Vec::new();
+    if let Some(e) = entry {
+        let mut add = |gid: u32| {
+            if let Err(at) = groups.binary_search(&gid) {
+                groups.insert(at, gid);
+            }
+        };
+        add(e.gid);
+        for g in group_entries(group).filter(|g| g.lists(e.name)) {
+            add(g.gid);
+        }
+    }
     Ok(Credentials {
         said: said.to_string(),
         uid,
