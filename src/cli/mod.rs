@@ -361,7 +361,6 @@ impl HealthArgs {
         let url = self.probe.target(env)?;
         let mut probe = self
             .probe
-            .clone()
             .finish(url)
             .map_err(|e| format!("--health: {e}"))?;
         probe.timeout = self.timeout;

@@ -116,24 +116,33 @@ impl Args {
     }
 
     /// The probe to run at `url`, with the defaults for what was not given.
-    pub fn finish(self, url: Target) -> Result<Probe, String> {
-        let (mut expect_body, mut headers) = (self.expect_body, self.headers);
+    pub fn finish(&self, url: Target) -> Result<Probe, String> {
         // Only flags are an error: a TEND_PROBE_HEADERS set for a whole
         // image must not break its tcp:// probes.
-        if url.scheme == Scheme::Tcp {
-            if expect_body.as_ref().is_some_and(|(_, flag)| *flag) || self.headers_from_flag {
-                return Err(
-                    "a tcp:// probe only connects: it takes no --expect-body or --header".into(),
-                );
-            }
-            (expect_body, headers) = (None, Vec::new());
+        let tcp = url.scheme == Scheme::Tcp;
+        let body_flag = self.expect_body.as_ref().is_some_and(|(_, flag)| *flag);
+        if tcp && (body_flag || self.headers_from_flag) {
+            return Err(
+                "a tcp:// probe only connects: it takes no --expect-body or --header".into(),
+            );
         }
+        // Borrowed, and only what the probe keeps cloned: --health's
+        // settings are made from the same Args without a copy of them all.
         Ok(Probe {
             url,
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-            expect_status: self.expect_status.unwrap_or_else(StatusSet::default_set),
-            expect_body: expect_body.map(|(text, _)| text),
-            headers,
+            expect_status: self
+                .expect_status
+                .clone()
+                .unwrap_or_else(StatusSet::default_set),
+            expect_body: match tcp {
+                true => None,
+                false => self.expect_body.as_ref().map(|(text, _)| text.clone()),
+            },
+            headers: match tcp {
+                true => Vec::new(),
+                false => self.headers.clone(),
+            },
         })
     }
 }
@@ -611,7 +620,7 @@ mod tests {
     #[test]
     fn bad_input_says_what_and_where() {
         type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a [&'a str]);
-        let cases: [Case; 16] = [
+        let cases: [Case; 17] = [
             (&[], &[], &["no URL", "TEND_PROBE_URL"]),
             (&["http://a/", "http://b/"], &[], &["more than one URL"]),
             (&["http://a/", "--frob"], &[], &["unknown", "--frob"]),
@@ -667,6 +676,11 @@ mod tests {
                 &["tcp://a:1", "--expect-body", "x"],
                 &[],
                 &["tcp://", "--expect-body"],
+            ),
+            (
+                &["tcp://a:1", "--header", "X-A: 1"],
+                &[],
+                &["tcp://", "--header"],
             ),
         ];
         for (args, vars, needles) in cases {
