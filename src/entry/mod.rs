@@ -20,6 +20,7 @@ pub mod wait;
 
 use std::cell::RefCell;
 use std::ffi::{OsStr, OsString};
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -32,7 +33,6 @@ use nix::sys::stat::{Mode, SFlag};
 
 use crate::environ::Environ;
 use crate::error::{Detail, Error};
-use crate::iter::IntoVec;
 use crate::programs::words::Word;
 
 /// The expansion's view of `env`.
@@ -128,19 +128,19 @@ pub fn explain_exec(
 fn too_big_for_exec(env: &Environ, command: &[OsString]) -> String {
     let pointer = std::mem::size_of::<usize>();
     let args: usize = command.iter().map(|a| a.len() + 1 + pointer).sum();
-    let largest: Vec<String> = env
-        .largest(3)
-        .into_iter()
-        .map(|(name, size)| format!("{} ({})", name.to_string_lossy(), about(size)))
-        .into_vec();
-    format!(
+    let mut text = format!(
         ": the environment and the arguments take {} ({} of it the arguments), more than the \
          kernel passes to a program (a quarter of the stack limit, 2 MiB under the usual \
-         8 MiB, and 128 KiB for any one variable); the largest variables: {}",
+         8 MiB, and 128 KiB for any one variable); the largest variables: ",
         about(env.exec_bytes() + args),
         about(args),
-        crate::text::join(&largest, ", ")
-    )
+    );
+    // Written in place: no list of strings to join (issue 21).
+    for (i, (name, size)) in env.largest(3).into_iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        let _ = write!(text, "{sep}{} ({})", name.to_string_lossy(), about(size));
+    }
+    text
 }
 
 /// `1.5 MiB`, `12 KiB`, `80 bytes`: a size, rounded, without floating point. Pure.
