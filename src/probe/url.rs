@@ -7,11 +7,10 @@
 //! checks apply to what they expanded to.
 
 use std::cell::RefCell;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::entry::expand::{self, Lookup};
-use crate::iter::IntoVec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -196,12 +195,14 @@ fn expanded(text: &str, env: Lookup) -> Result<Target, String> {
     parse(&String::from_utf8_lossy(&expanded)).map_err(|e| match names.take() {
         names if names.is_empty() => describe(e).to_string(),
         names => {
-            let names: Vec<String> = names.iter().map(|n| format!("${{{n}}}")).into_vec();
-            format!(
-                "{} (after expanding {})",
-                describe(e),
-                crate::text::join(&names, ", ")
-            )
+            // Written in place: no list of strings to join (issue 21).
+            let mut text = format!("{} (after expanding ", describe(e));
+            for (i, name) in names.iter().enumerate() {
+                let sep = if i == 0 { "" } else { ", " };
+                let _ = write!(text, "{sep}${{{name}}}");
+            }
+            text.push(')');
+            text
         }
     })
 }
