@@ -381,8 +381,8 @@ fn settings(out: &mut Out, applied: &[Applied]) {
             (Takes::Count, texts) => texts.len().to_string(),
             (_, []) => opt.default.to_string(),
             (_, texts) => match opt.list {
-                Some(List::Lines) => texts.join("\n"),
-                Some(_) => texts.join(","),
+                Some(List::Lines) => crate::text::join(texts, "\n"),
+                Some(_) => crate::text::join(texts, ","),
                 None => texts.last().cloned().unwrap_or_default(),
             },
         };

@@ -22,6 +22,7 @@ mod error;
 mod health;
 mod iter;
 mod logger;
+mod number;
 mod privilege;
 mod probe;
 mod programs;
@@ -29,6 +30,7 @@ mod signals;
 mod spawn;
 mod supervise;
 mod sys;
+mod text;
 
 use std::ffi::OsString;
 #[cfg(not(test))]
@@ -130,7 +132,7 @@ fn run(argv: &[OsString], mask: Result<sys::SigSet, Error>) -> u8 {
 /// The last part of argv[0]: `docker-init` for `/sbin/docker-init`.
 fn program_name(argv0: &OsString) -> &str {
     let text = argv0.to_str().unwrap_or("tend");
-    text.rsplit('/').next().unwrap_or(text)
+    crate::text::after_last_slash(text)
 }
 
 /// `tend version X.Y.Z - git.HASH`. Docker reads its init's version only

@@ -204,7 +204,7 @@ impl std::fmt::Display for Name {
 
 /// Parse "SIGKILL", "kill", "9", "RTMIN+3", "SIGRTMAX-1". None if it is no signal.
 pub fn parse(text: &str) -> Option<i32> {
-    if let Ok(n) = text.parse::<i32>() {
+    if let Some(n) = crate::number::i32(text) {
         // 32 and 33 belong to the C libraries' threads: no program's signal.
         return ((1..=MAX).contains(&n) && !(32..=33).contains(&n)).then_some(n);
     }
@@ -216,7 +216,7 @@ pub fn parse(text: &str) -> Option<i32> {
     let offset = |rest: &str, sign: char| -> Option<i32> {
         match rest {
             "" => Some(0),
-            _ => rest.strip_prefix(sign)?.parse::<i32>().ok(),
+            _ => crate::number::i32(rest.strip_prefix(sign)?),
         }
     };
     let n = if let Some(rest) = bare.strip_prefix("RTMIN") {

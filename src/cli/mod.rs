@@ -361,7 +361,6 @@ impl HealthArgs {
         let url = self.probe.target(env)?;
         let mut probe = self
             .probe
-            .clone()
             .finish(url)
             .map_err(|e| format!("--health: {e}"))?;
         probe.timeout = self.timeout;
@@ -537,7 +536,7 @@ const SHELLS: [&str; 7] = ["sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"]
 /// Not for a shell, which expands its arguments itself.
 fn unexpanded(command: &[OsString], env: Env) -> Option<String> {
     let program = command.first()?.to_str()?;
-    if SHELLS.contains(&program.rsplit('/').next().unwrap_or(program)) {
+    if SHELLS.contains(&crate::text::after_last_slash(program)) {
         return None;
     }
     let is_set = |name: &str| env(name).is_some_and(|v| !v.is_empty());

@@ -190,14 +190,19 @@ impl Opt {
 
     /// `-e, --long VALUE` as --help and error messages show it.
     pub fn spec(&self) -> String {
-        let mut names: Vec<String> = Vec::new();
+        // Written in place: no list of names to join (issue 21).
+        let mut spec = String::new();
         if let Some(c) = self.short {
-            names.push(format!("-{c}"));
+            spec.push('-');
+            spec.push(c);
         }
         if let Some(long) = self.long {
-            names.push(format!("--{long}"));
+            if !spec.is_empty() {
+                spec.push_str(", ");
+            }
+            spec.push_str("--");
+            spec.push_str(long);
         }
-        let mut spec = names.join(", ");
         match self.takes {
             Takes::Nothing | Takes::Count => {}
             Takes::Value(v) if spec.is_empty() => spec.push_str(v),
@@ -703,11 +708,7 @@ pub static OPTIONS: &[Opt] = &[
         group: Group::Health,
         help: "failures in a row that make the app unhealthy, at least 1 (default 3)",
         apply: |s, g| {
-            s.health.retries = g
-                .text
-                .trim()
-                .parse::<u32>()
-                .ok()
+            s.health.retries = crate::number::u32(g.text.trim())
                 .filter(|n| *n >= 1)
                 .ok_or("expected a whole number, at least 1")?;
             Ok(())

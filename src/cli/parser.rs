@@ -387,14 +387,19 @@ pub fn overridden(table: &'static [Opt], given: &[Occurrence], env: Env) -> Vec<
             }
             _ => text.to_string(),
         };
-        let (mut by, mut used) = (Vec::new(), Vec::new());
+        // `by` is written in place: no list of strings to join (issue 21).
+        let (mut by, mut used) = (String::new(), Vec::new());
         for flag in &flags {
+            let sep = if by.is_empty() { "" } else { ", " };
             match flag.value {
                 Some(text) => {
-                    by.push(format!("{} {}", flag.written, shown(text)));
+                    let _ = write!(by, "{sep}{} {}", flag.written, shown(text));
                     used.extend(items(opt.list, text, true));
                 }
-                None => by.push(flag.written.clone()),
+                None => {
+                    by.push_str(sep);
+                    by.push_str(&flag.written);
+                }
             }
         }
         let same = match opt.takes {
@@ -404,16 +409,19 @@ pub fn overridden(table: &'static [Opt], given: &[Occurrence], env: Env) -> Vec<
             Takes::Value(_) | Takes::Inline(_) => items(opt.list, &value, false) == used,
         };
         if !same {
-            let used: Vec<String> = used.iter().map(|u| shown(u)).into_vec();
-            let using = match used.is_empty() {
-                true => String::new(),
-                false => format!(": using {}", used.join(",")),
-            };
+            let mut using = String::new();
+            for (i, item) in used.iter().enumerate() {
+                let _ = write!(
+                    using,
+                    "{}{}",
+                    if i == 0 { ": using " } else { "," },
+                    shown(item)
+                );
+            }
             warnings.push(format!(
-                "{}={} is overridden by {}{using}",
+                "{}={} is overridden by {by}{using}",
                 var.name,
                 shown(&value),
-                by.join(", ")
             ));
         }
     }

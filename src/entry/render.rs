@@ -140,7 +140,7 @@ pub fn write(
         },
     )?;
     if *hidden {
-        info!(template = template.display(), output = output.display(), variables = secrets.join(","), mode = format!("{mode:04o}"); "the output holds a secret loaded by --file-env: others may not read it");
+        info!(template = template.display(), output = output.display(), variables = crate::text::join(secrets, ","), mode = format!("{mode:04o}"); "the output holds a secret loaded by --file-env: others may not read it");
     }
     Ok(())
 }
@@ -176,7 +176,7 @@ fn read(template: &Path) -> io::Result<(Vec<u8>, u32)> {
     let file = super::open_regular(template)?;
     let meta = file.metadata()?;
     if meta.len() > TEMPLATE_LIMIT {
-        return Err(io::Error::other(format!(
+        return Err(crate::error::other(format!(
             "larger than {}, the most tend renders into one file",
             super::expand::show_size(OUTPUT_LIMIT)
         )));
@@ -248,7 +248,7 @@ fn create_temporary(dir: &OwnedFd, name: &CStr, mode: u32) -> Result<(CString, O
             Err(e) => return Err(e.into()),
         }
     }
-    Err(Failure::Io(io::Error::other(format!(
+    Err(Failure::Io(crate::error::other(format!(
         "{ATTEMPTS} temporary names in a row were taken"
     ))))
 }
@@ -257,7 +257,7 @@ fn create_temporary(dir: &OwnedFd, name: &CStr, mode: u32) -> Result<(CString, O
 fn random() -> io::Result<u64> {
     let mut bytes = [0u8; 8];
     if crate::sys::random(&mut bytes).is_err() {
-        File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+        super::open(Path::new("/dev/urandom"), OFlag::empty())?.read_exact(&mut bytes)?;
     }
     Ok(u64::from_ne_bytes(bytes))
 }

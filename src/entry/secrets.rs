@@ -99,7 +99,7 @@ fn read(path: &Path, name: &str) -> io::Result<Vec<u8>> {
     let meta = file.metadata()?;
     let room = room_for(name);
     if meta.len() > room as u64 {
-        return Err(io::Error::other(too_big(meta.len(), room)));
+        return Err(crate::error::other(too_big(meta.len(), room)));
     }
     // One byte more than there is room for: a file that grew since the stat still fails.
     super::read_at_most(&file, room + 1)

@@ -7,6 +7,7 @@
 //! pipes. A stop signal ends the wait at once with 128+N, and nothing is
 //! left behind; other signals are logged and dropped, as there is no app yet.
 
+use std::fmt::Write as _;
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -194,17 +195,13 @@ fn reap(deps: &mut [Dependency]) {
 
 /// `tcp://db:5432 (connection refused), http://cache/ (not tried yet)`.
 fn waiting(deps: &[Dependency]) -> String {
-    deps.iter()
-        .filter(|d| !d.ready)
-        .map(|d| {
-            format!(
-                "{} ({})",
-                d.url,
-                d.last.as_deref().unwrap_or("no answer yet")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut text = String::new();
+    for dep in deps.iter().filter(|d| !d.ready) {
+        let sep = if text.is_empty() { "" } else { ", " };
+        let last = dep.last.as_deref().unwrap_or("no answer yet");
+        let _ = write!(text, "{sep}{} ({last})", dep.url);
+    }
+    text
 }
 
 fn millis(d: Duration) -> u64 {

@@ -366,7 +366,7 @@ fn parse_chunk_size(line: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 15 || !digits.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
-    u64::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+    crate::number::u64_radix(std::str::from_utf8(digits).ok()?, 16)
 }
 
 fn parse_decimal(digits: &[u8]) -> Option<u64> {

@@ -22,7 +22,7 @@ pub mod url;
 
 use crate::entry::expand::Lookup;
 use http::{BODY_LIMIT, Parser, Progress};
-use url::{Host, Scheme, Target, Url};
+use url::{Host, Scheme, Shown, Target, Url};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The Kubernetes httpGet rule.
@@ -116,24 +116,33 @@ impl Args {
     }
 
     /// The probe to run at `url`, with the defaults for what was not given.
-    pub fn finish(self, url: Target) -> Result<Probe, String> {
-        let (mut expect_body, mut headers) = (self.expect_body, self.headers);
+    pub fn finish(&self, url: Target) -> Result<Probe, String> {
         // Only flags are an error: a TEND_PROBE_HEADERS set for a whole
         // image must not break its tcp:// probes.
-        if url.scheme == Scheme::Tcp {
-            if expect_body.as_ref().is_some_and(|(_, flag)| *flag) || self.headers_from_flag {
-                return Err(
-                    "a tcp:// probe only connects: it takes no --expect-body or --header".into(),
-                );
-            }
-            (expect_body, headers) = (None, Vec::new());
+        let tcp = url.scheme == Scheme::Tcp;
+        let body_flag = self.expect_body.as_ref().is_some_and(|(_, flag)| *flag);
+        if tcp && (body_flag || self.headers_from_flag) {
+            return Err(
+                "a tcp:// probe only connects: it takes no --expect-body or --header".into(),
+            );
         }
+        // Borrowed, and only what the probe keeps cloned: --health's
+        // settings are made from the same Args without a copy of them all.
         Ok(Probe {
             url,
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-            expect_status: self.expect_status.unwrap_or_else(StatusSet::default_set),
-            expect_body: expect_body.map(|(text, _)| text),
-            headers,
+            expect_status: self
+                .expect_status
+                .clone()
+                .unwrap_or_else(StatusSet::default_set),
+            expect_body: match tcp {
+                true => None,
+                false => self.expect_body.as_ref().map(|(text, _)| text.clone()),
+            },
+            headers: match tcp {
+                true => Vec::new(),
+                false => self.headers.clone(),
+            },
         })
     }
 }
@@ -172,7 +181,7 @@ pub fn parse_status_set(text: &str) -> Option<StatusSet> {
     let status = |s: &str| {
         let s = s.trim();
         (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<u32>().ok())
+            .then(|| crate::number::u32(s))
             .flatten()
             .and_then(|n| u16::try_from(n).ok())
             .filter(|n| *n >= 100)
@@ -266,7 +275,7 @@ pub fn check(probe: &Probe, meanwhile: &mut dyn FnMut(&str)) -> Health {
     let result = resolve(&probe.url, &clock, meanwhile)
         .and_then(|addrs| connect(&addrs, &clock))
         .and_then(|(stream, addr)| match probe.url.scheme {
-            Scheme::Tcp => Ok(format!("TCP connect to {addr}")),
+            Scheme::Tcp => Ok(format!("TCP connect to {}", Shown(&addr))),
             Scheme::Http => exchange(stream, addr, probe, &clock),
         });
     match result {
@@ -316,7 +325,7 @@ fn show_addrs(addrs: &[SocketAddr]) -> String {
     let mut text = String::from("[");
     for (i, addr) in addrs.iter().enumerate() {
         let sep = if i == 0 { "" } else { ", " };
-        let _ = write!(text, "{sep}{addr}");
+        let _ = write!(text, "{sep}{}", Shown(addr));
     }
     text.push(']');
     text
@@ -326,13 +335,14 @@ fn show_addrs(addrs: &[SocketAddr]) -> String {
 fn connect(addrs: &[SocketAddr], clock: &Clock) -> Result<(TcpStream, SocketAddr), String> {
     let mut failure = String::from("no address to connect to");
     for &addr in addrs {
-        let doing = format!("connecting to {addr}");
+        let shown = Shown(&addr);
+        let doing = format!("connecting to {shown}");
         match TcpStream::connect_timeout(&addr, clock.left_for(&doing)?) {
             Ok(stream) => return Ok((stream, addr)),
             Err(e) if is_timeout(&e) => return Err(clock.timed_out(&doing)),
             Err(e) => {
-                debug!(address = addr.to_string(), error = describe_io(&e); "connect failed");
-                failure = format!("{} ({addr})", describe_io(&e));
+                debug!(address = shown, error = describe_io(&e); "connect failed");
+                failure = format!("{} ({shown})", describe_io(&e));
             }
         }
     }
@@ -346,6 +356,7 @@ fn exchange(
     probe: &Probe,
     clock: &Clock,
 ) -> Result<String, String> {
+    let addr = Shown(&addr);
     let doing = "sending the request";
     let request = request(&probe.url, &probe.headers);
     stream
@@ -609,7 +620,7 @@ mod tests {
     #[test]
     fn bad_input_says_what_and_where() {
         type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a [&'a str]);
-        let cases: [Case; 16] = [
+        let cases: [Case; 17] = [
             (&[], &[], &["no URL", "TEND_PROBE_URL"]),
             (&["http://a/", "http://b/"], &[], &["more than one URL"]),
             (&["http://a/", "--frob"], &[], &["unknown", "--frob"]),
@@ -665,6 +676,11 @@ mod tests {
                 &["tcp://a:1", "--expect-body", "x"],
                 &[],
                 &["tcp://", "--expect-body"],
+            ),
+            (
+                &["tcp://a:1", "--header", "X-A: 1"],
+                &[],
+                &["tcp://", "--header"],
             ),
         ];
         for (args, vars, needles) in cases {

@@ -103,7 +103,7 @@ pub fn plan(
 /// program `/bin/a#2` keeps it), so the names are always distinct.
 pub fn unique_names(names: &[&str]) -> Vec<String> {
     let base = |name: &'_ str| -> String {
-        let file = name.rsplit('/').find(|part| !part.is_empty());
+        let file = crate::text::last_component(name);
         file.unwrap_or(name).to_string()
     };
     let bases: Vec<String> = names.iter().map(|name| base(name)).into_vec();

@@ -6,6 +6,7 @@
 //! pid built by hand.
 
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
 use nix::unistd::Pid;
 
 use super::{Run, Supervisor};
@@ -274,7 +275,7 @@ fn handles(pid: Pid, signo: i32) -> bool {
 /// A /proc file's text, None when it cannot be read or is not UTF-8 (as
 /// `std::fs::read_to_string` answers, with less code).
 fn read_proc(path: &str) -> Option<String> {
-    let file = std::fs::File::open(path).ok()?;
+    let file = crate::entry::open(path.as_ref(), OFlag::empty()).ok()?;
     String::from_utf8(crate::entry::read_at_most(&file, usize::MAX).ok()?).ok()
 }
 
@@ -284,7 +285,7 @@ fn handled_mask(status: &str) -> Option<u64> {
         status
             .lines()
             .find_map(|line| line.strip_prefix(key))
-            .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+            .and_then(|hex| crate::number::u64_radix(hex.trim(), 16))
     };
     Some(field("SigCgt:")? | field("SigIgn:")?)
 }
@@ -295,7 +296,7 @@ fn direct_children() -> Vec<Pid> {
     read_proc(&path)
         .unwrap_or_default()
         .split_whitespace()
-        .filter_map(|pid| pid.parse().ok().map(Pid::from_raw))
+        .filter_map(|pid| crate::number::i32(pid).map(Pid::from_raw))
         .into_vec()
 }
 

@@ -132,6 +132,9 @@ struct Run {
     watchdog: Option<Watchdog>,
     /// The programs have started, and with them the watchdog, once.
     watching: bool,
+    /// `--health`'s settings, until the watchdog takes them when the
+    /// programs start: moved, not cloned (issue 21).
+    health: Option<health::Settings>,
     /// The end stopped a check in flight: its copy is reaped, so look again at what is left.
     look_again: bool,
     /// The watchdog began the stop; this names tend's exit status.
@@ -145,7 +148,7 @@ impl Supervisor {
     /// Errors: only the first child's failure to start, before anything
     /// runs (main reports it as it always has); after that, a child that
     /// cannot start is logged and counts as an exit with 126 or 127.
-    pub fn run(self) -> Result<Ended, Error> {
+    pub fn run(mut self) -> Result<Ended, Error> {
         let specs: Vec<(Role, Restart)> = self
             .children
             .iter()
@@ -167,6 +170,7 @@ impl Supervisor {
             handoff: self.forwarding.handoff.then(Handoff::default),
             watchdog: None,
             watching: false,
+            health: self.health.take(),
             look_again: false,
             stopped_unhealthy: false,
         };
@@ -360,7 +364,7 @@ impl Supervisor {
                 // The watchdog watches the programs, from their start: not the steps.
                 if spec.role != Role::Step && !run.watching {
                     run.watching = true;
-                    run.watchdog = self.health.clone().map(|s| Watchdog::new(s, now));
+                    run.watchdog = run.health.take().map(|s| Watchdog::new(s, now));
                 }
                 run.children.started(i, pid.as_raw(), now)
             }
@@ -449,7 +453,7 @@ impl Supervisor {
                     .into_vec();
                 // Only when it stops something: a single program's exit logs as it always has.
                 if !stopping.is_empty() {
-                    info!(name = name, exit_code = ended.code, signal = signal, stopping = stopping.join(", "); "program ended: stopping the others");
+                    info!(name = name, exit_code = ended.code, signal = signal, stopping = crate::text::join(&stopping, ", "); "program ended: stopping the others");
                 }
             }
             Meaning::Stopped => {}
@@ -489,7 +493,7 @@ impl Supervisor {
             }
             _ => {
                 let names: Vec<&str> = left.iter().filter_map(|&(i, _)| self.name(i)).into_vec();
-                warn!(left = names.join(", "); "children outlived their stop: sending SIGKILL to them and every process left");
+                warn!(left = crate::text::join(&names, ", "); "children outlived their stop: sending SIGKILL to them and every process left");
             }
         }
         self.kill_everyone(run, SIGKILL);
