@@ -481,9 +481,12 @@ const BASE_PATH: &str = "/usr/bin/tini-static";
 /// toolchain) and tend-x86_64-small (the pinned nightly), as release/build.sh
 /// makes them.
 const TENDS: [&str; 2] = ["tend", "tend-small"];
-/// Issue 21's goal for the small build's idle VmRSS as PID 1, in KiB. (Its
-/// size goal is tests/release.rs's SIZE_BUDGET_X86_64_SMALL.)
+/// Issue 21's goal for the small build's idle VmRSS as PID 1, in KiB.
 const SMALL_RSS_GOAL_KIB: f64 = 330.0;
+/// Issue 21's goal for the small build's size, in bytes: below the budget
+/// that tests/release.rs holds it to (SIZE_BUDGET_X86_64_SMALL), which is
+/// what it reached, and not yet met.
+const SMALL_SIZE_GOAL: u64 = 270_000;
 
 fn fmt_int(n: u64) -> String {
     let s = n.to_string();
@@ -632,11 +635,7 @@ fn sizes(c: &mut Ctx) {
     c.md += "\n";
     for (name, budget, whose) in [
         ("tend", "SIZE_BUDGET_X86_64", "the budget"),
-        (
-            "tend-small",
-            "SIZE_BUDGET_X86_64_SMALL",
-            "issue 21's goal, the budget",
-        ),
+        ("tend-small", "SIZE_BUDGET_X86_64_SMALL", "the budget"),
     ] {
         let Some(limit) = size_budget(budget) else {
             c.target(
@@ -658,6 +657,18 @@ fn sizes(c: &mut Ctx) {
             ),
             None => c.target(&what, "not built".into(), Verdict::Unknown),
         }
+    }
+    let goal = format!(
+        "size ≤ {} B, issue 21's goal (tend-small)",
+        fmt_int(SMALL_SIZE_GOAL)
+    );
+    match measured.get("tend-small") {
+        Some(&size) => c.target(
+            &goal,
+            format!("{} B", fmt_int(size)),
+            Verdict::of(size <= SMALL_SIZE_GOAL),
+        ),
+        None => c.target(&goal, "not built".into(), Verdict::Unknown),
     }
 }
 
