@@ -379,6 +379,20 @@ mod tests {
         assert_eq!(Shown(&addr).to_string(), "[::1]:8080");
     }
 
+    proptest::proptest! {
+        /// Every address, zero runs of any length and place included (each
+        /// group is 0 half of the time), as std shows it.
+        #[test]
+        fn any_address_is_shown_as_std_shows_it(
+            groups in proptest::array::uniform8(proptest::prop_oneof![proptest::strategy::Just(0u16), proptest::num::u16::ANY]),
+            port: u16,
+            scope: u32,
+        ) {
+            let addr = SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(groups), port, 0, scope));
+            proptest::prop_assert_eq!(Shown(&addr).to_string(), addr.to_string());
+        }
+    }
+
     fn http(host: Host, port: u16, path: &str) -> Target {
         Target {
             scheme: Scheme::Http,
