@@ -79,4 +79,15 @@ mod tests {
             }
         }
     }
+
+    proptest::proptest! {
+        /// Signs, digits and overflow anywhere: the same answers as std's.
+        #[test]
+        fn any_text_parses_as_std_parses_it(text in "[-+0-9a ]{0,22}", n: i64) {
+            for text in [text, n.to_string()] {
+                proptest::prop_assert_eq!(i32(&text), text.parse::<i32>().ok(), "{:?}", text);
+                proptest::prop_assert_eq!(u32(&text), text.parse::<u32>().ok(), "{:?}", text);
+            }
+        }
+    }
 }
