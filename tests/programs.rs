@@ -263,6 +263,8 @@ fn the_first_exit_stops_the_others_and_decides_the_status() {
     assert_eq!(ended.len(), 1, "{}", out.stderr);
     assert_eq!(ended[0]["name"], "tend-fixture#2", "{}", ended[0]);
     assert_eq!(ended[0]["exit_code"], 4, "{}", ended[0]);
+    // A failure that ends the run is said at the default level (warn).
+    assert_eq!(ended[0]["level"], "warn", "{}", ended[0]);
     assert_eq!(
         ended[0]["stopping"], "tend-fixture, tend-fixture#3",
         "{}",
@@ -783,6 +785,10 @@ fn records_name_a_child_only_when_there_are_several() {
         "program ended: stopping the others",
     ];
     let logs = records(&out.stderr);
+    // An exit 0 that ends the run is news, not a warning.
+    let ended = with_msg(&out.stderr, "program ended: stopping the others");
+    assert_eq!(ended.len(), 1, "{}", out.stderr);
+    assert_eq!(ended[0]["level"], "info", "{}", ended[0]);
     for msg in about_a_child {
         let found: Vec<&Value> = logs.iter().filter(|r| r["msg"] == msg).collect();
         assert!(!found.is_empty(), "no {msg:?}: {}", out.stderr);
@@ -821,7 +827,7 @@ fn a_program_or_step_that_cannot_run_ends_tend_after_stopping_what_started() {
     assert_eq!(stopped[0]["name"], "tend-fixture", "{}", stopped[0]);
     assert_eq!(stopped[0]["signal"], "SIGTERM", "{}", stopped[0]);
 
-    // The first step: nothing runs yet, so tend's own error line, as for a program.
+    // The first step, before anything runs: one error record that names it.
     let out = Tend::pid1(&[
         "--pre",
         "/nonexistent/step",
@@ -833,11 +839,19 @@ fn a_program_or_step_that_cannot_run_ends_tend_after_stopping_what_started() {
     .wait();
     assert_eq!(out.code, Some(127), "{out:?}");
     assert!(args_printed(&out).is_empty(), "{out:?}");
+    let errors: Vec<_> = records(&out.stderr)
+        .into_iter()
+        .filter(|r| r["level"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", out.stderr);
     assert!(
-        out.stderr.contains("cannot run '/nonexistent/step'"),
+        errors[0]["msg"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("cannot run '/nonexistent/step'")),
         "{}",
-        out.stderr
+        errors[0]
     );
+    assert_eq!(errors[0]["name"], "step", "{}", errors[0]);
 
     // A later step that is not executable: 126, and the program never runs.
     let out = Tend::pid1(&[

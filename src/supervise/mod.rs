@@ -372,11 +372,13 @@ impl Supervisor {
                 // Worded as main always worded it: a secret PROGRAM by its variable, E2BIG explained.
                 let program = spec.program_from.as_deref();
                 let e = entry::explain_exec(e, program, self.file_env, &self.env, &spec.command);
-                if !run.started_any {
-                    // Nothing runs yet: main reports it, exactly as for one program.
+                if !run.started_any && spec.name.is_none() {
+                    // One program, and nothing runs yet: main reports it, as it always has.
                     run.unstarted = Some(e);
                     return Vec::new();
                 }
+                // With several, the record names which one could not run,
+                // the first step included (issue 19 #6).
                 error!(name = spec.name.as_deref(); "{e}");
                 let code = e.exit_code();
                 let (meaning, todo) = run.children.cannot_start(i, code, Instant::now());
@@ -452,8 +454,15 @@ impl Supervisor {
                     })
                     .into_vec();
                 // Only when it stops something: a single program's exit logs as it always has.
+                // At warn when it failed, the one line at the default level that
+                // explains why the container stopped (as --health's stop has);
+                // at info, as issue 19 says, when it exited 0.
+                let level = match ended.code == 0 && ended.signal.is_none() {
+                    true => crate::logger::Level::Info,
+                    false => crate::logger::Level::Warn,
+                };
                 if !stopping.is_empty() {
-                    info!(name = name, exit_code = ended.code, signal = signal, stopping = crate::text::join(&stopping, ", "); "program ended: stopping the others");
+                    crate::logger::log!(level, name = name, exit_code = ended.code, signal = signal, stopping = crate::text::join(&stopping, ", "); "program ended: stopping the others");
                 }
             }
             Meaning::Stopped => {}
