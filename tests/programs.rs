@@ -564,11 +564,18 @@ fn every_command_and_procfile_error_is_125_with_its_line() {
     let never: &[&str] = &["--", fixture(), "argv", "never"];
     // (flags, variables, what the error line must say)
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-    let command_cases: [Case; 5] = [
+    let command_cases: [Case; 6] = [
         (
             &["--pre", "migrate && serve"],
             &[],
             "--pre: '&&' at column 9 of 'migrate && serve' is a shell operator",
+        ),
+        (
+            &["--also", "php-fpm -F; sleep 1"],
+            &[],
+            "--also: ';' at column 11 of 'php-fpm -F; sleep 1' is a shell operator, and tend \
+             runs no shell: run what comes first as a step with --pre, and each program \
+             beside with its own --also",
         ),
         (
             &[],

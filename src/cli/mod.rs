@@ -507,18 +507,18 @@ fn supervise(mut settings: Settings, command: &[OsString]) -> Result<Mode, Error
             )));
         }
     }
-    let split = |list: &[String], flag: &'static str| {
+    let split = |list: &[String], flag: &'static str, place| {
         let mut split = Vec::with_capacity(list.len());
         for command in list {
-            split.push(
-                words::split(command.as_bytes())
-                    .map_err(|e| Error::Usage(format!("{}: {e}", config.name(flag))))?,
-            );
+            split.push(words::split(command.as_bytes()).map_err(|e| {
+                let e = words::In(&e, place);
+                Error::Usage(format!("{}: {e}", config.name(flag)))
+            })?);
         }
         Ok::<_, Error>(split)
     };
-    let pre = split(&settings.pre, "--pre")?;
-    let also = split(&settings.also, "--also")?;
+    let pre = split(&settings.pre, "--pre", words::Place::Pre)?;
+    let also = split(&settings.also, "--also", words::Place::Also)?;
     settings.config.pre = pre;
     settings.config.also = also;
     settings.config.command = command.to_vec();

@@ -116,7 +116,7 @@ impl fmt::Display for ProcfileError {
                 "line {line} holds a NUL byte, which no command can: is it a text file?"
             ),
             Self::Command { line, name, error } => {
-                let error = super::words::InProcfile(error);
+                let error = super::words::In(error, super::words::Place::Procfile);
                 write!(f, "line {line}: {name}: {error}")
             }
             Self::Duplicate { line, name, first } => write!(

@@ -105,22 +105,31 @@ pub struct SplitError {
 
 impl fmt::Display for SplitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.describe(f, false)
+        self.describe(f, Place::Pre)
     }
 }
 
-/// A `SplitError` in a Procfile's line, whose advice for `&&` and `;` is
-/// the Procfile's own step: a `release:` line.
-pub struct InProcfile<'a>(pub &'a SplitError);
+/// Where a command string was written, which decides the advice for `&&`
+/// and `;`: what runs before another is a step (`--pre`, a Procfile's
+/// `release:` line), never a program beside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Pre,
+    Also,
+    Procfile,
+}
 
-impl fmt::Display for InProcfile<'_> {
+/// A `SplitError` as said of a command written at a `Place`.
+pub struct In<'a>(pub &'a SplitError, pub Place);
+
+impl fmt::Display for In<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.describe(f, true)
+        self.0.describe(f, self.1)
     }
 }
 
 impl SplitError {
-    fn describe(&self, f: &mut fmt::Formatter<'_>, in_procfile: bool) -> fmt::Result {
+    fn describe(&self, f: &mut fmt::Formatter<'_>, place: Place) -> fmt::Result {
         let Self {
             kind,
             column,
@@ -130,11 +139,17 @@ impl SplitError {
         match kind {
             Kind::Operator { operator, written } => {
                 let instead = match operator {
-                    Operator::And | Operator::Sequence if in_procfile => {
-                        "run the step first on a release: line (it runs before the programs \
-                         start), or with --pre"
-                    }
-                    Operator::And | Operator::Sequence => "use two --pre (one after the other)",
+                    Operator::And | Operator::Sequence => match place {
+                        Place::Pre => "use two --pre (one after the other)",
+                        Place::Also => {
+                            "run what comes first as a step with --pre, and each program \
+                             beside with its own --also"
+                        }
+                        Place::Procfile => {
+                            "run the step first on a release: line (it runs before the \
+                             programs start), or with --pre"
+                        }
+                    },
                     Operator::Background => "use --also for a program beside",
                     Operator::Or => {
                         "a fallback needs a shell script (sh -c '…', if the image has a shell)"
@@ -699,6 +714,23 @@ mod tests {
                 .map(|w| w.iter().map(|w| w.to_vec()).collect())
                 .map_err(str::to_string);
             assert_eq!(expanded(command), want, "{}", show(command));
+        }
+    }
+
+    #[test]
+    fn the_advice_for_and_and_sequence_follows_where_the_command_was_written() {
+        let error = split(b"php-fpm -F; nginx").unwrap_err();
+        let said = |place| In(&error, place).to_string();
+        assert_eq!(said(Place::Pre), error.to_string());
+        assert!(said(Place::Pre).contains("use two --pre (one after the other)"));
+        assert!(said(Place::Also).contains(
+            "run what comes first as a step with --pre, and each program beside with its own --also"
+        ));
+        assert!(said(Place::Procfile).contains("run the step first on a release: line"));
+        // Other operators get the same advice wherever they were written.
+        let background = split(b"a & b").unwrap_err();
+        for place in [Place::Pre, Place::Also, Place::Procfile] {
+            assert_eq!(In(&background, place).to_string(), background.to_string());
         }
     }
 
