@@ -181,7 +181,7 @@ fn in_words(problem: Problem) -> Error {
         Problem::Unknown(text) if text.starts_with("--") => {
             format!("dumb-init: unrecognized option '{text}'\n")
         }
-        Problem::Unknown(text) => {
+        Problem::Unknown(text) | Problem::UnknownInWord { written: text, .. } => {
             format!(
                 "dumb-init: invalid option -- '{}'\n",
                 text.trim_start_matches('-')

@@ -580,6 +580,15 @@ fn in_words(problem: &Problem, probe_mode: bool) -> String {
                 None => format!("unknown option '{text}'{mode}"),
             }
         }
+        Problem::UnknownInWord { written, word } => {
+            let mode = if probe_mode { " for --probe" } else { "" };
+            match parser::nearest(OPTIONS, word) {
+                Some(near) => {
+                    format!("unknown option '{written}' in '{word}'{mode}: did you mean {near}?")
+                }
+                None => format!("unknown option '{written}' in '{word}'{mode}"),
+            }
+        }
         Problem::NeedsValue { written, what } => format!("'{written}' needs a value: {what}"),
         Problem::TakesNoValue { written, text } => format!("'{written}' takes no value: {text}"),
         Problem::NotUtf8(what) => format!("{what} is not UTF-8"),
@@ -1249,6 +1258,23 @@ mod tests {
         assert!(
             probe.is_err_and(|e| e.ends_with("for --probe: did you mean --timeout?")),
             "a probe's typo"
+        );
+    }
+
+    #[test]
+    fn a_long_option_with_one_dash_names_the_letter_the_word_and_the_option() {
+        // `-grace` is -g, then an unknown -r: the word and --grace are named too.
+        assert_eq!(
+            usage_error(&["-grace", "5s", "--", "x"], &[]),
+            "unknown option '-r' in '-grace': did you mean --grace?"
+        );
+        assert_eq!(
+            usage_error(&["-vz", "x"], &[]),
+            "unknown option '-z' in '-vz'"
+        );
+        assert_eq!(
+            usage_error(&["-\u{e9}", "x"], &[]),
+            "unknown option '-\u{e9}'"
         );
     }
 

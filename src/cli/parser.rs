@@ -25,6 +25,13 @@ pub struct Occurrence<'a> {
 pub enum Problem {
     /// An option the table lacks, as written: `--yolo`, `-x`.
     Unknown(String),
+    /// A letter of a cluster of short options that the table lacks
+    /// (`written`, `-r`), and the whole word (`-grace`), which may be a long
+    /// option written with one dash.
+    UnknownInWord {
+        written: String,
+        word: String,
+    },
     NeedsValue {
         written: String,
         what: &'static str,
@@ -190,7 +197,13 @@ fn scan_one<'a>(
     }
     for (i, c) in text[1..].char_indices() {
         let written = format!("-{c}");
-        let opt = find(table, None, Some(c)).ok_or_else(|| Problem::Unknown(written.clone()))?;
+        let opt = find(table, None, Some(c)).ok_or_else(|| match text.chars().count() {
+            2 => Problem::Unknown(written.clone()),
+            _ => Problem::UnknownInWord {
+                written: written.clone(),
+                word: text.to_string(),
+            },
+        })?;
         let attached = &text[1 + i + c.len_utf8()..];
         let value = match opt.takes {
             Takes::Nothing | Takes::Count | Takes::Inline(_) => None,
@@ -263,7 +276,12 @@ fn is_option(table: &'static [Opt], text: &str) -> bool {
 /// meant: an edit or two, transpositions counting one, and fewer the
 /// shorter the name (issue 20 #5).
 pub fn nearest(table: &'static [Opt], written: &str) -> Option<String> {
-    let name = written.strip_prefix("--")?.split('=').next()?;
+    // `-grace` is `--grace` with a dash missing: near too.
+    let name = written
+        .strip_prefix("--")
+        .or_else(|| written.strip_prefix('-'))?
+        .split('=')
+        .next()?;
     let close = name.chars().count() / 3;
     table
         .iter()
