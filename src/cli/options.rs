@@ -911,7 +911,7 @@ pub static OPTIONS: &[Opt] = &[
         default: "",
         modes: Modes::Supervise,
         group: Group::Logging,
-        help: "print what tend would do on stdout, in the log format, and exit 0: nothing starts or changes",
+        help: "print what tend would do on stdout, in the log format, and exit 0, or as the start would fail: nothing starts or changes",
         apply: |s, g| {
             s.config.dry_run = on(g)?;
             Ok(())
