@@ -22,11 +22,13 @@ mod parser;
 pub mod values;
 
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::Error;
 use crate::health::{self, OnUnhealthy};
+use crate::iter::IntoVec;
 use crate::probe::url::Url;
 use crate::probe::{self, Probe};
 use crate::programs::words::{self, Word};
@@ -536,58 +538,61 @@ const SHELLS: [&str; 7] = ["sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"]
 /// Not for a shell, which expands its arguments itself.
 fn unexpanded(command: &[OsString], env: Env) -> Option<String> {
     let program = command.first()?.to_str()?;
-    if SHELLS.contains(&crate::text::after_last_slash(program)) {
-        return None;
-    }
-    let is_set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
-    command.iter().enumerate().find_map(|(i, arg)| {
-        let name = crate::entry::expand::mentioned(std::os::unix::ffi::OsStrExt::as_bytes(arg.as_os_str()), &is_set)?;
-        let which = match i {
-            0 => "PROGRAM".to_string(),
-            i => format!("argument {i}"),
-        };
-        Some(format!(
-            "{which} holds ${name}, a variable that is set, and gets it as written: add --expand to expand it"
-        ))
-    })
+    let args = command.iter().map(|a| a.as_bytes()).into_vec();
+    let (i, name) = first_unexpanded(program.as_bytes(), &args, env)?;
+    Some(unexpanded_said(&crate::entry::argument_name(i), name))
 }
 
 /// The same warning for a command string (`--pre`, `--also`, a Procfile
 /// line): what `--expand` would expand there, single quotes excepted, is
 /// passed as written without it. `what` names the command as errors do.
 pub fn unexpanded_words(words: &[Word], env: Env, what: &str) -> Option<String> {
-    let is_set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
-    let program = words.first().map(|w| w.text.as_slice())?;
-    let base = program.rsplit(|&b| b == b'/').next().unwrap_or(program);
-    if SHELLS.iter().any(|s| s.as_bytes() == base) {
+    let program = words.first()?.text.as_slice();
+    let args = words.iter().map(|w| w.expandable.as_slice()).into_vec();
+    let (_, name) = first_unexpanded(program, &args, env)?;
+    Some(unexpanded_said(what, name))
+}
+
+/// The first of `args` (in `expand::argument`'s syntax) that names a set
+/// variable, and the name; none when `program` is a shell.
+fn first_unexpanded<'a>(program: &[u8], args: &[&'a [u8]], env: Env) -> Option<(usize, &'a str)> {
+    if is_shell(program) {
         return None;
     }
-    let name = words
-        .iter()
-        .find_map(|w| crate::entry::expand::mentioned(&w.expandable, &is_set))?;
-    Some(format!(
-        "{what} holds ${name}, a variable that is set, and gets it as written: add --expand to expand it"
-    ))
+    let is_set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
+    args.iter()
+        .enumerate()
+        .find_map(|(i, arg)| Some((i, crate::entry::expand::mentioned(arg, &is_set)?)))
+}
+
+/// Whether `program` is one of `SHELLS`, by its file name.
+fn is_shell(program: &[u8]) -> bool {
+    let name = program.rsplit(|&b| b == b'/').next().unwrap_or(program);
+    SHELLS.iter().any(|s| s.as_bytes() == name)
+}
+
+/// The warning itself: `which` (an argument, or a command) and the name, never its value.
+fn unexpanded_said(which: &str, name: &str) -> String {
+    format!(
+        "{which} holds ${name}, a variable that is set, and gets it as written: add --expand to expand it"
+    )
+}
+
+/// `unknown option SHOWN`, and the option nearest to `word`, if one is close.
+fn unknown(shown: &str, word: &str, probe_mode: bool) -> String {
+    let mode = if probe_mode { " for --probe" } else { "" };
+    match parser::nearest(OPTIONS, word) {
+        Some(near) => format!("unknown option {shown}{mode}: did you mean {near}?"),
+        None => format!("unknown option {shown}{mode}"),
+    }
 }
 
 /// A problem in tend's words: `invalid value 'X' for NAME: expected …`.
 fn in_words(problem: &Problem, probe_mode: bool) -> String {
     match problem {
-        Problem::Unknown(text) => {
-            let mode = if probe_mode { " for --probe" } else { "" };
-            match parser::nearest(OPTIONS, text) {
-                Some(near) => format!("unknown option '{text}'{mode}: did you mean {near}?"),
-                None => format!("unknown option '{text}'{mode}"),
-            }
-        }
+        Problem::Unknown(text) => unknown(&format!("'{text}'"), text, probe_mode),
         Problem::UnknownInWord { written, word } => {
-            let mode = if probe_mode { " for --probe" } else { "" };
-            match parser::nearest(OPTIONS, word) {
-                Some(near) => {
-                    format!("unknown option '{written}' in '{word}'{mode}: did you mean {near}?")
-                }
-                None => format!("unknown option '{written}' in '{word}'{mode}"),
-            }
+            unknown(&format!("'{written}' in '{word}'"), word, probe_mode)
         }
         Problem::NeedsValue { written, what } => format!("'{written}' needs a value: {what}"),
         Problem::TakesNoValue { written, text } => format!("'{written}' takes no value: {text}"),

@@ -33,6 +33,7 @@ use nix::sys::stat::{Mode, SFlag};
 
 use crate::environ::Environ;
 use crate::error::{Detail, Error};
+use crate::iter::IntoVec;
 use crate::programs::words::Word;
 
 /// The expansion's view of `env`.
@@ -66,25 +67,43 @@ pub fn expand_command(
     option: &str,
     secrets: &[String],
 ) -> Result<(Vec<OsString>, Option<String>), Error> {
+    let args = command.iter().map(|a| a.as_bytes()).into_vec();
+    expand_all(&args, env, option, secrets)
+}
+
+/// The expansion of `args` in order, for `expand_command` and
+/// `expand_words`: each through `expand::argument`, its error begun with
+/// `prefix` and the argument's place, and the first of `secrets` that the
+/// new PROGRAM's argument looked up.
+fn expand_all(
+    args: &[&[u8]],
+    env: &Environ,
+    prefix: &str,
+    secrets: &[String],
+) -> Result<(Vec<OsString>, Option<String>), Error> {
     let used = RefCell::new(Vec::new());
     let lookup = recording(env, secrets, &used);
-    let mut expanded = Vec::with_capacity(command.len());
+    let mut expanded = Vec::with_capacity(args.len());
     let mut program_from = None;
-    for (i, arg) in command.iter().enumerate() {
+    for (i, arg) in args.iter().enumerate() {
         used.borrow_mut().clear();
-        let words = expand::argument(arg.as_bytes(), &lookup).map_err(|e| {
-            let which = match i {
-                0 => "PROGRAM".to_string(),
-                i => format!("argument {i}"),
-            };
-            Error::Entry(format!("{option}: {which}: {e}"))
-        })?;
+        let words = expand::argument(arg, &lookup)
+            .map_err(|e| Error::Entry(format!("{prefix}: {}: {e}", argument_name(i))))?;
         if expanded.is_empty() && !words.is_empty() {
             program_from = used.borrow().first().cloned();
         }
         expanded.extend(words.into_iter().map(OsString::from_vec));
     }
     Ok((expanded, program_from))
+}
+
+/// How messages name the argument at `index` of a command: `PROGRAM`,
+/// then `argument 1`, `argument 2`, …
+pub fn argument_name(index: usize) -> String {
+    match index {
+        0 => "PROGRAM".to_string(),
+        i => format!("argument {i}"),
+    }
 }
 
 /// What exec's failure needs said beyond `Spawn`'s words: PROGRAM named by
@@ -245,25 +264,8 @@ pub fn expand_words(
     what: &str,
     secrets: &[String],
 ) -> Result<(Vec<OsString>, Option<String>), Error> {
-    let used = RefCell::new(Vec::new());
-    let lookup = recording(env, secrets, &used);
-    let mut expanded = Vec::with_capacity(words.len());
-    let mut program_from = None;
-    for (i, word) in words.iter().enumerate() {
-        used.borrow_mut().clear();
-        let out = expand::argument(&word.expandable, &lookup).map_err(|e| {
-            let which = match i {
-                0 => "PROGRAM".to_string(),
-                i => format!("argument {i}"),
-            };
-            Error::Entry(format!("{option}: {what}: {which}: {e}"))
-        })?;
-        if expanded.is_empty() && !out.is_empty() {
-            program_from = used.borrow().first().cloned();
-        }
-        expanded.extend(out.into_iter().map(OsString::from_vec));
-    }
-    Ok((expanded, program_from))
+    let args = words.iter().map(|w| w.expandable.as_slice()).into_vec();
+    expand_all(&args, env, &format!("{option}: {what}"), secrets)
 }
 
 /// `--default-program`: `program` in front of a command that is empty or
