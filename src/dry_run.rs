@@ -103,13 +103,7 @@ impl Report {
         let before = Environ::from_process();
         let umask = current_umask();
         let owner = format!("{}:{}", who.uid, who.gid);
-        let format =
-            config
-                .log_format
-                .unwrap_or_else(|| match nix::unistd::isatty(crate::sys::stdout()) {
-                    Ok(true) => LogFormat::Text,
-                    _ => LogFormat::Json,
-                });
+        let format = LogFormat::for_fd(config.log_format, crate::sys::stdout());
         let mut hide = Vec::new();
         for name in &self.secrets {
             if let Some(value) = env.get(name).filter(|v| !v.is_empty()) {

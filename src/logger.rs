@@ -87,10 +87,7 @@ static LOGGER: OnceLock<Logger> = OnceLock::new();
 /// it, and JSON for a pipe or a file, where a collector does (issue 20 #7).
 pub fn init(format: Option<LogFormat>, level: Level) {
     LOGGER.get_or_init(|| Logger {
-        format: format.unwrap_or_else(|| match nix::unistd::isatty(crate::sys::stderr()) {
-            Ok(true) => LogFormat::Text,
-            _ => LogFormat::Json,
-        }),
+        format: LogFormat::for_fd(format, crate::sys::stderr()),
         sink: Sink::open(),
         state: Mutex::new(State::default()),
     });

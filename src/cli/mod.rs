@@ -63,6 +63,20 @@ pub enum LogFormat {
     Text,
 }
 
+impl LogFormat {
+    /// `chosen`, or without one, text when `fd` is a terminal, where a
+    /// person reads it, and JSON for a pipe, a file or a socket, where a
+    /// collector does (issue 20 #7): the log on stderr, the dry run's
+    /// report on stdout.
+    pub fn for_fd(chosen: Option<LogFormat>, fd: std::os::fd::BorrowedFd) -> LogFormat {
+        // Asked only when nothing was chosen: no ioctl otherwise.
+        chosen.unwrap_or_else(|| match nix::unistd::isatty(fd) {
+            Ok(true) => LogFormat::Text,
+            _ => LogFormat::Json,
+        })
+    }
+}
+
 /// How tend logs, in either mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Logging {
