@@ -342,17 +342,12 @@ fn read_procfile(config: &Config) -> Result<Vec<procfile::Entry>, Error> {
             path.display()
         ))
     };
-    let file = entry::open_regular(path).map_err(|e| fail(error::describe(&e)))?;
-    let size = file
-        .metadata()
-        .map_err(|e| fail(error::describe(&e)))?
-        .len();
-    let size = usize::try_from(size).unwrap_or(usize::MAX);
-    if size > procfile::MAX_SIZE {
-        return Err(fail(procfile::ProcfileError::TooLarge { size }.to_string()));
-    }
-    // One byte more than a Procfile may hold: a file that grew since the fstat still fails.
-    let text = entry::read_at_most(&file, procfile::MAX_SIZE + 1)
+    let too_big = |size: u64| {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        procfile::ProcfileError::TooLarge { size }.to_string()
+    };
+    // A file that grew since the fstat still fails, in `procfile::parse`.
+    let (text, _) = entry::read_regular(path, procfile::MAX_SIZE, &too_big)
         .map_err(|e| fail(error::describe(&e)))?;
     let entries = procfile::parse(&text).map_err(|e| fail(e.to_string()))?;
     let runs_something = !config.command.is_empty() || config.default_program.is_some();

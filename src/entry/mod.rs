@@ -213,6 +213,24 @@ pub fn open(path: &Path, flags: OFlag) -> io::Result<File> {
     }
 }
 
+/// The bytes of a file tend reads whole as root (a secret, a template, the
+/// Procfile), and its metadata: a regular file (`open_regular`: links
+/// followed, never blocking), refused with `too_big(size)` when fstat says
+/// it holds more than `limit` bytes, and read up to `limit + 1` bytes, so
+/// that the caller's own check still fails a file that grew since.
+pub fn read_regular(
+    path: &Path,
+    limit: usize,
+    too_big: &dyn Fn(u64) -> String,
+) -> io::Result<(Vec<u8>, std::fs::Metadata)> {
+    let file = open_regular(path)?;
+    let meta = file.metadata()?;
+    if meta.len() > limit as u64 {
+        return Err(crate::error::other(too_big(meta.len())));
+    }
+    Ok((read_at_most(&file, limit + 1)?, meta))
+}
+
 /// `file` from where it stands to its end, but never more than `limit`
 /// bytes: a file that grows while it is read cannot grow tend's memory.
 /// One loop of read(2) rather than std's `Take` and `read_to_end`, whose

@@ -173,15 +173,17 @@ pub fn plan(template: &Path, output: &Path, option: &str) -> Result<Vec<PathBuf>
 /// The template's bytes and permission bits. Never blocks: a FIFO or any
 /// other file that is not regular is refused before it is read.
 fn read(template: &Path) -> io::Result<(Vec<u8>, u32)> {
-    let file = super::open_regular(template)?;
-    let meta = file.metadata()?;
-    if meta.len() > TEMPLATE_LIMIT {
-        return Err(crate::error::other(format!(
+    let too_big = |_| {
+        format!(
             "larger than {}, the most tend renders into one file",
             super::expand::show_size(OUTPUT_LIMIT)
-        )));
+        )
+    };
+    let (text, meta) = super::read_regular(template, TEMPLATE_LIMIT as usize, &too_big)?;
+    // Grown since the fstat: refused as a whole, never rendered cut short.
+    if text.len() as u64 > TEMPLATE_LIMIT {
+        return Err(crate::error::other(too_big(text.len() as u64)));
     }
-    let text = super::read_at_most(&file, OUTPUT_LIMIT)?;
     Ok((text, meta.permissions().mode() & 0o777))
 }
 

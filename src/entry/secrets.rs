@@ -95,14 +95,9 @@ fn not_loaded(name: &str, name_set: bool, option: &str) -> (bool, String) {
 /// environment string. The file must be a regular file once symlinks are
 /// followed (Kubernetes mounts each secret as a symlink).
 fn read(path: &Path, name: &str) -> io::Result<Vec<u8>> {
-    let file = super::open_regular(path)?;
-    let meta = file.metadata()?;
     let room = room_for(name);
-    if meta.len() > room as u64 {
-        return Err(crate::error::other(too_big(meta.len(), room)));
-    }
-    // One byte more than there is room for: a file that grew since the stat still fails.
-    super::read_at_most(&file, room + 1)
+    // A file that grew since the stat still fails, in `value_of`.
+    super::read_regular(path, room, &|len| too_big(len, room)).map(|(bytes, _)| bytes)
 }
 
 /// The most bytes a value of `name` can have in one environment string.
